@@ -1,0 +1,454 @@
+/* heap.c - thread heaps and the spans they own.
+ *
+ * Each thread has a heap with, per (bin, size class), a current span that the
+ * fast path allocates from, plus lists of other owned spans with free blocks
+ * ("avail") and without ("full"). A span is owned by one heap; its owner pops
+ * and pushes its free list without atomics. Other threads push freed blocks on
+ * the span's atomic thread_free list and flag the owner, who collects them on
+ * its next slow path in that size class (or at a full sweep, every 256 slow
+ * paths). When a thread exits, its spans are abandoned: other heaps collect
+ * their remote frees, release them once empty, and adopt them for reuse.
+ *
+ * A span that empties goes back to its huge page at once, unless it is the
+ * current span of its size class: that one is kept (a malloc/free ping-pong
+ * must not take the bin lock) until the next full sweep or llama_collect().
+ *
+ * Runs (one medium object, 128 KiB .. 1 MiB, in whole units) have no owner:
+ * they are carved and released under the bin lock. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+__thread llama_heap_t *llama_tls_heap __attribute__((tls_model("initial-exec")));
+llama_span_t llama_empty_span; /* never has blocks: makes the fast path fail */
+
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static llama_heap_t *heaps_all;
+static pthread_key_t heap_key;
+static bool heap_key_ok;
+
+static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+static llama_span_t *abandoned; /* spans of exited threads */
+static _Atomic int abandoned_pending;
+
+#define SWEEP_PERIOD 256 /* slow paths between full sweeps */
+#define ADOPT_SCAN_MAX 32
+
+/* ---- span lists ------------------------------------------------------------ */
+
+static void list_push(llama_span_t **head, llama_span_t *span) {
+  span->prev = NULL;
+  span->next = *head;
+  if (*head) (*head)->prev = span;
+  *head = span;
+}
+
+static void list_remove(llama_span_t **head, llama_span_t *span) {
+  if (span->prev) span->prev->next = span->next;
+  else *head = span->next;
+  if (span->next) span->next->prev = span->prev;
+  span->next = span->prev = NULL;
+}
+
+/* Moves every block other threads freed into the span's own free list.
+ * Caller owns the span. Returns the number of blocks collected. */
+static uint32_t span_collect(llama_span_t *span) {
+  llama_block_t *list = atomic_exchange_explicit(&span->thread_free, NULL, memory_order_acquire);
+  if (!list) return 0;
+  uint32_t n = 1;
+  llama_block_t *tail = list;
+  while (tail->next) {
+    tail = tail->next;
+    n++;
+  }
+  tail->next = span->free;
+  span->free = list;
+  llama_assert(span->used >= n);
+  span->used -= n;
+  return n;
+}
+
+LLAMA_INLINE bool span_has_room(const llama_span_t *span) {
+  return span->free || span->bump + span->block_size <= span->end;
+}
+
+static void *span_pop(llama_heap_t *heap, llama_span_t *span) {
+  llama_block_t *block = span->free;
+  if (block) {
+    span->free = block->next;
+  } else if (span->bump && span->bump + span->block_size <= span->end) {
+    block = (llama_block_t *)span->bump;
+    span->bump += span->block_size;
+  } else {
+    return NULL;
+  }
+  span->used++;
+  llama_heap_counters_t *c = &heap->counters[span->bin];
+  c->allocations++;
+  c->bytes_allocated += span->block_size;
+  return block;
+}
+
+/* ---- heaps ----------------------------------------------------------------- */
+
+static void heap_abandon(void *arg);
+
+static void heap_reset(llama_heap_t *heap) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
+    for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
+      heap->current[b][sc] = &llama_empty_span;
+      heap->avail[b][sc] = heap->full[b][sc] = NULL;
+      atomic_store_explicit(&heap->remote_pending[b][sc], 0, memory_order_relaxed);
+    }
+  heap->alive = true;
+}
+
+/* Creates the calling thread's heap. Reuses the heap of an exited thread
+ * (heaps are never unmapped, so a stale pointer to one is always safe to
+ * read). NULL if the OS has no memory. */
+llama_heap_t *llama_heap_init_thread(void) {
+  if (LLAMA_UNLIKELY(atomic_load_explicit(&llama_init_state, memory_order_acquire) != 2))
+    llama_init_slow();
+  llama_heap_t *heap = NULL;
+  pthread_mutex_lock(&heaps_lock);
+  for (llama_heap_t *h = heaps_all; h; h = h->next_all)
+    if (!h->alive && !h->orphaned) {
+      heap = h;
+      break;
+    }
+  if (heap) heap_reset(heap);
+  pthread_mutex_unlock(&heaps_lock);
+  if (!heap) {
+    heap = llama_os_map((sizeof(llama_heap_t) + 4095) & ~(size_t)4095);
+    if (!heap) return NULL;
+    heap_reset(heap);
+    pthread_mutex_lock(&heaps_lock);
+    heap->next_all = heaps_all;
+    heaps_all = heap;
+    pthread_mutex_unlock(&heaps_lock);
+  }
+  llama_tls_heap = heap; /* before setspecific, which may allocate */
+  if (heap_key_ok) pthread_setspecific(heap_key, heap);
+  return heap;
+}
+
+/* Called once from llama_init_slow(). */
+void llama_heaps_init(void) {
+  heap_key_ok = pthread_key_create(&heap_key, heap_abandon) == 0;
+}
+
+llama_heap_t *llama_heaps_first(void) { return heaps_all; }
+void llama_heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
+void llama_heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
+
+/* A span of the heap just became empty. Release it unless it is current. */
+static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
+  if (heap->current[span->bin][span->size_class] == span) return;
+  if (span->flags & SPAN_IN_FULL) list_remove(&heap->full[span->bin][span->size_class], span);
+  else list_remove(&heap->avail[span->bin][span->size_class], span);
+  llama_span_release(span);
+}
+
+/* Collects remote frees in every span of one size class. */
+static void sweep_class(llama_heap_t *heap, unsigned bin, unsigned sc, bool release_current) {
+  llama_span_t *span, *next;
+  for (span = heap->full[bin][sc]; span; span = next) {
+    next = span->next;
+    if (!span_collect(span)) continue;
+    list_remove(&heap->full[bin][sc], span);
+    span->flags &= (uint8_t)~SPAN_IN_FULL;
+    if (span->used == 0) llama_span_release(span);
+    else list_push(&heap->avail[bin][sc], span);
+  }
+  for (span = heap->avail[bin][sc]; span; span = next) {
+    next = span->next;
+    span_collect(span);
+    if (span->used == 0) {
+      list_remove(&heap->avail[bin][sc], span);
+      llama_span_release(span);
+    }
+  }
+  span = heap->current[bin][sc];
+  if (span != &llama_empty_span) {
+    span_collect(span);
+    if (release_current && span->used == 0) {
+      heap->current[bin][sc] = &llama_empty_span;
+      llama_huge_page_span_active(span, false);
+      llama_span_release(span);
+    }
+  }
+}
+
+static void heap_sweep(llama_heap_t *heap, bool release_current) {
+  atomic_store_explicit(&heap->any_remote_pending, 0, memory_order_relaxed);
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
+    for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
+      atomic_store_explicit(&heap->remote_pending[b][sc], 0, memory_order_relaxed);
+      if (heap->full[b][sc] || heap->avail[b][sc] || heap->current[b][sc] != &llama_empty_span)
+        sweep_class(heap, b, sc, release_current);
+    }
+}
+
+void llama_heap_collect(llama_heap_t *heap, bool force) {
+  heap_sweep(heap, true);
+  llama_span_collect_abandoned();
+  llama_hugepages_trim(force);
+}
+
+/* Takes an abandoned span of (bin, sc) that has room, collecting its remote
+ * frees. NULL if there is none near the front of the list. */
+static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned sc) {
+  if (!abandoned) return NULL; /* racy peek */
+  llama_span_t *found = NULL;
+  pthread_mutex_lock(&abandoned_lock);
+  unsigned scanned = 0;
+  for (llama_span_t *span = abandoned; span && scanned < ADOPT_SCAN_MAX; span = span->next, scanned++) {
+    if (span->bin != bin || span->size_class != sc) continue;
+    span_collect(span);
+    if (!span_has_room(span)) continue;
+    list_remove(&abandoned, span);
+    atomic_store_explicit(&span->heap, heap, memory_order_release);
+    span_collect(span); /* frees that raced with the handover */
+    found = span;
+    break;
+  }
+  pthread_mutex_unlock(&abandoned_lock);
+  return found;
+}
+
+/* Releases every abandoned span that became empty. */
+void llama_span_collect_abandoned(void) {
+  atomic_store_explicit(&abandoned_pending, 0, memory_order_relaxed);
+  if (!abandoned) return;
+  pthread_mutex_lock(&abandoned_lock);
+  llama_span_t *span = abandoned, *next;
+  for (; span; span = next) {
+    next = span->next;
+    span_collect(span);
+    if (span->used == 0) {
+      list_remove(&abandoned, span);
+      llama_span_release(span);
+    }
+  }
+  pthread_mutex_unlock(&abandoned_lock);
+}
+
+static void abandon_span(llama_span_t *span) {
+  span->flags &= (uint8_t)~SPAN_IN_FULL;
+  atomic_store_explicit(&span->heap, NULL, memory_order_release);
+  span_collect(span);
+  if (span->used == 0) {
+    llama_span_release(span);
+    return;
+  }
+  pthread_mutex_lock(&abandoned_lock);
+  list_push(&abandoned, span);
+  pthread_mutex_unlock(&abandoned_lock);
+}
+
+/* Thread exit (pthread key destructor): hand every span over. */
+static void heap_abandon(void *arg) {
+  llama_heap_t *heap = arg;
+  heap_sweep(heap, true);
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
+    for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
+      llama_span_t *span = heap->current[b][sc];
+      if (span != &llama_empty_span) {
+        heap->current[b][sc] = &llama_empty_span;
+        llama_huge_page_span_active(span, false);
+        abandon_span(span);
+      }
+      while ((span = heap->avail[b][sc])) {
+        list_remove(&heap->avail[b][sc], span);
+        abandon_span(span);
+      }
+      while ((span = heap->full[b][sc])) {
+        list_remove(&heap->full[b][sc], span);
+        abandon_span(span);
+      }
+    }
+  llama_tls_heap = NULL;
+  pthread_mutex_lock(&heaps_lock);
+  heap->alive = false;
+  pthread_mutex_unlock(&heaps_lock);
+}
+
+/* ---- allocation slow path ---------------------------------------------------- */
+
+static void span_init_blocks(llama_heap_t *heap, llama_span_t *span, unsigned sc) {
+  size_t bs = llama_class_size(sc);
+  size_t count = (size_t)(span->end - span->start) / bs;
+  span->kind = SPAN_BLOCKS;
+  span->size_class = (uint8_t)sc;
+  span->block_size = (uint32_t)bs;
+  span->end = span->start + count * bs;
+  span->bump = span->start;
+  span->free = NULL;
+  span->used = 0;
+  span->flags = 0;
+  atomic_store_explicit(&span->thread_free, NULL, memory_order_relaxed);
+  atomic_store_explicit(&span->heap, heap, memory_order_release);
+}
+
+static void make_current(llama_heap_t *heap, unsigned bin, unsigned sc, llama_span_t *span) {
+  heap->current[bin][sc] = span;
+  llama_huge_page_span_active(span, true);
+}
+
+/* The fast path found the current span's free list empty. */
+void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
+  llama_span_t *span = heap->current[bin][sc];
+  void *block;
+  /* 1. Never-used blocks of the current span. */
+  if ((block = span_pop(heap, span))) return block;
+  /* 2. Remote frees: this class when flagged; everything periodically. */
+  if (++heap->slow_count % SWEEP_PERIOD == 0) {
+    heap_sweep(heap, false);
+    if (atomic_load_explicit(&abandoned_pending, memory_order_relaxed) || abandoned)
+      llama_span_collect_abandoned();
+  } else if (atomic_load_explicit(&heap->remote_pending[bin][sc], memory_order_relaxed)) {
+    atomic_store_explicit(&heap->remote_pending[bin][sc], 0, memory_order_relaxed);
+    sweep_class(heap, bin, sc, false);
+  } else if (span != &llama_empty_span) {
+    span_collect(span);
+  }
+  if ((block = span_pop(heap, span))) return block;
+  /* 3. Retire the current span to the full list. */
+  if (span != &llama_empty_span) {
+    span->flags |= SPAN_IN_FULL;
+    list_push(&heap->full[bin][sc], span);
+    llama_huge_page_span_active(span, false);
+    heap->current[bin][sc] = &llama_empty_span;
+  }
+  /* 4. An owned span with free blocks, an abandoned one, or a new one. */
+  span = heap->avail[bin][sc];
+  if (span) {
+    list_remove(&heap->avail[bin][sc], span);
+  } else if (!(span = adopt_abandoned(heap, bin, sc))) {
+    span = llama_span_acquire(bin, llama_class_units(sc));
+    if (!span) return NULL;
+    span_init_blocks(heap, span, sc);
+  }
+  make_current(heap, bin, sc, span);
+  return span_pop(heap, span);
+}
+
+/* ---- free slow path ----------------------------------------------------------- */
+
+/* First byte of the block that contains p (p may be an interior, aligned
+ * pointer handed out by the aligned allocation functions). */
+void *llama_block_start(llama_span_t *span, const void *p) {
+  if (span->kind == SPAN_RUN) return span->start;
+  size_t offset = (size_t)((const uint8_t *)p - span->start);
+  return span->start + offset - offset % span->block_size;
+}
+
+size_t llama_block_usable(llama_span_t *span, const void *p) {
+  uint8_t *block = llama_block_start(span, p);
+  return (size_t)(block + span->block_size - (const uint8_t *)p);
+}
+
+static void run_free(llama_heap_t *heap, llama_span_t *span) {
+  if (heap) {
+    llama_heap_counters_t *c = &heap->counters[span->bin];
+    c->frees++;
+    c->bytes_freed += span->block_size;
+  }
+  llama_span_release(span);
+}
+
+/* Every free that is not "owner frees a plain block": interior pointers,
+ * spans on the full list, runs, frees from other threads. */
+void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
+  int saved_errno = errno;
+  if (!heap) heap = llama_heap_init_thread(); /* a thread whose first call is free */
+  if (span->kind == SPAN_RUN) {
+    run_free(heap, span);
+    errno = saved_errno;
+    return;
+  }
+  if (LLAMA_UNLIKELY(span->kind != SPAN_BLOCKS)) {
+    llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
+    errno = saved_errno;
+    return;
+  }
+  llama_block_t *block = (span->flags & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
+  if (heap) {
+    llama_heap_counters_t *c = &heap->counters[span->bin];
+    c->frees++;
+    c->bytes_freed += span->block_size;
+  }
+  llama_heap_t *owner = atomic_load_explicit(&span->heap, memory_order_acquire);
+  if (owner == heap && heap) {
+    block->next = span->free;
+    span->free = block;
+    if (span->flags & SPAN_IN_FULL) {
+      list_remove(&heap->full[span->bin][span->size_class], span);
+      span->flags &= (uint8_t)~SPAN_IN_FULL;
+      list_push(&heap->avail[span->bin][span->size_class], span);
+    }
+    if (--span->used == 0) span_emptied(heap, span);
+    errno = saved_errno;
+    return;
+  }
+  /* Another thread's span (or an abandoned one): push on its thread_free. */
+  llama_block_t *head = atomic_load_explicit(&span->thread_free, memory_order_relaxed);
+  do {
+    block->next = head;
+  } while (!atomic_compare_exchange_weak_explicit(&span->thread_free, &head, block,
+                                                  memory_order_release, memory_order_relaxed));
+  if (owner) {
+    if (!atomic_load_explicit(&owner->remote_pending[span->bin][span->size_class], memory_order_relaxed))
+      atomic_store_explicit(&owner->remote_pending[span->bin][span->size_class], 1, memory_order_relaxed);
+  } else {
+    atomic_store_explicit(&abandoned_pending, 1, memory_order_relaxed);
+  }
+  errno = saved_errno;
+}
+
+/* Fast-path helper: the owner freed the last block of a span. */
+void llama_span_emptied(llama_heap_t *heap, llama_span_t *span) { span_emptied(heap, span); }
+
+/* ---- runs: one medium object in whole units ----------------------------------- */
+
+void *llama_run_alloc(llama_heap_t *heap, unsigned bin, size_t n) {
+  unsigned units = (unsigned)((n + HUGE_PAGE_HEADER_SIZE + UNIT_SIZE - 1) >> UNIT_SHIFT);
+  llama_span_t *span = llama_span_acquire(bin, units);
+  if (!span) return NULL;
+  span->kind = SPAN_RUN;
+  span->block_size = (uint32_t)(span->end - span->start);
+  span->used = 1;
+  span->flags = 0;
+  llama_heap_counters_t *c = &heap->counters[bin];
+  c->allocations++;
+  c->bytes_allocated += span->block_size;
+  return span->start;
+}
+
+/* ---- fork ------------------------------------------------------------------------ */
+
+void llama_heaps_fork_prepare(void) {
+  pthread_mutex_lock(&heaps_lock);
+  pthread_mutex_lock(&abandoned_lock);
+}
+
+void llama_heaps_fork_parent(void) {
+  pthread_mutex_unlock(&abandoned_lock);
+  pthread_mutex_unlock(&heaps_lock);
+}
+
+/* In the child only the forking thread survives. The other threads' heaps
+ * may have been caught mid-update, so they are never touched again: their
+ * objects can still be freed (through the remote path) but their spans are
+ * not reused. */
+void llama_heaps_fork_child(void) {
+  pthread_mutex_init(&abandoned_lock, NULL);
+  pthread_mutex_init(&heaps_lock, NULL);
+  for (llama_heap_t *h = heaps_all; h; h = h->next_all)
+    if (h != llama_tls_heap && h->alive) {
+      h->alive = false;
+      h->orphaned = true;
+    }
+}

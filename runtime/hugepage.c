@@ -1,0 +1,332 @@
+/* hugepage.c - huge pages and the bins that own them.
+ *
+ * Each bin (lifetime classes 0..6 plus the unclassified bin) owns a list of
+ * 2 MiB huge pages and carves spans (runs of 64 KiB units) out of them. A
+ * page that empties goes back to the pool: up to LLAMA_HUGE_PAGE_CACHE pages
+ * stay resident ("warm") against thrashing, the rest are unmapped at once.
+ *
+ * Deadlines: a page that stops receiving new spans (no heap has a current
+ * span in it) gets deadline = now + slack x bound(class). A page still holding
+ * live objects after its deadline was mispredicted: it moves to the next
+ * longer class, and its free units serve that class from then on.
+ *
+ * Released pages are unmapped, not decommitted in place: a free list threaded
+ * through decommitted pages would fault them (a whole THP) back in.
+ *
+ * Locks: bin locks in ascending bin order, then the pool lock. */
+#include "internal.h"
+
+#include <string.h>
+
+typedef struct llama_bin_s {
+  pthread_mutex_t lock;
+  llama_huge_page_t *pages; /* every page owned by the bin */
+  llama_huge_page_t *open;  /* the page being filled */
+  uint64_t held, acquired, released, promotions_in, promotions_out;
+} llama_bin_t;
+
+static llama_bin_t bins[LLAMA_NUM_BINS] = {
+    [0 ... LLAMA_NUM_BINS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+
+#define CHUNK_PAGES 16 /* huge pages reserved per mmap */
+
+static struct {
+  pthread_mutex_t lock;
+  llama_huge_page_t *warm; /* empty, resident */
+  unsigned warm_count;
+  uint8_t *chunk_next, *chunk_end; /* reserved, never used */
+  uint64_t resident, peak, returned;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static _Atomic uint64_t next_deadline_check;
+
+uint64_t llama_class_bound_ns(unsigned k) {
+  static const uint64_t bounds[LLAMA_NUM_CLASSES] = {
+      10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+      100000000000ull, 1000000000000ull, UINT64_MAX};
+  return k < LLAMA_NUM_CLASSES ? bounds[k] : UINT64_MAX;
+}
+
+static uint64_t bin_deadline(unsigned bin, uint64_t now) {
+  if (bin + 1 >= LLAMA_NUM_CLASSES || !llama_options.promote) return 0;
+  return now + llama_class_bound_ns(bin) * llama_options.deadline_slack;
+}
+
+/* ---- the pool of empty huge pages ---------------------------------------- */
+
+static llama_huge_page_t *pool_take(void) {
+  llama_huge_page_t *page = NULL;
+  bool fresh = true;
+  pthread_mutex_lock(&pool.lock);
+  if (pool.warm) {
+    page = pool.warm;
+    pool.warm = page->next;
+    pool.warm_count--;
+    fresh = false;
+  } else {
+    if (pool.chunk_next == pool.chunk_end) {
+      pthread_mutex_unlock(&pool.lock);
+      size_t size = CHUNK_PAGES * HUGE_PAGE_SIZE;
+      uint8_t *chunk = llama_os_map_aligned(size, HUGE_PAGE_SIZE, NULL);
+      if (!chunk) return NULL;
+      llama_os_hugepage_advise(chunk, size);
+      pthread_mutex_lock(&pool.lock);
+      if (pool.chunk_next != pool.chunk_end) {
+        /* Another thread refilled meanwhile: keep its chunk, drop ours. */
+        pthread_mutex_unlock(&pool.lock);
+        llama_os_unmap(chunk, size);
+        pthread_mutex_lock(&pool.lock);
+      } else {
+        pool.chunk_next = chunk;
+        pool.chunk_end = chunk + size;
+      }
+    }
+    if (pool.chunk_next == pool.chunk_end) { /* raced dry again */
+      pthread_mutex_unlock(&pool.lock);
+      return pool_take();
+    }
+    page = (llama_huge_page_t *)pool.chunk_next;
+    pool.chunk_next += HUGE_PAGE_SIZE;
+  }
+  if (fresh) {
+    pool.resident++;
+    if (pool.resident > pool.peak) pool.peak = pool.resident;
+  }
+  pthread_mutex_unlock(&pool.lock);
+  if (!fresh) memset(page, 0, sizeof(*page)); /* new chunk pages are zero */
+  return page;
+}
+
+static void pool_put(llama_huge_page_t *page) {
+  pthread_mutex_lock(&pool.lock);
+  if (pool.warm_count < llama_options.huge_page_cache) {
+    page->next = pool.warm;
+    pool.warm = page;
+    pool.warm_count++;
+    pthread_mutex_unlock(&pool.lock);
+    return;
+  }
+  pool.resident--;
+  pool.returned++;
+  pthread_mutex_unlock(&pool.lock);
+  llama_os_unmap(page, HUGE_PAGE_SIZE); /* outside the lock: a syscall */
+}
+
+/* Unmaps warm pages: all of them when force, else those over the limit. */
+void llama_hugepages_trim(bool force) {
+  for (;;) {
+    pthread_mutex_lock(&pool.lock);
+    unsigned keep = force ? 0 : llama_options.huge_page_cache;
+    if (pool.warm_count <= keep || !pool.warm) {
+      pthread_mutex_unlock(&pool.lock);
+      return;
+    }
+    llama_huge_page_t *page = pool.warm;
+    pool.warm = page->next;
+    pool.warm_count--;
+    pool.resident--;
+    pool.returned++;
+    pthread_mutex_unlock(&pool.lock);
+    llama_os_unmap(page, HUGE_PAGE_SIZE);
+  }
+}
+
+/* ---- bin page lists (bin lock held) --------------------------------------- */
+
+static void bin_link(llama_bin_t *bin, llama_huge_page_t *page) {
+  page->prev = NULL;
+  page->next = bin->pages;
+  if (bin->pages) bin->pages->prev = page;
+  bin->pages = page;
+  bin->held++;
+}
+
+static void bin_unlink(llama_bin_t *bin, llama_huge_page_t *page) {
+  if (page->prev) page->prev->next = page->next;
+  else bin->pages = page->next;
+  if (page->next) page->next->prev = page->prev;
+  page->next = page->prev = NULL;
+  if (bin->open == page) bin->open = NULL;
+  bin->held--;
+}
+
+/* Lowest unit index starting `units` consecutive free units, or -1. */
+static int find_run(uint32_t free_units, unsigned units) {
+  uint32_t m = free_units;
+  for (unsigned k = 1; k < units && m; k++) m &= free_units >> k;
+  if (units > 1) m &= (uint32_t)(((uint64_t)1 << (UNITS_PER_HUGE_PAGE - units + 1)) - 1);
+  return m ? __builtin_ctz(m) : -1;
+}
+
+/* Best fit: the open page if it has room, else the fullest page with a run. */
+static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit) {
+  if (bin->open && (*unit = find_run(bin->open->free_units, units)) >= 0) return bin->open;
+  llama_huge_page_t *best = NULL;
+  int best_free = UNITS_PER_HUGE_PAGE + 1, best_unit = -1;
+  for (llama_huge_page_t *p = bin->pages; p; p = p->next) {
+    int nfree = __builtin_popcount(p->free_units);
+    if (nfree < (int)units || nfree >= best_free) continue;
+    int u = find_run(p->free_units, units);
+    if (u < 0) continue;
+    best = p;
+    best_free = nfree;
+    best_unit = u;
+    if (nfree == (int)units) break;
+  }
+  *unit = best_unit;
+  return best;
+}
+
+static void check_deadlines(uint64_t now);
+
+/* Takes `units` consecutive units for a new span of bin `bin`. Returns the
+ * span descriptor (kind SPAN_UNUSED, fields start/end/units/bin set) or NULL
+ * when the OS refuses memory. */
+llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
+  uint64_t now = llama_now_ns();
+  if (llama_options.promote && now >= atomic_load_explicit(&next_deadline_check, memory_order_relaxed))
+    check_deadlines(now);
+  llama_bin_t *bin = &bins[bin_index];
+  pthread_mutex_lock(&bin->lock);
+  int unit;
+  llama_huge_page_t *page = bin_find_page(bin, units, &unit);
+  if (!page) {
+    pthread_mutex_unlock(&bin->lock);
+    page = pool_take();
+    if (!page) return NULL;
+    page->region_kind = REGION_HUGE_PAGE;
+    page->free_units = ALL_UNITS_FREE;
+    atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
+    pthread_mutex_lock(&bin->lock);
+    bin_link(bin, page);
+    bin->acquired++;
+    unit = 0;
+  }
+  uint32_t mask = (uint32_t)((((uint64_t)1 << units) - 1) << unit);
+  page->free_units &= ~mask;
+  for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
+  bin->open = page;
+  atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
+  pthread_mutex_unlock(&bin->lock);
+
+  llama_span_t *span = &page->spans[unit];
+  uint8_t *base = (uint8_t *)page + (size_t)unit * UNIT_SIZE;
+  span->start = unit == 0 ? (uint8_t *)page + HUGE_PAGE_HEADER_SIZE : base;
+  span->end = base + (size_t)units * UNIT_SIZE;
+  span->units = (uint8_t)units;
+  span->unit_index = (uint8_t)unit;
+  span->bin = (uint8_t)bin_index;
+  span->kind = SPAN_UNUSED;
+  return span;
+}
+
+/* Locks the bin that owns page now (the page may be promoted concurrently). */
+static llama_bin_t *lock_page_bin(llama_huge_page_t *page) {
+  for (;;) {
+    unsigned b = atomic_load_explicit(&page->bin, memory_order_acquire);
+    pthread_mutex_lock(&bins[b].lock);
+    if (atomic_load_explicit(&page->bin, memory_order_relaxed) == b) return &bins[b];
+    pthread_mutex_unlock(&bins[b].lock);
+  }
+}
+
+/* Gives a span's units back to its huge page; an emptied page leaves its bin
+ * and goes to the pool. The span must hold no live object. */
+void llama_span_release(llama_span_t *span) {
+  llama_huge_page_t *page = llama_huge_page_of(span);
+  unsigned unit = span->unit_index, units = span->units;
+  span->kind = SPAN_UNUSED;
+  span->flags = 0;
+  span->free = NULL;
+  span->bump = NULL;
+  atomic_store_explicit(&span->heap, NULL, memory_order_relaxed);
+  atomic_store_explicit(&span->thread_free, NULL, memory_order_relaxed);
+  llama_bin_t *bin = lock_page_bin(page);
+  page->free_units |= (uint32_t)((((uint64_t)1 << units) - 1) << unit);
+  if (page->free_units == ALL_UNITS_FREE) {
+    bin_unlink(bin, page);
+    bin->released++;
+    pthread_mutex_unlock(&bin->lock);
+    pool_put(page);
+    return;
+  }
+  pthread_mutex_unlock(&bin->lock);
+}
+
+/* A span became (active=true) or stopped being (false) a heap's current span.
+ * When the last current span of a page goes, the page's deadline starts. */
+void llama_huge_page_span_active(llama_span_t *span, bool active) {
+  llama_huge_page_t *page = llama_huge_page_of(span);
+  if (active) {
+    atomic_fetch_add_explicit(&page->active_spans, 1, memory_order_relaxed);
+    return;
+  }
+  if (atomic_fetch_sub_explicit(&page->active_spans, 1, memory_order_relaxed) == 1) {
+    unsigned b = atomic_load_explicit(&page->bin, memory_order_relaxed);
+    atomic_store_explicit(&page->deadline_ns, bin_deadline(b, llama_now_ns()),
+                          memory_order_relaxed);
+  }
+}
+
+/* Promotes every idle page of classes 0..5 whose deadline passed. Runs at
+ * most every millisecond, from the span-acquisition slow path. */
+static void check_deadlines(uint64_t now) {
+  atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
+  for (unsigned k = 0; k + 1 < LLAMA_NUM_CLASSES; k++) {
+    llama_bin_t *from = &bins[k], *to = &bins[k + 1];
+    if (!from->pages) continue; /* racy peek; the next check catches up */
+    pthread_mutex_lock(&from->lock);
+    pthread_mutex_lock(&to->lock);
+    llama_huge_page_t *page = from->pages, *next;
+    for (; page; page = next) {
+      next = page->next;
+      uint64_t deadline = atomic_load_explicit(&page->deadline_ns, memory_order_relaxed);
+      if (!deadline || now <= deadline) continue;
+      if (atomic_load_explicit(&page->active_spans, memory_order_relaxed)) continue;
+      bin_unlink(from, page);
+      from->promotions_out++;
+      atomic_store_explicit(&page->bin, k + 1, memory_order_release);
+      atomic_store_explicit(&page->deadline_ns, bin_deadline(k + 1, now), memory_order_relaxed);
+      bin_link(to, page);
+      to->promotions_in++;
+    }
+    pthread_mutex_unlock(&to->lock);
+    pthread_mutex_unlock(&from->lock);
+  }
+}
+
+/* ---- statistics and fork -------------------------------------------------- */
+
+void llama_hugepages_bin_stats(unsigned b, llama_bin_stats_t *out) {
+  pthread_mutex_lock(&bins[b].lock);
+  out->huge_pages_held = bins[b].held;
+  out->huge_pages_acquired = bins[b].acquired;
+  out->huge_pages_released = bins[b].released;
+  out->promotions_in = bins[b].promotions_in;
+  out->promotions_out = bins[b].promotions_out;
+  pthread_mutex_unlock(&bins[b].lock);
+}
+
+void llama_hugepages_global_stats(llama_stats_t *out) {
+  pthread_mutex_lock(&pool.lock);
+  out->huge_pages_resident = pool.resident;
+  out->huge_pages_cached = pool.warm_count;
+  out->huge_pages_peak = pool.peak;
+  out->huge_pages_returned = pool.returned;
+  pthread_mutex_unlock(&pool.lock);
+}
+
+void llama_hugepages_fork_prepare(void) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) pthread_mutex_lock(&bins[b].lock);
+  pthread_mutex_lock(&pool.lock);
+}
+
+void llama_hugepages_fork_parent(void) {
+  pthread_mutex_unlock(&pool.lock);
+  for (unsigned b = LLAMA_NUM_BINS; b-- > 0;) pthread_mutex_unlock(&bins[b].lock);
+}
+
+void llama_hugepages_fork_child(void) {
+  pthread_mutex_init(&pool.lock, NULL);
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) pthread_mutex_init(&bins[b].lock, NULL);
+}

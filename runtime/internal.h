@@ -1,0 +1,260 @@
+/* internal.h - types and cross-file names of libllamalloc.
+ *
+ * Memory layout (see docs/design.md for the reasons):
+ *
+ *   huge page (2 MiB, 2 MiB-aligned, owned by one bin at a time)
+ *   +-----------+---------------------------------------------------------+
+ *   | header    | unit 0 rest | unit 1 | unit 2 | ...          | unit 31  |
+ *   | (4 KiB)   |<------------- 32 units of 64 KiB ------------------->  |
+ *   +-----------+---------------------------------------------------------+
+ *   A span is a run of units holding blocks of one size class for one bin
+ *   (1 unit for blocks <= 16 KiB, 8 units for blocks <= 128 KiB). A "run" is a
+ *   span holding one medium object (128 KiB < n <= 1 MiB). Objects above
+ *   1 MiB get their own mapping (large.c) whose header sits at its 2 MiB-aligned
+ *   base, so `p & ~(2 MiB - 1)` finds the header of every pointer we return
+ *   (except large objects aligned to >= 2 MiB, kept in a small registry).
+ *
+ * Dependencies point one way: alloc -> heap -> hugepage -> os.
+ * Names are grouped below by the file that defines them.
+ */
+#ifndef LLAMA_INTERNAL_H
+#define LLAMA_INTERNAL_H
+
+#include "llamalloc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LLAMA_EXPORT __attribute__((visibility("default")))
+#define LLAMA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LLAMA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LLAMA_NOINLINE __attribute__((noinline))
+#define LLAMA_INLINE static inline __attribute__((always_inline))
+
+/* ---- Geometry ------------------------------------------------------------ */
+#define HUGE_PAGE_SHIFT 21
+#define HUGE_PAGE_SIZE ((size_t)1 << HUGE_PAGE_SHIFT)
+#define HUGE_PAGE_MASK (HUGE_PAGE_SIZE - 1)
+#define UNIT_SHIFT 16
+#define UNIT_SIZE ((size_t)1 << UNIT_SHIFT)
+#define UNITS_PER_HUGE_PAGE 32
+#define HUGE_PAGE_HEADER_SIZE 4096
+#define ALL_UNITS_FREE 0xffffffffu
+
+#define MIN_ALIGN 16
+#define SMALL_MAX ((size_t)16 * 1024)   /* blocks in 1-unit spans */
+#define MEDIUM_SPAN_MAX ((size_t)128 * 1024) /* blocks in 8-unit spans */
+#define RUN_MAX ((size_t)1024 * 1024)   /* single objects in unit runs */
+#define SIZE_CLASS_COUNT 48
+#define SPAN_UNITS_SMALL 1
+#define SPAN_UNITS_MEDIUM 8
+/* Requests above this can never be satisfied; checked before any rounding. */
+#define LLAMA_MAX_REQUEST (((size_t)1 << 62))
+
+/* Region kinds, stored at the same offset in huge page and large headers. */
+#define REGION_HUGE_PAGE 0x4c4c4850u /* "LLHP" */
+#define REGION_LARGE 0x4c4c4c47u     /* "LLLG" */
+
+/* Debug level: 0 none, 1 cheap asserts, 2 internal invariants. */
+#ifndef LLAMA_DEBUG
+#define LLAMA_DEBUG 0
+#endif
+#if LLAMA_DEBUG > 0
+#define llama_assert(x) \
+  ((x) ? (void)0 : llama_assert_fail(#x, __FILE__, __LINE__))
+#else
+#define llama_assert(x) ((void)0)
+#endif
+
+/* ---- Types --------------------------------------------------------------- */
+typedef struct llama_block_s {
+  struct llama_block_s *next;
+} llama_block_t;
+
+struct llama_heap_s;
+
+/* Span kinds. */
+enum { SPAN_UNUSED = 0, SPAN_BLOCKS = 1, SPAN_RUN = 2 };
+/* Span flags: any flag set sends a local free to the generic path. */
+enum {
+  SPAN_IN_FULL = 1,  /* on its heap's full list */
+  SPAN_INTERIOR = 2, /* handed out interior (aligned) pointers */
+};
+
+/* Descriptor of a span, kept in the huge page header, one per unit (only the
+ * first unit's descriptor of a span is used). Owner-only fields are touched
+ * by the owning thread, or by whoever holds the abandoned-span lock while the
+ * span has no owner. */
+typedef struct llama_span_s {
+  llama_block_t *free;  /* owner: free blocks */
+  uint8_t *bump;        /* owner: next never-used block */
+  uint8_t *end;         /* one past the last block that fits */
+  uint8_t *start;       /* first block */
+  uint32_t block_size;  /* bytes per block (the object size for a run) */
+  uint32_t used;        /* owner: blocks out, counting remote frees not yet collected */
+  uint8_t kind;         /* SPAN_* kind */
+  uint8_t flags;        /* SPAN_* flags (owner) */
+  uint8_t bin;          /* bin this span serves (fixed while in use) */
+  uint8_t size_class;   /* size class of the blocks */
+  uint8_t units;        /* number of units in the span */
+  uint8_t unit_index;   /* first unit */
+  uint16_t reserved;
+  _Atomic(llama_block_t *) thread_free;  /* frees from other threads */
+  _Atomic(struct llama_heap_s *) heap;    /* owner, NULL when abandoned or a run */
+  struct llama_span_s *next, *prev;       /* heap list or abandoned list */
+} llama_span_t;
+
+typedef struct llama_huge_page_s {
+  uint32_t region_kind;     /* REGION_HUGE_PAGE */
+  _Atomic uint32_t bin;     /* bin owning the page (written under bin locks) */
+  uint32_t free_units;      /* bitmap, 1 = free (bin lock) */
+  _Atomic uint32_t active_spans; /* spans that are some heap's current span */
+  _Atomic uint64_t deadline_ns; /* promote if live past this and not active */
+  struct llama_huge_page_s *next, *prev; /* the bin's page list (bin lock) */
+  uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
+  llama_span_t spans[UNITS_PER_HUGE_PAGE];
+} llama_huge_page_t;
+
+_Static_assert(sizeof(llama_huge_page_t) <= HUGE_PAGE_HEADER_SIZE,
+               "huge page header must fit its 4 KiB");
+
+/* Header of an object with its own mapping. */
+typedef struct llama_large_s {
+  uint32_t region_kind;     /* REGION_LARGE */
+  uint32_t bin;
+  size_t map_size;          /* bytes mapped, from base */
+  size_t usable;            /* bytes usable from the user pointer */
+  void *user;               /* the pointer handed out */
+  struct llama_large_s *next_far, *prev_far; /* registry of >= 2 MiB-aligned */
+} llama_large_t;
+
+/* Per-bin counters kept by each heap (summed over heaps by stats.c). Only
+ * the owning thread writes them. */
+typedef struct llama_heap_counters_s {
+  uint64_t allocations;
+  uint64_t frees;
+  uint64_t bytes_allocated;
+  uint64_t bytes_freed;
+} llama_heap_counters_t;
+
+enum { SOURCE_STATIC = 0, SOURCE_PREDICTED = 1, SOURCE_DEFAULT = 2 };
+
+#define RETAINED_MAX 8
+
+typedef struct llama_heap_s {
+  llama_span_t *current[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
+  llama_span_t *avail[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* owned, has free */
+  llama_span_t *full[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];  /* owned, looked full */
+  _Atomic uint8_t remote_pending[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
+  _Atomic uint32_t any_remote_pending;
+  uint32_t slow_count;          /* slow-path entries, drives full sweeps */
+  llama_heap_counters_t counters[LLAMA_NUM_BINS];
+  uint64_t source_count[3];     /* SOURCE_* */
+  bool alive;                   /* owned by a live thread */
+  bool orphaned;                /* its thread vanished in fork(): never reused */
+  struct llama_heap_s *next_all; /* every heap ever made (never freed) */
+} llama_heap_t;
+
+/* ---- options.c ----------------------------------------------------------- */
+typedef struct llama_options_s {
+  int stats;               /* LLAMA_STATS: report at exit */
+  int verbose;             /* LLAMA_VERBOSE: warnings on stderr */
+  unsigned default_bin;    /* LLAMA_DEFAULT_CLASS: bin of unclassified calls */
+  unsigned huge_page_cache; /* LLAMA_HUGE_PAGE_CACHE: empty pages kept warm */
+  unsigned deadline_slack; /* LLAMA_DEADLINE_SLACK: deadline = slack x bound */
+  int promote;             /* LLAMA_PROMOTE: move pages on missed deadlines */
+  int huge_pages;          /* LLAMA_HUGE_PAGES: madvise(MADV_HUGEPAGE) */
+} llama_options_t;
+extern llama_options_t llama_options;
+void llama_options_init(void);
+
+/* ---- os.c ---------------------------------------------------------------- */
+void *llama_os_map(size_t size);               /* NULL on failure */
+void *llama_os_map_aligned(size_t size, size_t alignment, size_t *mapped);
+void llama_os_unmap(void *p, size_t size);
+void llama_os_decommit(void *p, size_t size);  /* MADV_DONTNEED */
+void llama_os_hugepage_advise(void *p, size_t size);
+uint64_t llama_now_ns(void);
+void llama_write_fd(int fd, const char *s, size_t n);
+void llama_report(const char *msg, const char *detail);
+void llama_assert_fail(const char *expr, const char *file, int line);
+/* Small no-allocation formatting into a caller buffer. */
+typedef struct llama_buf_s { char *p; size_t len, cap; } llama_buf_t;
+void llama_buf_str(llama_buf_t *b, const char *s);
+void llama_buf_u64(llama_buf_t *b, uint64_t v, int width);
+void llama_buf_bytes(llama_buf_t *b, uint64_t v, int width); /* 12.3 MiB */
+
+/* ---- hugepage.c ---------------------------------------------------------- */
+llama_span_t *llama_span_acquire(unsigned bin, unsigned units);
+void llama_span_release(llama_span_t *span);
+void llama_huge_page_span_active(llama_span_t *span, bool active);
+void llama_hugepages_trim(bool force);
+void llama_hugepages_fork_prepare(void);
+void llama_hugepages_fork_parent(void);
+void llama_hugepages_fork_child(void);
+void llama_hugepages_bin_stats(unsigned bin, llama_bin_stats_t *out);
+void llama_hugepages_global_stats(llama_stats_t *out);
+
+LLAMA_INLINE llama_huge_page_t *llama_huge_page_of(const void *p) {
+  return (llama_huge_page_t *)((uintptr_t)p & ~(uintptr_t)HUGE_PAGE_MASK);
+}
+LLAMA_INLINE llama_span_t *llama_span_of(llama_huge_page_t *page, const void *p) {
+  unsigned unit = (unsigned)(((uintptr_t)p & HUGE_PAGE_MASK) >> UNIT_SHIFT);
+  return &page->spans[page->unit_head[unit]];
+}
+
+/* ---- heap.c -------------------------------------------------------------- */
+extern __thread llama_heap_t *llama_tls_heap
+    __attribute__((tls_model("initial-exec")));
+extern llama_span_t llama_empty_span;
+llama_heap_t *llama_heap_init_thread(void);
+void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc);
+void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p);
+void llama_heap_collect(llama_heap_t *heap, bool force);
+void llama_span_collect_abandoned(void);
+void *llama_run_alloc(llama_heap_t *heap, unsigned bin, size_t n);
+size_t llama_block_usable(llama_span_t *span, const void *p);
+void *llama_block_start(llama_span_t *span, const void *p);
+void llama_span_emptied(llama_heap_t *heap, llama_span_t *span);
+void llama_heaps_init(void);
+void llama_heaps_lock(void);
+void llama_heaps_unlock(void);
+void llama_heaps_fork_prepare(void);
+void llama_heaps_fork_parent(void);
+void llama_heaps_fork_child(void);
+llama_heap_t *llama_heaps_first(void);
+
+/* ---- large.c ------------------------------------------------------------- */
+void *llama_large_alloc(llama_heap_t *heap, unsigned bin, size_t n, size_t alignment);
+void llama_large_free(llama_heap_t *heap, llama_large_t *large);
+llama_large_t *llama_large_find_far(const void *p);
+void llama_large_fork_prepare(void);
+void llama_large_fork_parent(void);
+void llama_large_fork_child(void);
+void llama_large_stats(uint64_t *live_bytes, uint64_t *live_objects);
+
+/* ---- alloc.c ------------------------------------------------------------- */
+void llama_init_slow(void);
+extern _Atomic int llama_init_state; /* 0 none, 1 running, 2 done */
+
+/* ---- size classes (inline, used by heap.c and alloc.c) ------------------- */
+/* Classes: 16..128 step 16 (0..7), then 4 per doubling up to 128 KiB (47). */
+LLAMA_INLINE unsigned llama_size_class(size_t n) {
+  if (n <= 128) return n == 0 ? 0 : (unsigned)((n - 1) >> 4);
+  size_t m = n - 1;
+  unsigned w = 63u - (unsigned)__builtin_clzll(m); /* floor(log2(n-1)) >= 7 */
+  return 8u + (w - 7u) * 4u + (unsigned)((m >> (w - 2u)) & 3u);
+}
+LLAMA_INLINE size_t llama_class_size(unsigned sc) {
+  if (sc < 8) return (size_t)(sc + 1) * 16;
+  unsigned w = 7u + (sc - 8u) / 4u, sub = (sc - 8u) % 4u;
+  return (size_t)(4u + sub + 1u) << (w - 2u);
+}
+LLAMA_INLINE unsigned llama_class_units(unsigned sc) {
+  return llama_class_size(sc) <= SMALL_MAX ? SPAN_UNITS_SMALL : SPAN_UNITS_MEDIUM;
+}
+
+#endif /* LLAMA_INTERNAL_H */

@@ -1,0 +1,88 @@
+/* large.c - objects above 1 MiB, each in its own mapping.
+ *
+ * The mapping starts 2 MiB-aligned with an llama_large_t header, so that
+ * `p & ~(2 MiB - 1)` finds it like a huge page header. Objects aligned to
+ * 2 MiB or more cannot have the header in their own 2 MiB frame; those few
+ * ("far" objects) are found through a small locked registry. Freeing unmaps
+ * at once: large objects go straight back to the OS. */
+#include "internal.h"
+
+#include <errno.h>
+
+#define LARGE_HEADER_SIZE 64
+_Static_assert(sizeof(llama_large_t) <= LARGE_HEADER_SIZE, "large header");
+
+static pthread_mutex_t far_lock = PTHREAD_MUTEX_INITIALIZER;
+static llama_large_t *far_list;
+static _Atomic uint64_t large_live_bytes, large_live_objects;
+
+/* Maps a large object of n bytes aligned to alignment (a power of two).
+ * Memory is fresh from the OS, hence zeroed. NULL on overflow or refusal. */
+void *llama_large_alloc(llama_heap_t *heap, unsigned bin, size_t n, size_t alignment) {
+  if (alignment < MIN_ALIGN) alignment = MIN_ALIGN;
+  bool far = alignment >= HUGE_PAGE_SIZE;
+  size_t offset = far ? alignment : (alignment > LARGE_HEADER_SIZE ? alignment : LARGE_HEADER_SIZE);
+  if (n > LLAMA_MAX_REQUEST || offset > LLAMA_MAX_REQUEST) return NULL;
+  size_t map_size = (offset + n + 4095) & ~(size_t)4095;
+  uint8_t *base = llama_os_map_aligned(map_size, far ? alignment : HUGE_PAGE_SIZE, NULL);
+  if (!base) return NULL;
+  if (map_size >= 2 * HUGE_PAGE_SIZE) llama_os_hugepage_advise(base, map_size);
+  llama_large_t *large = (llama_large_t *)base;
+  large->region_kind = REGION_LARGE;
+  large->bin = bin;
+  large->map_size = map_size;
+  large->user = base + offset;
+  large->usable = map_size - offset;
+  if (far) {
+    pthread_mutex_lock(&far_lock);
+    large->prev_far = NULL;
+    large->next_far = far_list;
+    if (far_list) far_list->prev_far = large;
+    far_list = large;
+    pthread_mutex_unlock(&far_lock);
+  }
+  atomic_fetch_add_explicit(&large_live_bytes, large->usable, memory_order_relaxed);
+  atomic_fetch_add_explicit(&large_live_objects, 1, memory_order_relaxed);
+  if (heap) {
+    heap->counters[bin].allocations++;
+    heap->counters[bin].bytes_allocated += large->usable;
+  }
+  return large->user;
+}
+
+/* The far object whose user pointer is p, or NULL. */
+llama_large_t *llama_large_find_far(const void *p) {
+  pthread_mutex_lock(&far_lock);
+  llama_large_t *large = far_list;
+  while (large && large->user != p) large = large->next_far;
+  pthread_mutex_unlock(&far_lock);
+  return large;
+}
+
+void llama_large_free(llama_heap_t *heap, llama_large_t *large) {
+  int saved_errno = errno;
+  if ((uint8_t *)large->user - (uint8_t *)large >= (ptrdiff_t)HUGE_PAGE_SIZE) {
+    pthread_mutex_lock(&far_lock);
+    if (large->prev_far) large->prev_far->next_far = large->next_far;
+    else far_list = large->next_far;
+    if (large->next_far) large->next_far->prev_far = large->prev_far;
+    pthread_mutex_unlock(&far_lock);
+  }
+  atomic_fetch_sub_explicit(&large_live_bytes, large->usable, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&large_live_objects, 1, memory_order_relaxed);
+  if (heap) {
+    heap->counters[large->bin].frees++;
+    heap->counters[large->bin].bytes_freed += large->usable;
+  }
+  llama_os_unmap(large, large->map_size);
+  errno = saved_errno;
+}
+
+void llama_large_stats(uint64_t *live_bytes, uint64_t *live_objects) {
+  *live_bytes = atomic_load_explicit(&large_live_bytes, memory_order_relaxed);
+  *live_objects = atomic_load_explicit(&large_live_objects, memory_order_relaxed);
+}
+
+void llama_large_fork_prepare(void) { pthread_mutex_lock(&far_lock); }
+void llama_large_fork_parent(void) { pthread_mutex_unlock(&far_lock); }
+void llama_large_fork_child(void) { pthread_mutex_init(&far_lock, NULL); }

@@ -1,0 +1,150 @@
+/* os.c - every operating-system primitive libllamalloc uses: mappings,
+ * huge-page advice, decommit, the clock, and writing to a file descriptor.
+ * Nothing here allocates or touches stdio, so it is safe during
+ * initialisation and inside malloc. */
+
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Maps size bytes of fresh zeroed memory; NULL on failure (errno untouched
+ * by callers that do not care). */
+void *llama_os_map(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* Maps size bytes at an address aligned to alignment (a power of two >= the
+ * page size) by over-mapping and trimming both ends. *mapped receives the
+ * size kept (== size). */
+void *llama_os_map_aligned(size_t size, size_t alignment, size_t *mapped) {
+  if (size > SIZE_MAX - alignment) return NULL;
+  size_t over = size + alignment;
+  uint8_t *raw = llama_os_map(over);
+  if (!raw) return NULL;
+  uintptr_t aligned = ((uintptr_t)raw + alignment - 1) & ~(uintptr_t)(alignment - 1);
+  size_t head = aligned - (uintptr_t)raw;
+  size_t tail = over - head - size;
+  if (head) munmap(raw, head);
+  if (tail) munmap((uint8_t *)aligned + size, tail);
+  if (mapped) *mapped = size;
+  return (void *)aligned;
+}
+
+void llama_os_unmap(void *p, size_t size) {
+  if (p && size) munmap(p, size);
+}
+
+/* Gives the physical memory back now; the range stays mapped and reads as
+ * zeros on next touch. */
+void llama_os_decommit(void *p, size_t size) {
+  int saved = errno;
+  madvise(p, size, MADV_DONTNEED);
+  errno = saved;
+}
+
+void llama_os_hugepage_advise(void *p, size_t size) {
+#ifdef MADV_HUGEPAGE
+  if (llama_options.huge_pages) {
+    int saved = errno;
+    madvise(p, size, MADV_HUGEPAGE);
+    errno = saved;
+  }
+#endif
+}
+
+uint64_t llama_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void llama_write_fd(int fd, const char *s, size_t n) {
+  int saved = errno;
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+  errno = saved;
+}
+
+/* The one reporting function: rate-limited (at most 16 messages per process),
+ * no allocation, only with LLAMA_VERBOSE=1 unless the message is fatal. */
+void llama_report(const char *msg, const char *detail) {
+  static _Atomic int reported;
+  if (!llama_options.verbose) return;
+  if (atomic_fetch_add_explicit(&reported, 1, memory_order_relaxed) >= 16) return;
+  char buf[256];
+  llama_buf_t b = {buf, 0, sizeof buf};
+  llama_buf_str(&b, "llamalloc: ");
+  llama_buf_str(&b, msg);
+  if (detail) {
+    llama_buf_str(&b, ": ");
+    llama_buf_str(&b, detail);
+  }
+  llama_buf_str(&b, "\n");
+  llama_write_fd(2, b.p, b.len);
+}
+
+void llama_assert_fail(const char *expr, const char *file, int line) {
+  char buf[512];
+  llama_buf_t b = {buf, 0, sizeof buf};
+  llama_buf_str(&b, "llamalloc: assertion failed: ");
+  llama_buf_str(&b, expr);
+  llama_buf_str(&b, " at ");
+  llama_buf_str(&b, file);
+  llama_buf_str(&b, ":");
+  llama_buf_u64(&b, (uint64_t)line, 0);
+  llama_buf_str(&b, "\n");
+  llama_write_fd(2, b.p, b.len);
+  abort();
+}
+
+void llama_buf_str(llama_buf_t *b, const char *s) {
+  while (*s && b->len + 1 < b->cap) b->p[b->len++] = *s++;
+}
+
+/* Right-aligns v in width columns (0: no padding). */
+void llama_buf_u64(llama_buf_t *b, uint64_t v, int width) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (int i = n; i < width && b->len + 1 < b->cap; i++) b->p[b->len++] = ' ';
+  while (n > 0 && b->len + 1 < b->cap) b->p[b->len++] = tmp[--n];
+}
+
+/* Formats a byte count as "123 B", "12.3 KiB", "1.5 MiB", "2.0 GiB". */
+void llama_buf_bytes(llama_buf_t *b, uint64_t v, int width) {
+  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  unsigned u = 0;
+  uint64_t scaled = v * 10; /* tenths */
+  while (u < 4 && scaled >= 10240) {
+    scaled /= 1024;
+    u++;
+  }
+  char tmp[32];
+  llama_buf_t t = {tmp, 0, sizeof tmp};
+  llama_buf_u64(&t, scaled / 10, 0);
+  if (u > 0) {
+    llama_buf_str(&t, ".");
+    llama_buf_u64(&t, scaled % 10, 0);
+  }
+  llama_buf_str(&t, " ");
+  llama_buf_str(&t, units[u]);
+  tmp[t.len] = 0;
+  for (int i = (int)t.len; i < width && b->len + 1 < b->cap; i++) b->p[b->len++] = ' ';
+  llama_buf_str(b, tmp);
+}

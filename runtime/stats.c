@@ -1,0 +1,99 @@
+/* stats.c - the statistics API and the LLAMA_STATS=1 report.
+ *
+ * Counters live where they are cheapest to keep: per thread heap (objects
+ * and bytes per bin, allocation sources), per bin (huge pages, promotions),
+ * in the pool (resident huge pages) and in large.c. This file sums them.
+ * Nothing here allocates: the report is formatted into a stack buffer. */
+#include "internal.h"
+
+#include <string.h>
+
+LLAMA_EXPORT int llama_stats_get(llama_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  llama_heaps_lock();
+  for (llama_heap_t *h = llama_heaps_first(); h; h = h->next_all) {
+    for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+      llama_heap_counters_t *c = &h->counters[b];
+      out->bins[b].allocations += c->allocations;
+      out->bins[b].live_objects += c->allocations - c->frees;
+      out->bins[b].live_bytes += c->bytes_allocated - c->bytes_freed;
+    }
+    out->allocations_static += h->source_count[SOURCE_STATIC];
+    out->allocations_predicted += h->source_count[SOURCE_PREDICTED];
+    out->allocations_default += h->source_count[SOURCE_DEFAULT];
+    out->threads++;
+  }
+  llama_heaps_unlock();
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) llama_hugepages_bin_stats(b, &out->bins[b]);
+  llama_hugepages_global_stats(out);
+  llama_large_stats(&out->large_live_bytes, &out->large_live_objects);
+  return 0;
+}
+
+static void flush(int fd, llama_buf_t *b) {
+  llama_write_fd(fd, b->p, b->len);
+  b->len = 0;
+}
+
+LLAMA_EXPORT void llama_stats_print(int fd) {
+  llama_stats_t s;
+  llama_stats_get(&s);
+  char buf[1024];
+  llama_buf_t b = {buf, 0, sizeof buf};
+  llama_buf_str(&b, "llamalloc statistics\n");
+  llama_buf_str(&b, "class      bound    live bytes   live objs   allocations  "
+                    "hp held  hp taken  hp freed  promo in  promo out\n");
+  flush(fd, &b);
+  static const char *names[LLAMA_NUM_BINS] = {"0", "1", "2", "3", "4", "5", "6", "none"};
+  static const char *bounds[LLAMA_NUM_BINS] = {"10ms", "100ms", "1s", "10s",
+                                               "100s", "1000s", "inf", "-"};
+  uint64_t live_total = 0;
+  for (unsigned k = 0; k < LLAMA_NUM_BINS; k++) {
+    llama_bin_stats_t *c = &s.bins[k];
+    live_total += c->live_objects;
+    llama_buf_str(&b, names[k]);
+    for (size_t i = strlen(names[k]); i < 5; i++) llama_buf_str(&b, " ");
+    for (size_t i = strlen(bounds[k]); i < 10; i++) llama_buf_str(&b, " ");
+    llama_buf_str(&b, bounds[k]);
+    llama_buf_bytes(&b, c->live_bytes, 14);
+    llama_buf_u64(&b, c->live_objects, 12);
+    llama_buf_u64(&b, c->allocations, 14);
+    llama_buf_u64(&b, c->huge_pages_held, 9);
+    llama_buf_u64(&b, c->huge_pages_acquired, 10);
+    llama_buf_u64(&b, c->huge_pages_released, 10);
+    llama_buf_u64(&b, c->promotions_in, 10);
+    llama_buf_u64(&b, c->promotions_out, 11);
+    llama_buf_str(&b, "\n");
+    flush(fd, &b);
+  }
+  llama_buf_str(&b, "huge pages: resident ");
+  llama_buf_u64(&b, s.huge_pages_resident, 0);
+  llama_buf_str(&b, " (");
+  llama_buf_bytes(&b, s.huge_pages_resident * HUGE_PAGE_SIZE, 0);
+  llama_buf_str(&b, "), cached ");
+  llama_buf_u64(&b, s.huge_pages_cached, 0);
+  llama_buf_str(&b, ", peak ");
+  llama_buf_u64(&b, s.huge_pages_peak, 0);
+  llama_buf_str(&b, ", returned to the OS ");
+  llama_buf_u64(&b, s.huge_pages_returned, 0);
+  llama_buf_str(&b, "\nlarge objects: live ");
+  llama_buf_u64(&b, s.large_live_objects, 0);
+  llama_buf_str(&b, " (");
+  llama_buf_bytes(&b, s.large_live_bytes, 0);
+  llama_buf_str(&b, ")\nthreads: ");
+  llama_buf_u64(&b, s.threads, 0);
+  llama_buf_str(&b, "\nallocations: static ");
+  llama_buf_u64(&b, s.allocations_static, 0);
+  llama_buf_str(&b, ", predicted ");
+  llama_buf_u64(&b, s.allocations_predicted, 0);
+  llama_buf_str(&b, ", default ");
+  llama_buf_u64(&b, s.allocations_default, 0);
+  llama_buf_str(&b, "\n");
+  if (live_total == 0) llama_buf_str(&b, "all objects were freed\n");
+  else {
+    llama_buf_str(&b, "not freed: ");
+    llama_buf_u64(&b, live_total, 0);
+    llama_buf_str(&b, " objects\n");
+  }
+  flush(fd, &b);
+}
