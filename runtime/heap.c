@@ -102,6 +102,7 @@ static void heap_reset(llama_heap_t *heap) {
       heap->avail[b][sc] = heap->full[b][sc] = NULL;
       atomic_store_explicit(&heap->remote_pending[b][sc], 0, memory_order_relaxed);
     }
+  heap->retained_count = 0;
   heap->alive = true;
 }
 
@@ -143,9 +144,40 @@ llama_heap_t *llama_heaps_first(void) { return heaps_all; }
 void llama_heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
 void llama_heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
 
+/* Releases retained entry i if its span is still current and empty. */
+static void retained_drop(llama_heap_t *heap, unsigned i) {
+  llama_retained_t r = heap->retained[i];
+  heap->retained_count--;
+  for (unsigned j = i; j < heap->retained_count; j++) heap->retained[j] = heap->retained[j + 1];
+  if (heap->current[r.bin][r.size_class] != r.span || r.span->used != 0) return;
+  heap->current[r.bin][r.size_class] = &llama_empty_span;
+  llama_huge_page_span_active(r.span, false);
+  llama_span_release(r.span);
+}
+
+/* Keeps an emptied current span for a while (a malloc/free ping-pong must
+ * not go to the bin lock each time), but at most RETAINED_MAX of them and
+ * for RETAINED_SLOW_PATHS slow paths, so a freed class's pages go back. */
+static void retain(llama_heap_t *heap, llama_span_t *span) {
+  for (unsigned i = 0; i < heap->retained_count; i++)
+    if (heap->retained[i].span == span) return;
+  if (heap->retained_count == RETAINED_MAX) retained_drop(heap, 0);
+  heap->retained[heap->retained_count++] = (llama_retained_t){
+      span, span->bin, span->size_class, heap->slow_count};
+}
+
+static void retained_expire(llama_heap_t *heap) {
+  while (heap->retained_count &&
+         heap->slow_count - heap->retained[0].since > RETAINED_SLOW_PATHS)
+    retained_drop(heap, 0);
+}
+
 /* A span of the heap just became empty. Release it unless it is current. */
 static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
-  if (heap->current[span->bin][span->size_class] == span) return;
+  if (heap->current[span->bin][span->size_class] == span) {
+    retain(heap, span);
+    return;
+  }
   if (span->flags & SPAN_IN_FULL) list_remove(&heap->full[span->bin][span->size_class], span);
   else list_remove(&heap->avail[span->bin][span->size_class], span);
   llama_span_release(span);
@@ -173,16 +205,21 @@ static void sweep_class(llama_heap_t *heap, unsigned bin, unsigned sc, bool rele
   span = heap->current[bin][sc];
   if (span != &llama_empty_span) {
     span_collect(span);
-    if (release_current && span->used == 0) {
-      heap->current[bin][sc] = &llama_empty_span;
-      llama_huge_page_span_active(span, false);
-      llama_span_release(span);
+    if (span->used == 0) {
+      if (release_current) {
+        heap->current[bin][sc] = &llama_empty_span;
+        llama_huge_page_span_active(span, false);
+        llama_span_release(span);
+      } else {
+        retain(heap, span);
+      }
     }
   }
 }
 
 static void heap_sweep(llama_heap_t *heap, bool release_current) {
-  atomic_store_explicit(&heap->any_remote_pending, 0, memory_order_relaxed);
+  if (release_current)
+    while (heap->retained_count) retained_drop(heap, 0);
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
     for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
       atomic_store_explicit(&heap->remote_pending[b][sc], 0, memory_order_relaxed);
@@ -311,8 +348,8 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   } else if (atomic_load_explicit(&heap->remote_pending[bin][sc], memory_order_relaxed)) {
     atomic_store_explicit(&heap->remote_pending[bin][sc], 0, memory_order_relaxed);
     sweep_class(heap, bin, sc, false);
-  } else if (span != &llama_empty_span) {
-    span_collect(span);
+  } else if (span != &llama_empty_span && span_collect(span) && span->used == 0) {
+    retain(heap, span);
   }
   if ((block = span_pop(heap, span))) return block;
   /* 3. Retire the current span to the full list. */
@@ -322,6 +359,7 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
     llama_huge_page_span_active(span, false);
     heap->current[bin][sc] = &llama_empty_span;
   }
+  if (heap->retained_count) retained_expire(heap);
   /* 4. An owned span with free blocks, an abandoned one, or a new one. */
   span = heap->avail[bin][sc];
   if (span) {

@@ -142,15 +142,24 @@ typedef struct llama_heap_counters_s {
 
 enum { SOURCE_STATIC = 0, SOURCE_PREDICTED = 1, SOURCE_DEFAULT = 2 };
 
-#define RETAINED_MAX 8
+/* Empty current spans a heap may keep, and for how many slow paths. */
+#define RETAINED_MAX 4
+#define RETAINED_SLOW_PATHS 32
+
+typedef struct llama_retained_s {
+  struct llama_span_s *span;
+  uint8_t bin, size_class;
+  uint32_t since; /* heap slow_count when it emptied */
+} llama_retained_t;
 
 typedef struct llama_heap_s {
   llama_span_t *current[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
   llama_span_t *avail[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* owned, has free */
   llama_span_t *full[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];  /* owned, looked full */
   _Atomic uint8_t remote_pending[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
-  _Atomic uint32_t any_remote_pending;
   uint32_t slow_count;          /* slow-path entries, drives full sweeps */
+  uint32_t retained_count;
+  llama_retained_t retained[RETAINED_MAX]; /* oldest first */
   llama_heap_counters_t counters[LLAMA_NUM_BINS];
   uint64_t source_count[3];     /* SOURCE_* */
   bool alive;                   /* owned by a live thread */
