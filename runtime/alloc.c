@@ -40,6 +40,7 @@ void llama_init_slow(void) {
   int expected = 0;
   if (atomic_compare_exchange_strong(&llama_init_state, &expected, 1)) {
     llama_options_init();
+    llama_size_classes_init();
     llama_heaps_init();
     atomic_store_explicit(&llama_init_state, 2, memory_order_release);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -54,6 +55,13 @@ __attribute__((constructor)) static void llama_constructor(void) {
 
 __attribute__((destructor)) static void llama_destructor(void) {
   if (llama_options.stats) llama_stats_print(2);
+}
+
+uint8_t llama_small_class[1024 / 16 + 1];
+
+void llama_size_classes_init(void) {
+  for (unsigned i = 0; i <= 1024 / 16; i++)
+    llama_small_class[i] = (uint8_t)llama_size_class_compute((size_t)i * 16);
 }
 
 /* ---- core ------------------------------------------------------------------- */
@@ -71,12 +79,12 @@ static LLAMA_NOINLINE void *alloc_slow(size_t n, unsigned bin, unsigned source) 
     unsigned sc = llama_size_class(n);
     p = llama_heap_alloc_slow(heap, bin, sc);
   } else if (n <= RUN_MAX) {
-    p = llama_run_alloc(heap, bin, n);
+    p = llama_run_alloc(bin, n);
   } else {
-    p = llama_large_alloc(heap, bin, n, MIN_ALIGN);
+    p = llama_large_alloc(bin, n, MIN_ALIGN);
   }
   if (!p) goto fail;
-  heap->source_count[source]++;
+  heap->allocations[bin][source]++;
   return p;
 fail:
   errno = ENOMEM;
@@ -91,10 +99,7 @@ LLAMA_INLINE void *llama_alloc(size_t n, unsigned bin, unsigned source) {
     if (LLAMA_LIKELY(block != NULL)) {
       span->free = block->next;
       span->used++;
-      llama_heap_counters_t *c = &heap->counters[bin];
-      c->allocations++;
-      c->bytes_allocated += span->block_size;
-      heap->source_count[source]++;
+      heap->allocations[bin][source]++;
       return block;
     }
   }
@@ -103,7 +108,7 @@ LLAMA_INLINE void *llama_alloc(size_t n, unsigned bin, unsigned source) {
 
 static void free_far_or_foreign(void *p) {
   llama_large_t *large = llama_large_find_far(p);
-  if (large) llama_large_free(llama_tls_heap, large);
+  if (large) llama_large_free(large);
   else llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
 }
 
@@ -122,9 +127,6 @@ LLAMA_INLINE void llama_free(void *p) {
       llama_block_t *block = p;
       block->next = span->free;
       span->free = block;
-      llama_heap_counters_t *c = &heap->counters[span->bin];
-      c->frees++;
-      c->bytes_freed += span->block_size;
       if (LLAMA_UNLIKELY(--span->used == 0)) llama_span_emptied(heap, span);
       return;
     }
@@ -132,9 +134,7 @@ LLAMA_INLINE void llama_free(void *p) {
     return;
   }
   if (page->region_kind == REGION_LARGE) {
-    llama_heap_t *heap = llama_tls_heap;
-    if (!heap) heap = llama_heap_init_thread();
-    llama_large_free(heap, (llama_large_t *)page);
+    llama_large_free((llama_large_t *)page);
     return;
   }
   llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
@@ -192,12 +192,12 @@ static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned so
   }
   llama_heap_t *heap = llama_tls_heap;
   if (!heap) heap = llama_heap_init_thread();
-  void *p = llama_large_alloc(heap, bin, n, alignment);
+  void *p = heap ? llama_large_alloc(bin, n, alignment) : NULL;
   if (!p) {
     errno = ENOMEM;
     return NULL;
   }
-  if (heap) heap->source_count[source]++;
+  heap->allocations[bin][source]++;
   return p;
 }
 

@@ -74,20 +74,19 @@ LLAMA_INLINE bool span_has_room(const llama_span_t *span) {
   return span->free || span->bump + span->block_size <= span->end;
 }
 
-static void *span_pop(llama_heap_t *heap, llama_span_t *span) {
+/* Pops a free block, or carves a never-used one. NULL when the span is full
+ * (always for the empty sentinel, whose kind is SPAN_UNUSED). */
+static void *span_pop(llama_span_t *span) {
   llama_block_t *block = span->free;
   if (block) {
     span->free = block->next;
-  } else if (span->bump && span->bump + span->block_size <= span->end) {
-    block = (llama_block_t *)span->bump;
+  } else if (span->kind == SPAN_BLOCKS && span->bump + span->block_size <= span->end) {
+    block = (llama_block_t *)((uint8_t *)llama_huge_page_of(span) + span->bump);
     span->bump += span->block_size;
   } else {
     return NULL;
   }
   span->used++;
-  llama_heap_counters_t *c = &heap->counters[span->bin];
-  c->allocations++;
-  c->bytes_allocated += span->block_size;
   return block;
 }
 
@@ -315,13 +314,14 @@ static void heap_abandon(void *arg) {
 /* ---- allocation slow path ---------------------------------------------------- */
 
 static void span_init_blocks(llama_heap_t *heap, llama_span_t *span, unsigned sc) {
-  size_t bs = llama_class_size(sc);
-  size_t count = (size_t)(span->end - span->start) / bs;
+  uint32_t bs = (uint32_t)llama_class_size(sc);
+  uint32_t start = (uint32_t)(llama_span_start(span) - (uint8_t *)llama_huge_page_of(span));
+  uint32_t count = (span->end - start) / bs;
   span->kind = SPAN_BLOCKS;
   span->size_class = (uint8_t)sc;
-  span->block_size = (uint32_t)bs;
-  span->end = span->start + count * bs;
-  span->bump = span->start;
+  span->block_size = bs;
+  span->end = start + count * bs;
+  span->bump = start;
   span->free = NULL;
   span->used = 0;
   span->flags = 0;
@@ -339,7 +339,7 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   llama_span_t *span = heap->current[bin][sc];
   void *block;
   /* 1. Never-used blocks of the current span. */
-  if ((block = span_pop(heap, span))) return block;
+  if ((block = span_pop(span))) return block;
   /* 2. Remote frees: this class when flagged; everything periodically. */
   if (++heap->slow_count % SWEEP_PERIOD == 0) {
     heap_sweep(heap, false);
@@ -351,7 +351,7 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   } else if (span != &llama_empty_span && span_collect(span) && span->used == 0) {
     retain(heap, span);
   }
-  if ((block = span_pop(heap, span))) return block;
+  if ((block = span_pop(span))) return block;
   /* 3. Retire the current span to the full list. */
   if (span != &llama_empty_span) {
     span->flags |= SPAN_IN_FULL;
@@ -370,7 +370,7 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
     span_init_blocks(heap, span, sc);
   }
   make_current(heap, bin, sc, span);
-  return span_pop(heap, span);
+  return span_pop(span);
 }
 
 /* ---- free slow path ----------------------------------------------------------- */
@@ -378,9 +378,10 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
 /* First byte of the block that contains p (p may be an interior, aligned
  * pointer handed out by the aligned allocation functions). */
 void *llama_block_start(llama_span_t *span, const void *p) {
-  if (span->kind == SPAN_RUN) return span->start;
-  size_t offset = (size_t)((const uint8_t *)p - span->start);
-  return span->start + offset - offset % span->block_size;
+  uint8_t *start = llama_span_start(span);
+  if (span->kind == SPAN_RUN) return start;
+  size_t offset = (size_t)((const uint8_t *)p - start);
+  return start + offset - offset % span->block_size;
 }
 
 size_t llama_block_usable(llama_span_t *span, const void *p) {
@@ -388,22 +389,14 @@ size_t llama_block_usable(llama_span_t *span, const void *p) {
   return (size_t)(block + span->block_size - (const uint8_t *)p);
 }
 
-static void run_free(llama_heap_t *heap, llama_span_t *span) {
-  if (heap) {
-    llama_heap_counters_t *c = &heap->counters[span->bin];
-    c->frees++;
-    c->bytes_freed += span->block_size;
-  }
-  llama_span_release(span);
-}
+static void run_free(llama_span_t *span) { llama_span_release(span); }
 
 /* Every free that is not "owner frees a plain block": interior pointers,
  * spans on the full list, runs, frees from other threads. */
 void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   int saved_errno = errno;
-  if (!heap) heap = llama_heap_init_thread(); /* a thread whose first call is free */
   if (span->kind == SPAN_RUN) {
-    run_free(heap, span);
+    run_free(span);
     errno = saved_errno;
     return;
   }
@@ -413,11 +406,6 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     return;
   }
   llama_block_t *block = (span->flags & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
-  if (heap) {
-    llama_heap_counters_t *c = &heap->counters[span->bin];
-    c->frees++;
-    c->bytes_freed += span->block_size;
-  }
   llama_heap_t *owner = atomic_load_explicit(&span->heap, memory_order_acquire);
   if (owner == heap && heap) {
     block->next = span->free;
@@ -451,18 +439,16 @@ void llama_span_emptied(llama_heap_t *heap, llama_span_t *span) { span_emptied(h
 
 /* ---- runs: one medium object in whole units ----------------------------------- */
 
-void *llama_run_alloc(llama_heap_t *heap, unsigned bin, size_t n) {
+void *llama_run_alloc(unsigned bin, size_t n) {
   unsigned units = (unsigned)((n + HUGE_PAGE_HEADER_SIZE + UNIT_SIZE - 1) >> UNIT_SHIFT);
   llama_span_t *span = llama_span_acquire(bin, units);
   if (!span) return NULL;
+  uint8_t *start = llama_span_start(span);
   span->kind = SPAN_RUN;
-  span->block_size = (uint32_t)(span->end - span->start);
+  span->block_size = (uint32_t)(span->end - (uint32_t)(start - (uint8_t *)llama_huge_page_of(span)));
   span->used = 1;
   span->flags = 0;
-  llama_heap_counters_t *c = &heap->counters[bin];
-  c->allocations++;
-  c->bytes_allocated += span->block_size;
-  return span->start;
+  return start;
 }
 
 /* ---- fork ------------------------------------------------------------------------ */

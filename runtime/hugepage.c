@@ -180,7 +180,7 @@ static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *u
 static void check_deadlines(uint64_t now);
 
 /* Takes `units` consecutive units for a new span of bin `bin`. Returns the
- * span descriptor (kind SPAN_UNUSED, fields start/end/units/bin set) or NULL
+ * span descriptor (kind SPAN_UNUSED, fields end/units/bin set) or NULL
  * when the OS refuses memory. */
 llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
   uint64_t now = llama_now_ns();
@@ -210,11 +210,8 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
   pthread_mutex_unlock(&bin->lock);
 
   llama_span_t *span = &page->spans[unit];
-  uint8_t *base = (uint8_t *)page + (size_t)unit * UNIT_SIZE;
-  span->start = unit == 0 ? (uint8_t *)page + HUGE_PAGE_HEADER_SIZE : base;
-  span->end = base + (size_t)units * UNIT_SIZE;
+  span->end = (uint32_t)((unit + units) * UNIT_SIZE);
   span->units = (uint8_t)units;
-  span->unit_index = (uint8_t)unit;
   span->bin = (uint8_t)bin_index;
   span->kind = SPAN_UNUSED;
   return span;
@@ -234,11 +231,11 @@ static llama_bin_t *lock_page_bin(llama_huge_page_t *page) {
  * and goes to the pool. The span must hold no live object. */
 void llama_span_release(llama_span_t *span) {
   llama_huge_page_t *page = llama_huge_page_of(span);
-  unsigned unit = span->unit_index, units = span->units;
+  unsigned unit = llama_span_unit(span), units = span->units;
   span->kind = SPAN_UNUSED;
   span->flags = 0;
   span->free = NULL;
-  span->bump = NULL;
+  span->bump = 0;
   atomic_store_explicit(&span->heap, NULL, memory_order_relaxed);
   atomic_store_explicit(&span->thread_free, NULL, memory_order_relaxed);
   llama_bin_t *bin = lock_page_bin(page);
@@ -305,6 +302,24 @@ void llama_hugepages_bin_stats(unsigned b, llama_bin_stats_t *out) {
   out->promotions_in = bins[b].promotions_in;
   out->promotions_out = bins[b].promotions_out;
   pthread_mutex_unlock(&bins[b].lock);
+}
+
+/* Adds the live objects and bytes of every span to out->bins[span's bin]. */
+void llama_hugepages_live(llama_stats_t *out) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+    pthread_mutex_lock(&bins[b].lock);
+    for (llama_huge_page_t *page = bins[b].pages; page; page = page->next)
+      for (unsigned u = 0; u < UNITS_PER_HUGE_PAGE; u++) {
+        llama_span_t *span = &page->spans[u];
+        if (page->unit_head[u] != u || (page->free_units >> u) & 1) continue;
+        if (span->kind == SPAN_UNUSED) continue;
+        /* Racy read of owner fields: a snapshot, as documented. */
+        uint32_t used = __atomic_load_n(&span->used, __ATOMIC_RELAXED);
+        out->bins[span->bin].live_objects += used;
+        out->bins[span->bin].live_bytes += (uint64_t)used * span->block_size;
+      }
+    pthread_mutex_unlock(&bins[b].lock);
+  }
 }
 
 void llama_hugepages_global_stats(llama_stats_t *out) {

@@ -85,27 +85,28 @@ enum {
 };
 
 /* Descriptor of a span, kept in the huge page header, one per unit (only the
- * first unit's descriptor of a span is used). Owner-only fields are touched
- * by the owning thread, or by whoever holds the abandoned-span lock while the
- * span has no owner. */
+ * first unit's descriptor of a span is used). One cache line; the fast paths
+ * touch only the first 32 bytes. Owner-only fields are touched by the owning
+ * thread, or by whoever holds the abandoned-span lock while it has no owner.
+ * Offsets (bump, end) are from the huge page's base. */
 typedef struct llama_span_s {
-  llama_block_t *free;  /* owner: free blocks */
-  uint8_t *bump;        /* owner: next never-used block */
-  uint8_t *end;         /* one past the last block that fits */
-  uint8_t *start;       /* first block */
+  llama_block_t *free;                  /* owner: free blocks */
+  _Atomic(struct llama_heap_s *) heap;  /* owner; NULL when abandoned or a run */
+  uint32_t used;        /* owner: blocks out (remote frees not yet collected count) */
   uint32_t block_size;  /* bytes per block (the object size for a run) */
-  uint32_t used;        /* owner: blocks out, counting remote frees not yet collected */
-  uint8_t kind;         /* SPAN_* kind */
   uint8_t flags;        /* SPAN_* flags (owner) */
+  uint8_t kind;         /* SPAN_* kind */
   uint8_t bin;          /* bin this span serves (fixed while in use) */
   uint8_t size_class;   /* size class of the blocks */
   uint8_t units;        /* number of units in the span */
-  uint8_t unit_index;   /* first unit */
-  uint16_t reserved;
+  uint8_t reserved[3];
+  uint32_t bump;        /* owner: offset of the next never-used block */
+  uint32_t end;         /* offset one past the last block that fits */
   _Atomic(llama_block_t *) thread_free;  /* frees from other threads */
-  _Atomic(struct llama_heap_s *) heap;    /* owner, NULL when abandoned or a run */
-  struct llama_span_s *next, *prev;       /* heap list or abandoned list */
-} llama_span_t;
+  struct llama_span_s *next, *prev;      /* heap list or abandoned list */
+} __attribute__((aligned(64))) llama_span_t;
+
+_Static_assert(sizeof(llama_span_t) == 64, "span descriptor is one cache line");
 
 typedef struct llama_huge_page_s {
   uint32_t region_kind;     /* REGION_HUGE_PAGE */
@@ -115,7 +116,7 @@ typedef struct llama_huge_page_s {
   _Atomic uint64_t deadline_ns; /* promote if live past this and not active */
   struct llama_huge_page_s *next, *prev; /* the bin's page list (bin lock) */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
-  llama_span_t spans[UNITS_PER_HUGE_PAGE];
+  llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
 
 _Static_assert(sizeof(llama_huge_page_t) <= HUGE_PAGE_HEADER_SIZE,
@@ -131,16 +132,9 @@ typedef struct llama_large_s {
   struct llama_large_s *next_far, *prev_far; /* registry of >= 2 MiB-aligned */
 } llama_large_t;
 
-/* Per-bin counters kept by each heap (summed over heaps by stats.c). Only
- * the owning thread writes them. */
-typedef struct llama_heap_counters_s {
-  uint64_t allocations;
-  uint64_t frees;
-  uint64_t bytes_allocated;
-  uint64_t bytes_freed;
-} llama_heap_counters_t;
-
-enum { SOURCE_STATIC = 0, SOURCE_PREDICTED = 1, SOURCE_DEFAULT = 2 };
+/* Allocations counted by each heap, per bin and source of the class. Only
+ * the owning thread writes them; live bytes are computed from the spans. */
+enum { SOURCE_STATIC = 0, SOURCE_PREDICTED = 1, SOURCE_DEFAULT = 2, SOURCE_COUNT = 3 };
 
 /* Empty current spans a heap may keep, and for how many slow paths. */
 #define RETAINED_MAX 4
@@ -160,8 +154,7 @@ typedef struct llama_heap_s {
   uint32_t slow_count;          /* slow-path entries, drives full sweeps */
   uint32_t retained_count;
   llama_retained_t retained[RETAINED_MAX]; /* oldest first */
-  llama_heap_counters_t counters[LLAMA_NUM_BINS];
-  uint64_t source_count[3];     /* SOURCE_* */
+  uint64_t allocations[LLAMA_NUM_BINS][SOURCE_COUNT];
   bool alive;                   /* owned by a live thread */
   bool orphaned;                /* its thread vanished in fork(): never reused */
   struct llama_heap_s *next_all; /* every heap ever made (never freed) */
@@ -206,6 +199,7 @@ void llama_hugepages_fork_parent(void);
 void llama_hugepages_fork_child(void);
 void llama_hugepages_bin_stats(unsigned bin, llama_bin_stats_t *out);
 void llama_hugepages_global_stats(llama_stats_t *out);
+void llama_hugepages_live(llama_stats_t *out);
 
 LLAMA_INLINE llama_huge_page_t *llama_huge_page_of(const void *p) {
   return (llama_huge_page_t *)((uintptr_t)p & ~(uintptr_t)HUGE_PAGE_MASK);
@@ -213,6 +207,15 @@ LLAMA_INLINE llama_huge_page_t *llama_huge_page_of(const void *p) {
 LLAMA_INLINE llama_span_t *llama_span_of(llama_huge_page_t *page, const void *p) {
   unsigned unit = (unsigned)(((uintptr_t)p & HUGE_PAGE_MASK) >> UNIT_SHIFT);
   return &page->spans[page->unit_head[unit]];
+}
+
+LLAMA_INLINE unsigned llama_span_unit(const llama_span_t *span) {
+  return (unsigned)(span - llama_huge_page_of(span)->spans);
+}
+LLAMA_INLINE uint8_t *llama_span_start(const llama_span_t *span) {
+  unsigned unit = llama_span_unit(span);
+  return (uint8_t *)llama_huge_page_of(span) +
+         (unit == 0 ? HUGE_PAGE_HEADER_SIZE : (size_t)unit * UNIT_SIZE);
 }
 
 /* ---- heap.c -------------------------------------------------------------- */
@@ -224,7 +227,7 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc);
 void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p);
 void llama_heap_collect(llama_heap_t *heap, bool force);
 void llama_span_collect_abandoned(void);
-void *llama_run_alloc(llama_heap_t *heap, unsigned bin, size_t n);
+void *llama_run_alloc(unsigned bin, size_t n);
 size_t llama_block_usable(llama_span_t *span, const void *p);
 void *llama_block_start(llama_span_t *span, const void *p);
 void llama_span_emptied(llama_heap_t *heap, llama_span_t *span);
@@ -237,13 +240,13 @@ void llama_heaps_fork_child(void);
 llama_heap_t *llama_heaps_first(void);
 
 /* ---- large.c ------------------------------------------------------------- */
-void *llama_large_alloc(llama_heap_t *heap, unsigned bin, size_t n, size_t alignment);
-void llama_large_free(llama_heap_t *heap, llama_large_t *large);
+void *llama_large_alloc(unsigned bin, size_t n, size_t alignment);
+void llama_large_free(llama_large_t *large);
 llama_large_t *llama_large_find_far(const void *p);
 void llama_large_fork_prepare(void);
 void llama_large_fork_parent(void);
 void llama_large_fork_child(void);
-void llama_large_stats(uint64_t *live_bytes, uint64_t *live_objects);
+void llama_large_stats(llama_stats_t *out);
 
 /* ---- alloc.c ------------------------------------------------------------- */
 void llama_init_slow(void);
@@ -251,11 +254,19 @@ extern _Atomic int llama_init_state; /* 0 none, 1 running, 2 done */
 
 /* ---- size classes (inline, used by heap.c and alloc.c) ------------------- */
 /* Classes: 16..128 step 16 (0..7), then 4 per doubling up to 128 KiB (47). */
-LLAMA_INLINE unsigned llama_size_class(size_t n) {
+extern uint8_t llama_small_class[1024 / 16 + 1]; /* (n + 15) / 16 -> class */
+void llama_size_classes_init(void);
+
+LLAMA_INLINE unsigned llama_size_class_compute(size_t n) {
   if (n <= 128) return n == 0 ? 0 : (unsigned)((n - 1) >> 4);
   size_t m = n - 1;
   unsigned w = 63u - (unsigned)__builtin_clzll(m); /* floor(log2(n-1)) >= 7 */
   return 8u + (w - 7u) * 4u + (unsigned)((m >> (w - 2u)) & 3u);
+}
+/* Size class of n <= MEDIUM_SPAN_MAX: a table lookup up to 1 KiB. */
+LLAMA_INLINE unsigned llama_size_class(size_t n) {
+  if (LLAMA_LIKELY(n <= 1024)) return llama_small_class[(n + 15) >> 4];
+  return llama_size_class_compute(n);
 }
 LLAMA_INLINE size_t llama_class_size(unsigned sc) {
   if (sc < 8) return (size_t)(sc + 1) * 16;

@@ -14,11 +14,11 @@ _Static_assert(sizeof(llama_large_t) <= LARGE_HEADER_SIZE, "large header");
 
 static pthread_mutex_t far_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_large_t *far_list;
-static _Atomic uint64_t large_live_bytes, large_live_objects;
+static _Atomic uint64_t live_bytes[LLAMA_NUM_BINS], live_objects[LLAMA_NUM_BINS];
 
 /* Maps a large object of n bytes aligned to alignment (a power of two).
  * Memory is fresh from the OS, hence zeroed. NULL on overflow or refusal. */
-void *llama_large_alloc(llama_heap_t *heap, unsigned bin, size_t n, size_t alignment) {
+void *llama_large_alloc(unsigned bin, size_t n, size_t alignment) {
   if (alignment < MIN_ALIGN) alignment = MIN_ALIGN;
   bool far = alignment >= HUGE_PAGE_SIZE;
   size_t offset = far ? alignment : (alignment > LARGE_HEADER_SIZE ? alignment : LARGE_HEADER_SIZE);
@@ -41,12 +41,8 @@ void *llama_large_alloc(llama_heap_t *heap, unsigned bin, size_t n, size_t align
     far_list = large;
     pthread_mutex_unlock(&far_lock);
   }
-  atomic_fetch_add_explicit(&large_live_bytes, large->usable, memory_order_relaxed);
-  atomic_fetch_add_explicit(&large_live_objects, 1, memory_order_relaxed);
-  if (heap) {
-    heap->counters[bin].allocations++;
-    heap->counters[bin].bytes_allocated += large->usable;
-  }
+  atomic_fetch_add_explicit(&live_bytes[bin], large->usable, memory_order_relaxed);
+  atomic_fetch_add_explicit(&live_objects[bin], 1, memory_order_relaxed);
   return large->user;
 }
 
@@ -59,7 +55,7 @@ llama_large_t *llama_large_find_far(const void *p) {
   return large;
 }
 
-void llama_large_free(llama_heap_t *heap, llama_large_t *large) {
+void llama_large_free(llama_large_t *large) {
   int saved_errno = errno;
   if ((uint8_t *)large->user - (uint8_t *)large >= (ptrdiff_t)HUGE_PAGE_SIZE) {
     pthread_mutex_lock(&far_lock);
@@ -68,19 +64,22 @@ void llama_large_free(llama_heap_t *heap, llama_large_t *large) {
     if (large->next_far) large->next_far->prev_far = large->prev_far;
     pthread_mutex_unlock(&far_lock);
   }
-  atomic_fetch_sub_explicit(&large_live_bytes, large->usable, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&large_live_objects, 1, memory_order_relaxed);
-  if (heap) {
-    heap->counters[large->bin].frees++;
-    heap->counters[large->bin].bytes_freed += large->usable;
-  }
+  atomic_fetch_sub_explicit(&live_bytes[large->bin], large->usable, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&live_objects[large->bin], 1, memory_order_relaxed);
   llama_os_unmap(large, large->map_size);
   errno = saved_errno;
 }
 
-void llama_large_stats(uint64_t *live_bytes, uint64_t *live_objects) {
-  *live_bytes = atomic_load_explicit(&large_live_bytes, memory_order_relaxed);
-  *live_objects = atomic_load_explicit(&large_live_objects, memory_order_relaxed);
+/* Adds large objects to the per-bin live counts and the large totals. */
+void llama_large_stats(llama_stats_t *out) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+    uint64_t bytes = atomic_load_explicit(&live_bytes[b], memory_order_relaxed);
+    uint64_t objects = atomic_load_explicit(&live_objects[b], memory_order_relaxed);
+    out->bins[b].live_bytes += bytes;
+    out->bins[b].live_objects += objects;
+    out->large_live_bytes += bytes;
+    out->large_live_objects += objects;
+  }
 }
 
 void llama_large_fork_prepare(void) { pthread_mutex_lock(&far_lock); }

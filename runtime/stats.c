@@ -13,20 +13,19 @@ LLAMA_EXPORT int llama_stats_get(llama_stats_t *out) {
   llama_heaps_lock();
   for (llama_heap_t *h = llama_heaps_first(); h; h = h->next_all) {
     for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
-      llama_heap_counters_t *c = &h->counters[b];
-      out->bins[b].allocations += c->allocations;
-      out->bins[b].live_objects += c->allocations - c->frees;
-      out->bins[b].live_bytes += c->bytes_allocated - c->bytes_freed;
+      const uint64_t *a = h->allocations[b];
+      out->bins[b].allocations += a[SOURCE_STATIC] + a[SOURCE_PREDICTED] + a[SOURCE_DEFAULT];
+      out->allocations_static += a[SOURCE_STATIC];
+      out->allocations_predicted += a[SOURCE_PREDICTED];
+      out->allocations_default += a[SOURCE_DEFAULT];
     }
-    out->allocations_static += h->source_count[SOURCE_STATIC];
-    out->allocations_predicted += h->source_count[SOURCE_PREDICTED];
-    out->allocations_default += h->source_count[SOURCE_DEFAULT];
     out->threads++;
   }
   llama_heaps_unlock();
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) llama_hugepages_bin_stats(b, &out->bins[b]);
   llama_hugepages_global_stats(out);
-  llama_large_stats(&out->large_live_bytes, &out->large_live_objects);
+  llama_hugepages_live(out);
+  llama_large_stats(out);
   return 0;
 }
 
