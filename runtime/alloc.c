@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,11 @@
 LLAMA_EXPORT const int __llama_runtime_abi_v1 = LLAMA_RUNTIME_ABI_VERSION;
 
 _Atomic int llama_init_state;
+
+/* Where the exit report goes: a private duplicate of stderr taken at
+ * initialisation, because some programs (GNU coreutils) close fd 2 before
+ * the library destructors run. */
+static int stats_fd = 2;
 
 static void fork_prepare(void) {
   llama_heaps_fork_prepare();
@@ -42,6 +48,10 @@ void llama_init_slow(void) {
     llama_options_init();
     llama_size_classes_init();
     llama_heaps_init();
+    if (llama_options.stats) {
+      int fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+      if (fd >= 0) stats_fd = fd;
+    }
     atomic_store_explicit(&llama_init_state, 2, memory_order_release);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     return;
@@ -54,7 +64,7 @@ __attribute__((constructor)) static void llama_constructor(void) {
 }
 
 __attribute__((destructor)) static void llama_destructor(void) {
-  if (llama_options.stats) llama_stats_print(2);
+  if (llama_options.stats) llama_stats_print(stats_fd);
 }
 
 uint8_t llama_small_class[1024 / 16 + 1];
@@ -123,7 +133,7 @@ LLAMA_INLINE void llama_free(void *p) {
     llama_span_t *span = llama_span_of(page, p);
     llama_heap_t *heap = llama_tls_heap;
     if (LLAMA_LIKELY(atomic_load_explicit(&span->heap, memory_order_relaxed) == heap &&
-                     span->flags == 0 && heap != NULL)) {
+                     llama_span_flags(span) == 0 && heap != NULL)) {
       llama_block_t *block = p;
       block->next = span->free;
       span->free = block;
@@ -186,7 +196,7 @@ static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned so
     uint8_t *aligned = (uint8_t *)(((uintptr_t)p + alignment - 1) & ~(uintptr_t)(alignment - 1));
     if (aligned != p) {
       llama_span_t *span = llama_span_of(llama_huge_page_of(p), p);
-      if (span->kind == SPAN_BLOCKS) span->flags |= SPAN_INTERIOR; /* we own it */
+      if (span->kind == SPAN_BLOCKS) llama_span_set_flags(span, llama_span_flags(span) | SPAN_INTERIOR); /* we own it */
     }
     return aligned;
   }
@@ -341,6 +351,10 @@ LLAMA_EXPORT void *__libc_memalign(size_t a, size_t n) __attribute__((alias("mem
 
 LLAMA_EXPORT void llama_collect(int force) {
   llama_heap_t *heap = llama_tls_heap;
-  if (heap) llama_heap_collect(heap, force != 0);
-  else llama_hugepages_trim(force != 0);
+  if (heap) {
+    llama_heap_collect(heap, force != 0);
+  } else {
+    llama_span_collect_abandoned();
+    llama_hugepages_trim(force != 0);
+  }
 }

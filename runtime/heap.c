@@ -31,7 +31,7 @@ static bool heap_key_ok;
 
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_span_t *abandoned; /* spans of exited threads */
-static _Atomic int abandoned_pending;
+static _Atomic size_t abandoned_count; /* lets callers skip the lock */
 
 #define SWEEP_PERIOD 256 /* slow paths between full sweeps */
 #define ADOPT_SCAN_MAX 32
@@ -177,7 +177,7 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
     retain(heap, span);
     return;
   }
-  if (span->flags & SPAN_IN_FULL) list_remove(&heap->full[span->bin][span->size_class], span);
+  if (llama_span_flags(span) & SPAN_IN_FULL) list_remove(&heap->full[span->bin][span->size_class], span);
   else list_remove(&heap->avail[span->bin][span->size_class], span);
   llama_span_release(span);
 }
@@ -189,7 +189,7 @@ static void sweep_class(llama_heap_t *heap, unsigned bin, unsigned sc, bool rele
     next = span->next;
     if (!span_collect(span)) continue;
     list_remove(&heap->full[bin][sc], span);
-    span->flags &= (uint8_t)~SPAN_IN_FULL;
+    llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_IN_FULL);
     if (span->used == 0) llama_span_release(span);
     else list_push(&heap->avail[bin][sc], span);
   }
@@ -236,7 +236,7 @@ void llama_heap_collect(llama_heap_t *heap, bool force) {
 /* Takes an abandoned span of (bin, sc) that has room, collecting its remote
  * frees. NULL if there is none near the front of the list. */
 static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned sc) {
-  if (!abandoned) return NULL; /* racy peek */
+  if (!atomic_load_explicit(&abandoned_count, memory_order_relaxed)) return NULL;
   llama_span_t *found = NULL;
   pthread_mutex_lock(&abandoned_lock);
   unsigned scanned = 0;
@@ -245,6 +245,7 @@ static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned 
     span_collect(span);
     if (!span_has_room(span)) continue;
     list_remove(&abandoned, span);
+    atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
     atomic_store_explicit(&span->heap, heap, memory_order_release);
     span_collect(span); /* frees that raced with the handover */
     found = span;
@@ -256,8 +257,7 @@ static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned 
 
 /* Releases every abandoned span that became empty. */
 void llama_span_collect_abandoned(void) {
-  atomic_store_explicit(&abandoned_pending, 0, memory_order_relaxed);
-  if (!abandoned) return;
+  if (!atomic_load_explicit(&abandoned_count, memory_order_relaxed)) return;
   pthread_mutex_lock(&abandoned_lock);
   llama_span_t *span = abandoned, *next;
   for (; span; span = next) {
@@ -265,6 +265,7 @@ void llama_span_collect_abandoned(void) {
     span_collect(span);
     if (span->used == 0) {
       list_remove(&abandoned, span);
+      atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
       llama_span_release(span);
     }
   }
@@ -272,7 +273,7 @@ void llama_span_collect_abandoned(void) {
 }
 
 static void abandon_span(llama_span_t *span) {
-  span->flags &= (uint8_t)~SPAN_IN_FULL;
+  llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_IN_FULL);
   atomic_store_explicit(&span->heap, NULL, memory_order_release);
   span_collect(span);
   if (span->used == 0) {
@@ -281,6 +282,7 @@ static void abandon_span(llama_span_t *span) {
   }
   pthread_mutex_lock(&abandoned_lock);
   list_push(&abandoned, span);
+  atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
   pthread_mutex_unlock(&abandoned_lock);
 }
 
@@ -324,7 +326,7 @@ static void span_init_blocks(llama_heap_t *heap, llama_span_t *span, unsigned sc
   span->bump = start;
   span->free = NULL;
   span->used = 0;
-  span->flags = 0;
+  llama_span_set_flags(span, 0);
   atomic_store_explicit(&span->thread_free, NULL, memory_order_relaxed);
   atomic_store_explicit(&span->heap, heap, memory_order_release);
 }
@@ -343,18 +345,20 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   /* 2. Remote frees: this class when flagged; everything periodically. */
   if (++heap->slow_count % SWEEP_PERIOD == 0) {
     heap_sweep(heap, false);
-    if (atomic_load_explicit(&abandoned_pending, memory_order_relaxed) || abandoned)
-      llama_span_collect_abandoned();
+    llama_span_collect_abandoned();
   } else if (atomic_load_explicit(&heap->remote_pending[bin][sc], memory_order_relaxed)) {
     atomic_store_explicit(&heap->remote_pending[bin][sc], 0, memory_order_relaxed);
     sweep_class(heap, bin, sc, false);
   } else if (span != &llama_empty_span && span_collect(span) && span->used == 0) {
     retain(heap, span);
   }
+  /* A sweep may have retained and then evicted (released) the current span:
+   * never touch the old pointer again. */
+  span = heap->current[bin][sc];
   if ((block = span_pop(span))) return block;
   /* 3. Retire the current span to the full list. */
   if (span != &llama_empty_span) {
-    span->flags |= SPAN_IN_FULL;
+    llama_span_set_flags(span, llama_span_flags(span) | SPAN_IN_FULL);
     list_push(&heap->full[bin][sc], span);
     llama_huge_page_span_active(span, false);
     heap->current[bin][sc] = &llama_empty_span;
@@ -405,14 +409,14 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     errno = saved_errno;
     return;
   }
-  llama_block_t *block = (span->flags & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
+  llama_block_t *block = (llama_span_flags(span) & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
   llama_heap_t *owner = atomic_load_explicit(&span->heap, memory_order_acquire);
   if (owner == heap && heap) {
     block->next = span->free;
     span->free = block;
-    if (span->flags & SPAN_IN_FULL) {
+    if (llama_span_flags(span) & SPAN_IN_FULL) {
       list_remove(&heap->full[span->bin][span->size_class], span);
-      span->flags &= (uint8_t)~SPAN_IN_FULL;
+      llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_IN_FULL);
       list_push(&heap->avail[span->bin][span->size_class], span);
     }
     if (--span->used == 0) span_emptied(heap, span);
@@ -425,12 +429,10 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     block->next = head;
   } while (!atomic_compare_exchange_weak_explicit(&span->thread_free, &head, block,
                                                   memory_order_release, memory_order_relaxed));
-  if (owner) {
-    if (!atomic_load_explicit(&owner->remote_pending[span->bin][span->size_class], memory_order_relaxed))
-      atomic_store_explicit(&owner->remote_pending[span->bin][span->size_class], 1, memory_order_relaxed);
-  } else {
-    atomic_store_explicit(&abandoned_pending, 1, memory_order_relaxed);
-  }
+  /* Flag the owner; abandoned spans are swept every SWEEP_PERIOD slow paths. */
+  if (owner && !atomic_load_explicit(&owner->remote_pending[span->bin][span->size_class],
+                                     memory_order_relaxed))
+    atomic_store_explicit(&owner->remote_pending[span->bin][span->size_class], 1, memory_order_relaxed);
   errno = saved_errno;
 }
 
@@ -447,7 +449,7 @@ void *llama_run_alloc(unsigned bin, size_t n) {
   span->kind = SPAN_RUN;
   span->block_size = (uint32_t)(span->end - (uint32_t)(start - (uint8_t *)llama_huge_page_of(span)));
   span->used = 1;
-  span->flags = 0;
+  llama_span_set_flags(span, 0);
   return start;
 }
 

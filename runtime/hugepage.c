@@ -40,7 +40,7 @@ static struct {
 
 static _Atomic uint64_t next_deadline_check;
 
-uint64_t llama_class_bound_ns(unsigned k) {
+LLAMA_EXPORT uint64_t llama_class_bound_ns(unsigned k) {
   static const uint64_t bounds[LLAMA_NUM_CLASSES] = {
       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
       100000000000ull, 1000000000000ull, UINT64_MAX};
@@ -233,7 +233,7 @@ void llama_span_release(llama_span_t *span) {
   llama_huge_page_t *page = llama_huge_page_of(span);
   unsigned unit = llama_span_unit(span), units = span->units;
   span->kind = SPAN_UNUSED;
-  span->flags = 0;
+  llama_span_set_flags(span, 0);
   span->free = NULL;
   span->bump = 0;
   atomic_store_explicit(&span->heap, NULL, memory_order_relaxed);
@@ -271,7 +271,6 @@ static void check_deadlines(uint64_t now) {
   atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
   for (unsigned k = 0; k + 1 < LLAMA_NUM_CLASSES; k++) {
     llama_bin_t *from = &bins[k], *to = &bins[k + 1];
-    if (!from->pages) continue; /* racy peek; the next check catches up */
     pthread_mutex_lock(&from->lock);
     pthread_mutex_lock(&to->lock);
     llama_huge_page_t *page = from->pages, *next;

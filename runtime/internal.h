@@ -94,7 +94,7 @@ typedef struct llama_span_s {
   _Atomic(struct llama_heap_s *) heap;  /* owner; NULL when abandoned or a run */
   uint32_t used;        /* owner: blocks out (remote frees not yet collected count) */
   uint32_t block_size;  /* bytes per block (the object size for a run) */
-  uint8_t flags;        /* SPAN_* flags (owner) */
+  _Atomic uint8_t flags; /* SPAN_* flags: written by the owner, read by all */
   uint8_t kind;         /* SPAN_* kind */
   uint8_t bin;          /* bin this span serves (fixed while in use) */
   uint8_t size_class;   /* size class of the blocks */
@@ -216,6 +216,15 @@ LLAMA_INLINE uint8_t *llama_span_start(const llama_span_t *span) {
   unsigned unit = llama_span_unit(span);
   return (uint8_t *)llama_huge_page_of(span) +
          (unit == 0 ? HUGE_PAGE_HEADER_SIZE : (size_t)unit * UNIT_SIZE);
+}
+
+/* Flags are written only by the span's owner but read by remote freers
+ * (SPAN_INTERIOR), hence relaxed atomics: plain moves on x86, no lock. */
+LLAMA_INLINE uint8_t llama_span_flags(const llama_span_t *span) {
+  return atomic_load_explicit(&span->flags, memory_order_relaxed);
+}
+LLAMA_INLINE void llama_span_set_flags(llama_span_t *span, uint8_t flags) {
+  atomic_store_explicit(&span->flags, flags, memory_order_relaxed);
 }
 
 /* ---- heap.c -------------------------------------------------------------- */

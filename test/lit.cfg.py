@@ -53,6 +53,8 @@ if os.path.exists(os.path.join(rtdir, "libclang_rt.tsan-x86_64.a")):
     config.available_features.add("tsan")
 if os.path.exists(os.path.join(rtdir, "libclang_rt.asan-x86_64.a")):
     config.available_features.add("asan")
+if os.path.exists(os.path.join(rtdir, "libclang_rt.ubsan_standalone-x86_64.a")):
+    config.available_features.add("ubsan")
 for prog in ("python3", "clang-19", "sort"):
     if shutil.which(prog):
         config.available_features.add(prog)
