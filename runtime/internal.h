@@ -4,11 +4,13 @@
  *
  *   huge page (2 MiB, 2 MiB-aligned, owned by one bin at a time)
  *   +-----------+---------------------------------------------------------+
- *   | header    | unit 0 rest | unit 1 | unit 2 | ...          | unit 31  |
- *   | (4 KiB)   |<------------- 32 units of 64 KiB ------------------->  |
+ *   | header    | unit 0 rest | unit 1 | unit 2 | ...          | unit 63  |
+ *   | (8 KiB)   |<------------- 64 units of 32 KiB ------------------->  |
  *   +-----------+---------------------------------------------------------+
- *   A span is a run of units holding blocks of one size class for one bin
- *   (1 unit for blocks <= 16 KiB, 8 units for blocks <= 128 KiB). A "run" is a
+ *   A span is a run of units holding blocks of one size class for one bin,
+ *   sized for about 4 blocks (1 unit up to 8 KiB blocks, 16 units for
+ *   128 KiB blocks): every (bin, size class) pair has a partly used span, so
+ *   spans are kept small. A "run" is a
  *   span holding one medium object (128 KiB < n <= 1 MiB). Objects above
  *   1 MiB get their own mapping (large.c) whose header sits at its 2 MiB-aligned
  *   base, so `p & ~(2 MiB - 1)` finds the header of every pointer we return
@@ -38,19 +40,18 @@
 #define HUGE_PAGE_SHIFT 21
 #define HUGE_PAGE_SIZE ((size_t)1 << HUGE_PAGE_SHIFT)
 #define HUGE_PAGE_MASK (HUGE_PAGE_SIZE - 1)
-#define UNIT_SHIFT 16
+#define UNIT_SHIFT 15
 #define UNIT_SIZE ((size_t)1 << UNIT_SHIFT)
-#define UNITS_PER_HUGE_PAGE 32
-#define HUGE_PAGE_HEADER_SIZE 4096
-#define ALL_UNITS_FREE 0xffffffffu
+#define UNITS_PER_HUGE_PAGE 64
+#define HUGE_PAGE_HEADER_SIZE 8192
+#define ALL_UNITS_FREE (~(uint64_t)0)
+#define SPAN_MIN_BLOCKS 4
 
 #define MIN_ALIGN 16
 #define SMALL_MAX ((size_t)16 * 1024)   /* blocks in 1-unit spans */
 #define MEDIUM_SPAN_MAX ((size_t)128 * 1024) /* blocks in 8-unit spans */
 #define RUN_MAX ((size_t)1024 * 1024)   /* single objects in unit runs */
 #define SIZE_CLASS_COUNT 48
-#define SPAN_UNITS_SMALL 1
-#define SPAN_UNITS_MEDIUM 8
 /* Requests above this can never be satisfied; checked before any rounding. */
 #define LLAMA_MAX_REQUEST (((size_t)1 << 62))
 
@@ -111,7 +112,7 @@ _Static_assert(sizeof(llama_span_t) == 64, "span descriptor is one cache line");
 typedef struct llama_huge_page_s {
   uint32_t region_kind;     /* REGION_HUGE_PAGE */
   _Atomic uint32_t bin;     /* bin owning the page (written under bin locks) */
-  uint32_t free_units;      /* bitmap, 1 = free (bin lock) */
+  uint64_t free_units;      /* bitmap, 1 = free (bin lock) */
   _Atomic uint32_t active_spans; /* spans that are some heap's current span */
   _Atomic uint64_t deadline_ns; /* promote if live past this and not active */
   struct llama_huge_page_s *next, *prev; /* the bin's page list (bin lock) */
@@ -120,7 +121,7 @@ typedef struct llama_huge_page_s {
 } llama_huge_page_t;
 
 _Static_assert(sizeof(llama_huge_page_t) <= HUGE_PAGE_HEADER_SIZE,
-               "huge page header must fit its 4 KiB");
+               "huge page header must fit its 8 KiB");
 
 /* Header of an object with its own mapping. */
 typedef struct llama_large_s {
@@ -165,7 +166,8 @@ typedef struct llama_options_s {
   int stats;               /* LLAMA_STATS: report at exit */
   int verbose;             /* LLAMA_VERBOSE: warnings on stderr */
   unsigned default_bin;    /* LLAMA_DEFAULT_CLASS: bin of unclassified calls */
-  unsigned huge_page_cache; /* LLAMA_HUGE_PAGE_CACHE: empty pages kept warm */
+  unsigned huge_page_cache; /* LLAMA_HUGE_PAGE_CACHE: most empty pages kept warm */
+  unsigned purge_delay_ms; /* LLAMA_PURGE_DELAY_MS: unmap warm pages idle this long */
   unsigned deadline_slack; /* LLAMA_DEADLINE_SLACK: deadline = slack x bound */
   int promote;             /* LLAMA_PROMOTE: move pages on missed deadlines */
   int huge_pages;          /* LLAMA_HUGE_PAGES: madvise(MADV_HUGEPAGE) */
@@ -282,8 +284,9 @@ LLAMA_INLINE size_t llama_class_size(unsigned sc) {
   unsigned w = 7u + (sc - 8u) / 4u, sub = (sc - 8u) % 4u;
   return (size_t)(4u + sub + 1u) << (w - 2u);
 }
+/* Units of a span of class sc: room for about SPAN_MIN_BLOCKS blocks. */
 LLAMA_INLINE unsigned llama_class_units(unsigned sc) {
-  return llama_class_size(sc) <= SMALL_MAX ? SPAN_UNITS_SMALL : SPAN_UNITS_MEDIUM;
+  return (unsigned)((SPAN_MIN_BLOCKS * llama_class_size(sc) + UNIT_SIZE - 1) >> UNIT_SHIFT);
 }
 
 #endif /* LLAMA_INTERNAL_H */

@@ -13,7 +13,8 @@ llama_options_t llama_options = {
     .stats = 0,
     .verbose = 0,
     .default_bin = LLAMA_BIN_UNCLASSIFIED,
-    .huge_page_cache = 2,
+    .huge_page_cache = 16,
+    .purge_delay_ms = 50,
     .deadline_slack = 2,
     .promote = 1,
     .huge_pages = 1,
@@ -63,6 +64,7 @@ void llama_options_init(void) {
   option_int("LLAMA_HUGE_PAGES", &llama_options.huge_pages);
   option_unsigned("LLAMA_HUGE_PAGE_CACHE", 4096, &llama_options.huge_page_cache);
   option_unsigned("LLAMA_DEADLINE_SLACK", 1000, &llama_options.deadline_slack);
+  option_unsigned("LLAMA_PURGE_DELAY_MS", 3600000, &llama_options.purge_delay_ms);
   if (llama_options.deadline_slack == 0) llama_options.deadline_slack = 1;
   const char *def = env_lookup("LLAMA_DEFAULT_CLASS");
   if (def) {
