@@ -6,7 +6,7 @@
  * short-lived class empties and refills pages every few milliseconds, and
  * faulting a fresh huge page costs a 2 MiB clear in the kernel (71% of the
  * time of the mixed-lifetime benchmark before this cache). A warm page idle
- * for LLAMA_PURGE_DELAY_MS, or beyond LLAMA_HUGE_PAGE_CACHE pages, is
+ * for LLAMA_PURGE_DELAY_MS (50 ms), or beyond LLAMA_HUGE_PAGE_CACHE (64) pages, is
  * unmapped; expiry runs on every page release and at least once a
  * millisecond from the allocation slow path.
  *
