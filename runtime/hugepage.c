@@ -342,7 +342,8 @@ void llama_hugepages_bin_stats(unsigned b, llama_bin_stats_t *out) {
 void llama_hugepages_live(llama_stats_t *out) {
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
     pthread_mutex_lock(&bins[b].lock);
-    for (llama_huge_page_t *page = bins[b].pages; page; page = page->next)
+    for (llama_huge_page_t *page = bins[b].pages; page; page = page->next) {
+      out->bins[b].free_unit_bytes += (uint64_t)__builtin_popcountll(page->free_units) * UNIT_SIZE;
       for (unsigned u = 0; u < UNITS_PER_HUGE_PAGE; u++) {
         llama_span_t *span = &page->spans[u];
         if (page->unit_head[u] != u || (page->free_units >> u) & 1) continue;
@@ -351,7 +352,9 @@ void llama_hugepages_live(llama_stats_t *out) {
         uint32_t used = __atomic_load_n(&span->used, __ATOMIC_RELAXED);
         out->bins[span->bin].live_objects += used;
         out->bins[span->bin].live_bytes += (uint64_t)used * span->block_size;
+        out->bins[b].span_bytes += (uint64_t)span->units * UNIT_SIZE;
       }
+    }
     pthread_mutex_unlock(&bins[b].lock);
   }
 }

@@ -90,6 +90,8 @@ typedef struct llama_bin_stats_s {
   uint64_t huge_pages_released; /* huge pages this bin gave back empty */
   uint64_t promotions_in;       /* huge pages promoted into this bin */
   uint64_t promotions_out;      /* huge pages promoted out (deadline missed) */
+  uint64_t span_bytes;          /* bytes of its huge pages carved into spans */
+  uint64_t free_unit_bytes;     /* bytes of its huge pages in no span */
 } llama_bin_stats_t;
 
 typedef struct llama_stats_s {

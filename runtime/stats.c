@@ -41,7 +41,7 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_buf_t b = {buf, 0, sizeof buf};
   llama_buf_str(&b, "llamalloc statistics\n");
   llama_buf_str(&b, "class      bound    live bytes   live objs   allocations  "
-                    "hp held  hp taken  hp freed  promo in  promo out\n");
+                    "hp held  hp taken  hp freed  promo in  promo out    in spans  free units\n");
   flush(fd, &b);
   static const char *names[LLAMA_NUM_BINS] = {"0", "1", "2", "3", "4", "5", "6", "none"};
   static const char *bounds[LLAMA_NUM_BINS] = {"10ms", "100ms", "1s", "10s",
@@ -62,6 +62,8 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
     llama_buf_u64(&b, c->huge_pages_released, 10);
     llama_buf_u64(&b, c->promotions_in, 10);
     llama_buf_u64(&b, c->promotions_out, 11);
+    llama_buf_bytes(&b, c->span_bytes, 12);
+    llama_buf_bytes(&b, c->free_unit_bytes, 12);
     llama_buf_str(&b, "\n");
     flush(fd, &b);
   }
