@@ -393,14 +393,12 @@ size_t llama_block_usable(llama_span_t *span, const void *p) {
   return (size_t)(block + span->block_size - (const uint8_t *)p);
 }
 
-static void run_free(llama_span_t *span) { llama_span_release(span); }
-
 /* Every free that is not "owner frees a plain block": interior pointers,
  * spans on the full list, runs, frees from other threads. */
 void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   int saved_errno = errno;
   if (span->kind == SPAN_RUN) {
-    run_free(span);
+    llama_span_release(span); /* a run holds one object: now free */
     errno = saved_errno;
     return;
   }
