@@ -231,6 +231,7 @@ void llama_heap_collect(llama_heap_t *heap, bool force) {
   heap_sweep(heap, true);
   llama_span_collect_abandoned();
   llama_hugepages_trim(force);
+  llama_hugepages_purge(force);
 }
 
 /* Takes an abandoned span of (bin, sc) that has room, collecting its remote

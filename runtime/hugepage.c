@@ -212,6 +212,7 @@ static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *u
 }
 
 static void check_deadlines(uint64_t now);
+static void purge_free_units(uint64_t now, bool force);
 
 /* Takes `units` consecutive units for a new span of bin `bin`. Returns the
  * span descriptor (kind SPAN_UNUSED, fields end/units/bin set) or NULL
@@ -222,6 +223,7 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
     atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
     if (llama_options.promote) check_deadlines(now);
     llama_hugepages_trim(false);
+    if (llama_options.purge_units) purge_free_units(now, false);
   }
   llama_bin_t *bin = &bins[bin_index];
   pthread_mutex_lock(&bin->lock);
@@ -240,6 +242,7 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
     unit = 0;
   }
   page->free_units &= ~unit_mask((unsigned)unit, units);
+  page->purged_units &= ~unit_mask((unsigned)unit, units); /* they fault back in */
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
   bin->open = page;
   atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
@@ -274,8 +277,10 @@ void llama_span_release(llama_span_t *span) {
   span->bump = 0;
   atomic_store_explicit(&span->heap, NULL, memory_order_relaxed);
   atomic_store_explicit(&span->thread_free, NULL, memory_order_relaxed);
+  uint64_t now = llama_now_ns();
   llama_bin_t *bin = lock_page_bin(page);
   page->free_units |= unit_mask(unit, units);
+  page->unit_freed_ns = now;
   if (page->free_units == ALL_UNITS_FREE) {
     bin_unlink(bin, page);
     bin->released++;
@@ -324,6 +329,37 @@ static void check_deadlines(uint64_t now) {
     pthread_mutex_unlock(&to->lock);
     pthread_mutex_unlock(&from->lock);
   }
+}
+
+/* Subrelease: gives back the free units of held pages whose last unit was
+ * freed more than LLAMA_PURGE_DELAY_MS ago (all of them when force). This
+ * splits the page's huge mapping (the kernel maps the rest with 4 KiB pages
+ * until khugepaged collapses it again): huge-page coverage of a partly used
+ * page is traded for RSS. The header at the start of unit 0 is kept. */
+static void purge_free_units(uint64_t now, bool force) {
+  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+    pthread_mutex_lock(&bins[b].lock);
+    for (llama_huge_page_t *page = bins[b].pages; page; page = page->next) {
+      uint64_t todo = page->free_units & ~page->purged_units;
+      if (!todo || (!force && now - page->unit_freed_ns < delay)) continue;
+      page->purged_units |= todo;
+      while (todo) {
+        unsigned first = (unsigned)__builtin_ctzll(todo);
+        unsigned last = first;
+        while (last + 1 < UNITS_PER_HUGE_PAGE && (todo >> (last + 1)) & 1) last++;
+        todo &= ~unit_mask(first, last - first + 1);
+        uint8_t *from = (uint8_t *)page + (first == 0 ? HUGE_PAGE_HEADER_SIZE : (size_t)first * UNIT_SIZE);
+        uint8_t *to = (uint8_t *)page + (size_t)(last + 1) * UNIT_SIZE;
+        llama_os_decommit(from, (size_t)(to - from));
+      }
+    }
+    pthread_mutex_unlock(&bins[b].lock);
+  }
+}
+
+void llama_hugepages_purge(bool force) {
+  if (llama_options.purge_units || force) purge_free_units(llama_now_ns(), force);
 }
 
 /* ---- statistics and fork -------------------------------------------------- */

@@ -116,6 +116,8 @@ typedef struct llama_huge_page_s {
   _Atomic uint32_t active_spans; /* spans that are some heap's current span */
   _Atomic uint64_t deadline_ns; /* promote if live past this and not active */
   struct llama_huge_page_s *next, *prev; /* the bin's page list (bin lock) */
+  uint64_t purged_units;    /* free units given back with MADV_DONTNEED (bin lock) */
+  uint64_t unit_freed_ns;   /* when a unit of this page was last freed (bin lock) */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -171,6 +173,7 @@ typedef struct llama_options_s {
   unsigned deadline_slack; /* LLAMA_DEADLINE_SLACK: deadline = slack x bound */
   int promote;             /* LLAMA_PROMOTE: move pages on missed deadlines */
   int huge_pages;          /* LLAMA_HUGE_PAGES: madvise(MADV_HUGEPAGE) */
+  int purge_units;         /* LLAMA_PURGE_UNITS: decommit idle free units of held pages */
 } llama_options_t;
 extern llama_options_t llama_options;
 void llama_options_init(void);
@@ -196,6 +199,7 @@ llama_span_t *llama_span_acquire(unsigned bin, unsigned units);
 void llama_span_release(llama_span_t *span);
 void llama_huge_page_span_active(llama_span_t *span, bool active);
 void llama_hugepages_trim(bool force);
+void llama_hugepages_purge(bool force);
 void llama_hugepages_fork_prepare(void);
 void llama_hugepages_fork_parent(void);
 void llama_hugepages_fork_child(void);

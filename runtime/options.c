@@ -18,6 +18,7 @@ llama_options_t llama_options = {
     .deadline_slack = 2,
     .promote = 1,
     .huge_pages = 1,
+    .purge_units = 1,
 };
 
 static const char *env_lookup(const char *name) {
@@ -62,6 +63,7 @@ void llama_options_init(void) {
   option_int("LLAMA_STATS", &llama_options.stats);
   option_int("LLAMA_PROMOTE", &llama_options.promote);
   option_int("LLAMA_HUGE_PAGES", &llama_options.huge_pages);
+  option_int("LLAMA_PURGE_UNITS", &llama_options.purge_units);
   option_unsigned("LLAMA_HUGE_PAGE_CACHE", 4096, &llama_options.huge_page_cache);
   option_unsigned("LLAMA_DEADLINE_SLACK", 1000, &llama_options.deadline_slack);
   option_unsigned("LLAMA_PURGE_DELAY_MS", 3600000, &llama_options.purge_delay_ms);
