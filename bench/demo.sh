@@ -2,7 +2,7 @@
 # bench/demo.sh BUILD_DIR - what `make demo` runs: the mixed-lifetime server
 # workload (bench_lifetime, oracle lifetime classes) under glibc, jemalloc,
 # tcmalloc, mimalloc and LLAMA, then one comparison table and one sentence on
-# what LLAMA saved against the best peer. Takes about 1.5 minutes.
+# what LLAMA saved against the best peer. Takes about 70 seconds.
 #
 # The demo is a list of steps; each is one function below, run in order by
 # main(). The full pipeline adds steps in front of the workload (profiling
@@ -20,7 +20,7 @@ if [ $# -ne 1 ]; then
 fi
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "demo: no build directory '$1'" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 BIN="$BUILD_DIR/bin"

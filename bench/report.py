@@ -141,7 +141,7 @@ def speed_section(res, out, targets):
     if st is not None and mi is not None:
         r = st / mi
         targets.append(("fast path: llama_malloc_class+free vs mimalloc malloc+free",
-                        f"{r:.2f}x (target <= {FASTPATH_MAX_VS_MIMALLOC}x)",
+                        f"{r:.3f}x (target <= {FASTPATH_MAX_VS_MIMALLOC}x)",
                         verdict(r <= FASTPATH_MAX_VS_MIMALLOC)))
     dm = res.get("llama", "fastpath", "default", "ns_per_pair")
     if dm is not None and mi is not None:
@@ -262,12 +262,12 @@ def lifetime_section(res, out, targets, demo=False):
         bc, bv = best_of(res, PEERS, "lifetime", "class", metric)
         if bc:
             targets.append((f"mixed lifetimes: {name} <= best peer",
-                            f"{ll[metric]:.1f} vs {bv:.1f} MiB ({bc}), {ll[metric] / bv:.2f}x",
+                            f"{ll[metric]:.1f} vs {bv:.1f} MiB ({bc}), {ll[metric] / bv:.3f}x",
                             verdict(ll[metric] <= bv)))
     bc, bv = best_of(res, PEERS, "lifetime", "class", "avg_frag")
     if bc:
         targets.append(("mixed lifetimes: time-avg fragmentation <= 0.5 x best peer",
-                        f"{ll['avg_frag']:.3f} vs {bv:.3f} ({bc}), {ll['avg_frag'] / bv:.2f}x",
+                        f"{ll['avg_frag']:.3f} vs {bv:.3f} ({bc}), {ll['avg_frag'] / bv:.3f}x",
                         verdict(ll["avg_frag"] <= FRAG_MAX_VS_BEST * bv)))
     gl = mem_value(res, "glibc", "lifetime", "class", "req_per_s")
     if gl and ll["req_per_s"]:
@@ -291,7 +291,7 @@ def nolife_section(res, out, targets):
         bc, bv = best_of(res, PEERS, "nolife", "default", metric)
         if ll is not None and bc:
             targets.append((f"no lifetime structure: {name} <= 1.05 x best peer",
-                            f"{ll:.1f} vs {bv:.1f} MiB ({bc}), {ll / bv:.2f}x",
+                            f"{ll:.1f} vs {bv:.1f} MiB ({bc}), {ll / bv:.3f}x",
                             verdict(ll <= NOLIFE_MAX_VS_BEST * bv)))
 
 

@@ -15,7 +15,7 @@
 # Progress goes to stderr.
 #
 # Environment:
-#   BENCH_QUICK=1        shorter programs and one repetition (~3 minutes)
+#   BENCH_QUICK=1        shorter programs and one repetition (~2.5 minutes)
 #   BENCH_REPS=N         repetitions (default 3, 1 with BENCH_QUICK)
 #   BENCH_ONLY="..."     subset of: fastpath threads lifetime nolife
 #   BENCH_ALLOCATORS=".."  allocators (default: glibc jemalloc tcmalloc
@@ -34,7 +34,7 @@ if [ $# -ne 1 ]; then
 fi
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "bench: no build directory '$1'" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 BIN="$BUILD_DIR/bin"

@@ -331,8 +331,9 @@ static void check_deadlines(uint64_t now) {
   }
 }
 
-/* Subrelease: gives back the free units of held pages whose last unit was
- * freed more than LLAMA_PURGE_DELAY_MS ago (all of them when force). This
+/* Subrelease: gives back the free units of fragmented held pages (at least
+ * LLAMA_PURGE_MIN_FREE free units, last unit freed more than
+ * LLAMA_PURGE_DELAY_MS ago; every page with free units when force). This
  * splits the page's huge mapping (the kernel maps the rest with 4 KiB pages
  * until khugepaged collapses it again): huge-page coverage of a partly used
  * page is traded for RSS. The header at the start of unit 0 is kept. */
@@ -342,7 +343,13 @@ static void purge_free_units(uint64_t now, bool force) {
     pthread_mutex_lock(&bins[b].lock);
     for (llama_huge_page_t *page = bins[b].pages; page; page = page->next) {
       uint64_t todo = page->free_units & ~page->purged_units;
-      if (!todo || (!force && now - page->unit_freed_ns < delay)) continue;
+      if (!todo) continue;
+      /* Only fragmented pages: some span was freed in it (a page still being
+       * filled for the first time keeps its huge mapping), it has been idle
+       * for the delay, and most of it is free. */
+      if (!force && (!page->unit_freed_ns || now - page->unit_freed_ns < delay ||
+                     __builtin_popcountll(page->free_units) < (int)llama_options.purge_min_free_units))
+        continue;
       page->purged_units |= todo;
       while (todo) {
         unsigned first = (unsigned)__builtin_ctzll(todo);

@@ -174,6 +174,7 @@ typedef struct llama_options_s {
   int promote;             /* LLAMA_PROMOTE: move pages on missed deadlines */
   int huge_pages;          /* LLAMA_HUGE_PAGES: madvise(MADV_HUGEPAGE) */
   int purge_units;         /* LLAMA_PURGE_UNITS: decommit idle free units of held pages */
+  unsigned purge_min_free_units; /* LLAMA_PURGE_MIN_FREE: ... of pages with this many free */
 } llama_options_t;
 extern llama_options_t llama_options;
 void llama_options_init(void);
