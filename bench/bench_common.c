@@ -42,7 +42,7 @@ void bench_init(const char *benchmark_name) {
   /* POSIX guarantees that function pointers round-trip through void *. */
   void *sym = dlsym(RTLD_DEFAULT, "llama_malloc_class");
   bench_llama_malloc_class = (bench_malloc_class_fn)sym;
-  sym = dlsym(RTLD_DEFAULT, "llama_stats_get");
+  sym = dlsym(RTLD_DEFAULT, "llama_stats_get_sized");
   bench_llama_stats_get = (bench_stats_get_fn)sym;
   printf("# %s: malloc from %s; llama_malloc_class %s\n", benchmark_name,
          bench_malloc_provider(),

@@ -24,12 +24,12 @@
 /* ---- Allocator resolution ------------------------------------------------ */
 
 typedef void *(*bench_malloc_class_fn)(size_t size, unsigned lifetime_class);
-typedef int (*bench_stats_get_fn)(llama_stats_t *out);
+typedef int (*bench_stats_get_fn)(llama_stats_t *out, size_t size);
 
 /* llama_malloc_class of the process allocator, or NULL when the process
  * allocator is not libllamalloc. Set by bench_init(). */
 extern bench_malloc_class_fn bench_llama_malloc_class;
-/* llama_stats_get, or NULL. Set by bench_init(). */
+/* llama_stats_get_sized, or NULL. Set by bench_init(). */
 extern bench_stats_get_fn bench_llama_stats_get;
 
 /* Resolves the LLAMA entry points and prints one '#' line naming the shared

@@ -138,11 +138,9 @@ static void free_list(sim_t *sim, uint32_t *head) {
   *head = SIM_NIL;
 }
 
-/* llama_stats_get's output, with room to spare: a runtime built from a newer
- * llamalloc.h with a larger llama_stats_t must not overrun the stack. */
-typedef union sim_llama_stats_u {
+/* llama_stats_get_sized's output (it writes only as much as we pass). */
+typedef struct sim_llama_stats_s {
   llama_stats_t stats;
-  char room[16384];
 } sim_llama_stats_t;
 
 static void take_sample(sim_t *sim, uint64_t index) {
@@ -161,7 +159,7 @@ static void take_sample(sim_t *sim, uint64_t index) {
   s->huge_kib = (int32_t)bench_read_anon_huge_kib();
   sim_llama_stats_t buf; /* llama_stats_get never allocates */
   const llama_stats_t *st = &buf.stats;
-  if (bench_llama_stats_get && bench_llama_stats_get(&buf.stats) == 0) {
+  if (bench_llama_stats_get && bench_llama_stats_get(&buf.stats, sizeof buf.stats) == 0) {
     s->stats_taken = 1;
     s->llama_cached_pages = (uint32_t)st->huge_pages_cached;
     for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
@@ -329,7 +327,7 @@ static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,
   llama_bins_at(sim, count, count ? count - 1 : 0, "at the end");
 
   sim_llama_stats_t buf;
-  if (bench_llama_stats_get && bench_llama_stats_get(&buf.stats) == 0) {
+  if (bench_llama_stats_get && bench_llama_stats_get(&buf.stats, sizeof buf.stats) == 0) {
     const llama_stats_t st = buf.stats;
     printf("# llama: allocations static %llu, predicted %llu, default %llu; "
            "huge pages resident %llu, cached %llu, peak %llu, returned %llu\n",

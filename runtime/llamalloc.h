@@ -108,10 +108,14 @@ typedef struct llama_stats_s {
   uint64_t threads;               /* thread heaps ever created */
 } llama_stats_t;
 
-/* Fills *out with a snapshot of the allocator's counters. Counters of other
- * threads are read without stopping them, so a snapshot taken while threads
- * run is approximate. Never allocates. Returns 0. */
-int llama_stats_get(llama_stats_t *out);
+/* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with
+ * a snapshot of the allocator's counters; fields beyond what the runtime
+ * knows are zeroed. llama_stats_t only ever grows at its end, so a program
+ * built against an older or newer header is safe. Counters of other threads
+ * are read without stopping them, so a snapshot taken while threads run is
+ * approximate. Never allocates. Returns 0. */
+int llama_stats_get_sized(llama_stats_t *out, size_t size);
+#define llama_stats_get(out) llama_stats_get_sized((out), sizeof *(out))
 
 /* Writes the human-readable statistics report (the one LLAMA_STATS=1 prints
  * at exit) to file descriptor fd. Never allocates. */

@@ -8,7 +8,8 @@
 
 #include <string.h>
 
-LLAMA_EXPORT int llama_stats_get(llama_stats_t *out) {
+/* Fills a whole llama_stats_t. */
+static void stats_collect(llama_stats_t *out) {
   memset(out, 0, sizeof *out);
   llama_heaps_lock();
   for (llama_heap_t *h = llama_heaps_first(); h; h = h->next_all) {
@@ -26,6 +27,16 @@ LLAMA_EXPORT int llama_stats_get(llama_stats_t *out) {
   llama_hugepages_global_stats(out);
   llama_hugepages_live(out);
   llama_large_stats(out);
+}
+
+LLAMA_EXPORT int llama_stats_get_sized(llama_stats_t *out, size_t size) {
+  llama_stats_t s;
+  stats_collect(&s);
+  if (size > sizeof s) {
+    memset((char *)out + sizeof s, 0, size - sizeof s);
+    size = sizeof s;
+  }
+  memcpy(out, &s, size);
   return 0;
 }
 
@@ -36,7 +47,7 @@ static void flush(int fd, llama_buf_t *b) {
 
 LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_stats_t s;
-  llama_stats_get(&s);
+  stats_collect(&s);
   char buf[1024];
   llama_buf_t b = {buf, 0, sizeof buf};
   llama_buf_str(&b, "llamalloc statistics\n");
