@@ -213,3 +213,19 @@ int bench_quick(void) {
   const char *q = getenv("BENCH_QUICK");
   return q && *q && strcmp(q, "0") != 0;
 }
+
+int bench_opt_variant(int argc, char **argv, int *i, int *use_class, unsigned *lifetime_class) {
+  const char *variant;
+  uint64_t k;
+  if (bench_opt_str(argc, argv, i, "variant", &variant)) {
+    if (!strcmp(variant, "class")) *use_class = 1;
+    else if (!strcmp(variant, "default")) *use_class = 0;
+    else bench_die("--variant must be default or class, not '%s'", variant);
+    return 1;
+  }
+  if (bench_opt_u64(argc, argv, i, "class", &k)) {
+    *lifetime_class = (unsigned)k;
+    return 1;
+  }
+  return 0;
+}

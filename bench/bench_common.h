@@ -117,6 +117,10 @@ double bench_median(double *values, int n);
  * a message when the value is missing or malformed. */
 int bench_opt_u64(int argc, char **argv, int *i, const char *name,
                   uint64_t *out);
+/* Parses --variant=default|class and --class=K (the lifetime class passed to
+ * llama_malloc_class) at argv[*i]; 1 if it consumed one, 0 if not. Exits with
+ * a message on a bad value. */
+int bench_opt_variant(int argc, char **argv, int *i, int *use_class, unsigned *lifetime_class);
 int bench_opt_double(int argc, char **argv, int *i, const char *name,
                      double *out);
 int bench_opt_str(int argc, char **argv, int *i, const char *name,

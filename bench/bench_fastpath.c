@@ -82,15 +82,8 @@ int main(int argc, char **argv) {
       .max_size = 512,
   };
   for (int i = 1; i < argc; i++) {
-    const char *variant;
-    uint64_t k;
-    if (bench_opt_str(argc, argv, &i, "variant", &variant)) {
-      if (!strcmp(variant, "class")) cfg.use_class = 1;
-      else if (!strcmp(variant, "default")) cfg.use_class = 0;
-      else bench_die("--variant must be default or class, not '%s'", variant);
-    } else if (bench_opt_u64(argc, argv, &i, "class", &k)) {
-      cfg.lifetime_class = (unsigned)k;
-    } else if (bench_opt_u64(argc, argv, &i, "pairs", &cfg.pairs) ||
+    if (bench_opt_variant(argc, argv, &i, &cfg.use_class, &cfg.lifetime_class)) continue;
+    if (bench_opt_u64(argc, argv, &i, "pairs", &cfg.pairs) ||
                bench_opt_u64(argc, argv, &i, "reps", &cfg.reps) ||
                bench_opt_u64(argc, argv, &i, "slots", &cfg.slots) ||
                bench_opt_u64(argc, argv, &i, "min-size", &cfg.min_size) ||

@@ -218,15 +218,8 @@ int main(int argc, char **argv) {
   };
   const char *mode = "both";
   for (int i = 1; i < argc; i++) {
-    const char *variant;
-    uint64_t k;
-    if (bench_opt_str(argc, argv, &i, "variant", &variant)) {
-      if (!strcmp(variant, "class")) cfg.use_class = 1;
-      else if (!strcmp(variant, "default")) cfg.use_class = 0;
-      else bench_die("--variant must be default or class, not '%s'", variant);
-    } else if (bench_opt_u64(argc, argv, &i, "class", &k)) {
-      cfg.lifetime_class = (unsigned)k;
-    } else if (bench_opt_str(argc, argv, &i, "mode", &mode)) {
+    if (bench_opt_variant(argc, argv, &i, &cfg.use_class, &cfg.lifetime_class)) continue;
+    if (bench_opt_str(argc, argv, &i, "mode", &mode)) {
       if (strcmp(mode, "both") && strcmp(mode, "local") && strcmp(mode, "xfree"))
         bench_die("--mode must be both, local or xfree, not '%s'", mode);
     } else if (bench_opt_u64(argc, argv, &i, "threads", &cfg.threads) ||

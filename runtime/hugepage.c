@@ -342,20 +342,20 @@ static void purge_free_units(uint64_t now, bool force) {
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
     pthread_mutex_lock(&bins[b].lock);
     for (llama_huge_page_t *page = bins[b].pages; page; page = page->next) {
-      uint64_t todo = page->free_units & ~page->purged_units;
-      if (!todo) continue;
+      uint64_t purgeable = page->free_units & ~page->purged_units;
+      if (!purgeable) continue;
       /* Only fragmented pages: some span was freed in it (a page still being
        * filled for the first time keeps its huge mapping), it has been idle
        * for the delay, and most of it is free. */
       if (!force && (!page->unit_freed_ns || now - page->unit_freed_ns < delay ||
                      __builtin_popcountll(page->free_units) < (int)llama_options.purge_min_free_units))
         continue;
-      page->purged_units |= todo;
-      while (todo) {
-        unsigned first = (unsigned)__builtin_ctzll(todo);
+      page->purged_units |= purgeable;
+      while (purgeable) {
+        unsigned first = (unsigned)__builtin_ctzll(purgeable);
         unsigned last = first;
-        while (last + 1 < UNITS_PER_HUGE_PAGE && (todo >> (last + 1)) & 1) last++;
-        todo &= ~unit_mask(first, last - first + 1);
+        while (last + 1 < UNITS_PER_HUGE_PAGE && (purgeable >> (last + 1)) & 1) last++;
+        purgeable &= ~unit_mask(first, last - first + 1);
         uint8_t *from = (uint8_t *)page + (first == 0 ? HUGE_PAGE_HEADER_SIZE : (size_t)first * UNIT_SIZE);
         uint8_t *to = (uint8_t *)page + (size_t)(last + 1) * UNIT_SIZE;
         llama_os_decommit(from, (size_t)(to - from));
