@@ -14,17 +14,11 @@
 # (default bench/out); DEMO_ALLOCATORS="..." to change the allocator list.
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: bench/demo.sh BUILD_DIR" >&2
-  exit 2
-fi
-BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "demo: no build directory '$1'" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-BIN="$BUILD_DIR/bin"
-LLAMA_SO="$BUILD_DIR/lib/libllamalloc.so"
+bench_use_build demo "$@"
 OUT=${BENCH_OUT:-$HERE/out}/demo
 if [ "${BENCH_QUICK:-0}" != 0 ]; then export BENCH_QUICK=1; else unset BENCH_QUICK; fi
 

@@ -10,6 +10,21 @@
 
 bench_log() { printf '%s\n' "$*" >&2; }
 
+# bench_use_build NAME "$@": checks that the script got exactly one argument,
+# a build directory, and sets BUILD_DIR (absolute), BIN and LLAMA_SO from it;
+# exits 2 with NAME's usage otherwise.
+bench_use_build() {
+  local name=$1
+  shift
+  if [ $# -ne 1 ]; then
+    echo "usage: bench/$name.sh BUILD_DIR" >&2
+    exit 2
+  fi
+  BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "$name: no build directory '$1'" >&2; exit 2; }
+  BIN="$BUILD_DIR/bin"
+  LLAMA_SO="$BUILD_DIR/lib/libllamalloc.so"
+}
+
 # Prints the path of the first file of a Debian package whose name ends in
 # /$2, or nothing.
 bench_pkg_file() {

@@ -28,17 +28,11 @@
 #   BENCH_TIMEOUT=S      per-program time limit in seconds (default 600)
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: bench/run.sh BUILD_DIR" >&2
-  exit 2
-fi
-BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "bench: no build directory '$1'" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-BIN="$BUILD_DIR/bin"
-LLAMA_SO="$BUILD_DIR/lib/libllamalloc.so"
+bench_use_build run "$@"
 OUT=${BENCH_OUT:-$HERE/out}
 QUICK=${BENCH_QUICK:-0}
 [ "$QUICK" = 0 ] && QUICK=

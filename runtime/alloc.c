@@ -150,28 +150,35 @@ LLAMA_INLINE void llama_free(void *p) {
   llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
 }
 
-static size_t usable_size(const void *p) {
-  if (!p) return 0;
+/* Where a pointer we handed out lives: sets exactly one of *span and *large,
+ * or neither for a pointer that is not ours. The slow-path twin of the
+ * dispatch free() inlines. */
+static void locate(const void *p, llama_span_t **span, llama_large_t **large) {
+  *span = NULL;
+  *large = NULL;
   llama_huge_page_t *page = llama_huge_page_of(p);
-  if ((const void *)page == p) {
-    llama_large_t *large = llama_large_find_far(p);
-    return large ? large->usable : 0;
-  }
-  if (page->region_kind == REGION_HUGE_PAGE) return llama_block_usable(llama_span_of(page, p), p);
-  if (page->region_kind == REGION_LARGE) {
-    llama_large_t *large = (llama_large_t *)page;
-    return (size_t)((uint8_t *)large->user + large->usable - (const uint8_t *)p);
-  }
+  if ((const void *)page == p) *large = llama_large_find_far(p);
+  else if (page->region_kind == REGION_HUGE_PAGE) *span = llama_span_of(page, p);
+  else if (page->region_kind == REGION_LARGE) *large = (llama_large_t *)page;
+}
+
+static size_t usable_size(const void *p) {
+  llama_span_t *span;
+  llama_large_t *large;
+  if (!p) return 0;
+  locate(p, &span, &large);
+  if (span) return llama_block_usable(span, p);
+  if (large) return (size_t)((uint8_t *)large->user + large->usable - (const uint8_t *)p);
   return 0;
 }
 
 /* Bin that currently holds p's memory (for realloc without a class). */
 static unsigned bin_of_pointer(const void *p) {
-  llama_huge_page_t *page = llama_huge_page_of(p);
-  if ((const void *)page != p && page->region_kind == REGION_HUGE_PAGE)
-    return llama_span_of(page, p)->bin;
-  if ((const void *)page != p && page->region_kind == REGION_LARGE)
-    return ((llama_large_t *)page)->bin;
+  llama_span_t *span;
+  llama_large_t *large;
+  locate(p, &span, &large);
+  if (span) return span->bin;
+  if (large) return large->bin;
   return llama_options.default_bin;
 }
 
@@ -279,13 +286,6 @@ LLAMA_EXPORT int llama_posix_memalign_class(void **out, size_t alignment, size_t
   return memalign_in(out, alignment, n, bin_of_class(k), source_of_class(k));
 }
 
-/* Internal entry points for the C++ operators (new_delete.cc). */
-LLAMA_EXPORT void *llama_internal_alloc(size_t n, unsigned k) {
-  return llama_alloc(n, bin_of_class(k), source_of_class(k));
-}
-LLAMA_EXPORT void *llama_internal_alloc_aligned(size_t n, size_t alignment, unsigned k) {
-  return alloc_aligned(n, alignment, bin_of_class(k), source_of_class(k));
-}
 
 /* ---- the malloc family ----------------------------------------------------------- */
 

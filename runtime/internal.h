@@ -48,7 +48,6 @@
 #define SPAN_MIN_BLOCKS 4
 
 #define MIN_ALIGN 16
-#define SMALL_MAX ((size_t)16 * 1024)   /* blocks in 1-unit spans */
 #define MEDIUM_SPAN_MAX ((size_t)128 * 1024) /* blocks in 8-unit spans */
 #define RUN_MAX ((size_t)1024 * 1024)   /* single objects in unit runs */
 #define SIZE_CLASS_COUNT 48

@@ -9,18 +9,13 @@
 
 #include "llamalloc.h"
 
-extern "C" {
-void *llama_internal_alloc(size_t n, unsigned k);
-void *llama_internal_alloc_aligned(size_t n, size_t alignment, unsigned k);
-}
-
 #define LLAMA_EXPORT __attribute__((visibility("default")))
 
 namespace {
 
 void *new_impl(size_t n, unsigned k) {
   for (;;) {
-    if (void *p = llama_internal_alloc(n, k)) return p;
+    if (void *p = llama_malloc_class(n, k)) return p;
     std::new_handler handler = std::get_new_handler();
     if (!handler) throw std::bad_alloc();
     handler();
@@ -29,7 +24,8 @@ void *new_impl(size_t n, unsigned k) {
 
 void *new_aligned_impl(size_t n, size_t alignment, unsigned k) {
   for (;;) {
-    if (void *p = llama_internal_alloc_aligned(n, alignment, k)) return p;
+    // std::align_val_t is a power of two, so EINVAL cannot happen here.
+    if (void *p = llama_aligned_alloc_class(alignment, n, k)) return p;
     std::new_handler handler = std::get_new_handler();
     if (!handler) throw std::bad_alloc();
     handler();
