@@ -5,6 +5,9 @@
 #   %llamalloc_so      build/lib/libllamalloc.so (for LD_PRELOAD)
 #   %llamalloc_a       build/lib/libllamalloc.a
 #   %link_llamalloc    link flags for the shared runtime (with an rpath)
+#   %llamapass         build/lib/LlamaPass.so; %opt_llama = opt with it loaded
+#   %llamaprof_so/_a   the profiler runtime; %link_llamaprof its link flags
+#   %profdata          build/bin/llama-profdata
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
 #   FileCheck, not, count   from LLVM 19
@@ -23,6 +26,7 @@ config.test_exec_root = os.path.join(config.llama_obj_root, "test")
 libdir = os.path.join(config.llama_obj_root, "lib")
 bindir = os.path.join(config.llama_obj_root, "bin")
 incdir = os.path.join(config.llama_src_root, "runtime")
+profincdir = os.path.join(config.llama_src_root, "profiler")
 
 # Tests see a clean allocator environment unless they set one themselves.
 for var in list(os.environ):
@@ -34,13 +38,20 @@ for var in ("HOME", "TMPDIR", "LANG", "LC_ALL"):
 config.environment["PATH"] = os.pathsep.join(
     [bindir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 
-cflags = "-g -O1 -Wall -I%s" % incdir
+cflags = "-g -O1 -Wall -I%s -I%s" % (incdir, profincdir)
 config.substitutions.append(("%cc", "%s %s -std=c11 -D_GNU_SOURCE" % (config.c_compiler, cflags)))
 config.substitutions.append(("%cxx", "%s %s -std=c++17" % (config.cxx_compiler, cflags)))
 config.substitutions.append(("%llamalloc_so", os.path.join(libdir, "libllamalloc.so")))
 config.substitutions.append(("%llamalloc_a", os.path.join(libdir, "libllamalloc.a")))
 config.substitutions.append(("%link_llamalloc",
                              "-L%s -Wl,-rpath,%s -lllamalloc -lpthread" % (libdir, libdir)))
+config.substitutions.append(("%llamapass", os.path.join(libdir, "LlamaPass.so")))
+config.substitutions.append(("%opt_llama", "opt -load-pass-plugin=%s" % os.path.join(libdir, "LlamaPass.so")))
+config.substitutions.append(("%llamaprof_so", os.path.join(libdir, "libllamaprof.so")))
+config.substitutions.append(("%llamaprof_a", os.path.join(libdir, "libllamaprof.a")))
+config.substitutions.append(("%link_llamaprof",
+                             "-L%s -Wl,-rpath,%s -lllamaprof -lunwind -ldl -lpthread" % (libdir, libdir)))
+config.substitutions.append(("%profdata", os.path.join(bindir, "llama-profdata")))
 config.substitutions.append(("%bindir", bindir))
 config.substitutions.append(("%libdir", libdir))
 config.substitutions.append(("%srcroot", config.llama_src_root))

@@ -1,0 +1,143 @@
+/*
+ * llama_abi.h - the contract between LlamaPass and the LLAMA runtimes.
+ *
+ * This is the one place where the symbols the compiler plugin emits calls to
+ * are named. The pass (C++) and the runtimes (C) both include it, so a name or
+ * a layout cannot drift on one side only. Users never include it.
+ *
+ * Versioning: every instrumented module calls LLAMA_PROF_REGISTER_SYMBOL from
+ * a constructor, and that symbol carries LLAMA_PROF_ABI_VERSION in its name.
+ * Any change to an entry point's signature or to struct llama_site bumps the
+ * version, so an object compiled by one plugin and linked against a profiler
+ * runtime of another fails to link ("undefined reference to
+ * __llama_prof_register_v2") instead of misbehaving at run time.
+ */
+#ifndef LLAMA_ABI_H
+#define LLAMA_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LLAMA_PROF_ABI_VERSION 1
+#define LLAMA_PROF_REGISTER_SYMBOL "__llama_prof_register_v1"
+/* Entry points are LLAMA_PROF_ENTRY_PREFIX + the kind's short name. */
+#define LLAMA_PROF_ENTRY_PREFIX "__llama_prof_"
+
+/*
+ * Every allocation and deallocation function the pass rewrites.
+ *   X(KIND, value, short name, original symbol, is_deallocation)
+ * The profiling build rewrites a call `orig(args...)` into
+ * `__llama_prof_<short>(args..., const struct llama_site *site)`: the same
+ * arguments and return type, plus the site descriptor as the last argument.
+ * The numeric values are stored in profiles: never renumber, only append.
+ */
+#define LLAMA_ALLOC_FUNCTIONS(X)                                                   \
+  X(MALLOC, 0, malloc, "malloc", 0)                                                \
+  X(CALLOC, 1, calloc, "calloc", 0)                                                \
+  X(REALLOC, 2, realloc, "realloc", 0)                                             \
+  X(REALLOCARRAY, 3, reallocarray, "reallocarray", 0)                              \
+  X(ALIGNED_ALLOC, 4, aligned_alloc, "aligned_alloc", 0)                           \
+  X(POSIX_MEMALIGN, 5, posix_memalign, "posix_memalign", 0)                        \
+  X(MEMALIGN, 6, memalign, "memalign", 0)                                          \
+  X(VALLOC, 7, valloc, "valloc", 0)                                                \
+  X(PVALLOC, 8, pvalloc, "pvalloc", 0)                                             \
+  X(STRDUP, 9, strdup, "strdup", 0)                                                \
+  X(STRNDUP, 10, strndup, "strndup", 0)                                            \
+  X(NEW, 11, new, "_Znwm", 0)                                                      \
+  X(NEW_ARRAY, 12, new_array, "_Znam", 0)                                          \
+  X(NEW_NOTHROW, 13, new_nothrow, "_ZnwmRKSt9nothrow_t", 0)                        \
+  X(NEW_ARRAY_NOTHROW, 14, new_array_nothrow, "_ZnamRKSt9nothrow_t", 0)            \
+  X(NEW_ALIGNED, 15, new_aligned, "_ZnwmSt11align_val_t", 0)                       \
+  X(NEW_ARRAY_ALIGNED, 16, new_array_aligned, "_ZnamSt11align_val_t", 0)           \
+  X(NEW_ALIGNED_NOTHROW, 17, new_aligned_nothrow,                                  \
+    "_ZnwmSt11align_val_tRKSt9nothrow_t", 0)                                       \
+  X(NEW_ARRAY_ALIGNED_NOTHROW, 18, new_array_aligned_nothrow,                      \
+    "_ZnamSt11align_val_tRKSt9nothrow_t", 0)                                       \
+  X(FREE, 32, free, "free", 1)                                                     \
+  X(DELETE, 33, delete, "_ZdlPv", 1)                                               \
+  X(DELETE_ARRAY, 34, delete_array, "_ZdaPv", 1)                                   \
+  X(DELETE_SIZED, 35, delete_sized, "_ZdlPvm", 1)                                  \
+  X(DELETE_ARRAY_SIZED, 36, delete_array_sized, "_ZdaPvm", 1)                      \
+  X(DELETE_ALIGNED, 37, delete_aligned, "_ZdlPvSt11align_val_t", 1)                \
+  X(DELETE_ARRAY_ALIGNED, 38, delete_array_aligned, "_ZdaPvSt11align_val_t", 1)    \
+  X(DELETE_SIZED_ALIGNED, 39, delete_sized_aligned, "_ZdlPvmSt11align_val_t", 1)   \
+  X(DELETE_ARRAY_SIZED_ALIGNED, 40, delete_array_sized_aligned,                    \
+    "_ZdaPvmSt11align_val_t", 1)                                                   \
+  X(DELETE_NOTHROW, 41, delete_nothrow, "_ZdlPvRKSt9nothrow_t", 1)                 \
+  X(DELETE_ARRAY_NOTHROW, 42, delete_array_nothrow, "_ZdaPvRKSt9nothrow_t", 1)     \
+  X(DELETE_ALIGNED_NOTHROW, 43, delete_aligned_nothrow,                            \
+    "_ZdlPvSt11align_val_tRKSt9nothrow_t", 1)                                      \
+  X(DELETE_ARRAY_ALIGNED_NOTHROW, 44, delete_array_aligned_nothrow,                \
+    "_ZdaPvSt11align_val_tRKSt9nothrow_t", 1)
+
+enum llama_alloc_kind {
+#define LLAMA_X(kind, value, short_name, symbol, dealloc) LLAMA_KIND_##kind = value,
+  LLAMA_ALLOC_FUNCTIONS(LLAMA_X)
+#undef LLAMA_X
+};
+
+/* Site flags (struct llama_site.flags). */
+#define LLAMA_SITE_NO_DEBUG_INFO 0x1u /* id from call order, not source position */
+#define LLAMA_SITE_INLINED 0x2u       /* the call was inlined into another function */
+#define LLAMA_SITE_INVOKE 0x4u        /* the call was an invoke (may throw) */
+
+/*
+ * One per allocation or deallocation call the pass rewrote, in a per-module
+ * array handed to LLAMA_PROF_REGISTER_SYMBOL by a module constructor. The
+ * runtime updates `count` and `bytes` (relaxed atomics); the rest is constant.
+ * The pass builds the same layout as an IR struct: field order, types and the
+ * 64-byte size are part of the ABI version.
+ */
+struct llama_site {
+  uint64_t id;            /* stable site id, see llama_site_hash_* below */
+  uint64_t count;         /* runtime: calls through this site */
+  uint64_t bytes;         /* runtime: bytes requested through this site */
+  const char *function;   /* linkage name of the function holding the call */
+  const char *file;       /* source file ("" without debug info) */
+  uint32_t line;          /* source line (0 without debug info) */
+  uint32_t column;        /* source column, or LLAMA_SITE_ORDINAL_COLUMN */
+  uint32_t line_offset;   /* line - first line of `function`, or call ordinal */
+  uint16_t kind;          /* enum llama_alloc_kind */
+  uint16_t flags;         /* LLAMA_SITE_* */
+  const char *inlined_at; /* "f:off:col;g:off:col" callers the call was
+                             inlined into, innermost first; "" if none */
+};
+
+/* Column recorded for sites identified by call order (no debug info). */
+#define LLAMA_SITE_ORDINAL_COLUMN 0xffffffffu
+
+/* void __llama_prof_register_v1(struct llama_site *sites, uint64_t count) */
+typedef void llama_prof_register_fn(struct llama_site *sites, uint64_t count);
+
+/*
+ * Site and context ids: FNV-1a (64 bit) over a sequence of frames, innermost
+ * first, each frame serialised as its function's linkage name, one zero byte,
+ * then line_offset and column as 4 little-endian bytes each. The pass hashes a
+ * call's inline chain (its DILocation and inlinedAt parents); the offline
+ * tools hash symbolised frames the same way, so ids computed on both sides
+ * agree. Line offsets make ids survive edits above the function; hashing the
+ * linkage name rather than an address makes them survive recompiles.
+ */
+#define LLAMA_HASH_INIT UINT64_C(0xcbf29ce484222325)
+
+static inline uint64_t llama_hash_bytes(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = (const unsigned char *)data;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= UINT64_C(0x100000001b3);
+  }
+  return h;
+}
+
+static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t name_len,
+                                        uint32_t line_offset, uint32_t column) {
+  unsigned char tail[9] = {0};
+  for (int i = 0; i < 4; i++) {
+    tail[1 + i] = (unsigned char)(line_offset >> (8 * i));
+    tail[5 + i] = (unsigned char)(column >> (8 * i));
+  }
+  h = llama_hash_bytes(h, name, name_len);
+  return llama_hash_bytes(h, tail, sizeof tail);
+}
+
+#endif /* LLAMA_ABI_H */
