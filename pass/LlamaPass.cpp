@@ -1,0 +1,361 @@
+//===- LlamaPass.cpp - allocation-site instrumentation for LLAMA ----------===//
+//
+// LlamaPass.so is a new-pass-manager plugin. In the profiling build
+// (`-mllvm -llama-generate`, or `opt -passes=llama-instrument`) it finds every
+// direct call or invoke of an allocation or deallocation function, gives the
+// call a stable site id and rewrites it into the profiler entry point that
+// carries the site's descriptor:
+//
+//   %p = call ptr @malloc(i64 %n)
+//     =>
+//   %p = call ptr @__llama_prof_malloc(i64 %n, ptr @__llama_sites+64*k)
+//
+// Which functions, which entry points and the descriptor layout are defined
+// once, in runtime/llama_abi.h, shared with the runtime. Each instrumented
+// module registers its descriptor array from a constructor through a symbol
+// that carries the ABI version, so compiler/runtime skew fails at link time.
+//
+// The pass runs at the start of the pipeline (PipelineStartEP), before any
+// inlining or allocation elimination, so the profiling build and the use build
+// see the same calls at every optimisation level; docs/design.md explains.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/PassPlugin.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <string>
+#include <vector>
+
+#include "llama_abi.h"
+
+using namespace llvm;
+
+#define LLAMA_PASS_VERSION "0.1.0"
+
+static cl::opt<bool> ClGenerate(
+    "llama-generate", cl::init(false),
+    cl::desc("LLAMA profiling build: route allocation sites to libllamaprof"));
+static cl::opt<bool> ClVerbose("llama-verbose", cl::init(false),
+                               cl::desc("LLAMA: print what the pass did to each module"));
+
+namespace {
+
+struct AllocFunction {
+  const char *Symbol;
+  const char *ShortName;
+  unsigned Kind;
+  bool Dealloc;
+};
+
+const AllocFunction AllocFunctions[] = {
+#define LLAMA_X(kind, value, short_name, symbol, dealloc)                                \
+  {symbol, #short_name, value, dealloc != 0},
+    LLAMA_ALLOC_FUNCTIONS(LLAMA_X)
+#undef LLAMA_X
+};
+
+// One frame of a site's inline chain, innermost first.
+struct SiteFrame {
+  std::string Function;
+  uint32_t LineOffset;
+  uint32_t Column;
+};
+
+struct Site {
+  CallBase *Call;
+  const AllocFunction *Fn;
+  uint64_t Id;
+  std::vector<SiteFrame> Frames;
+  std::string File;
+  uint32_t Line;
+  uint16_t Flags;
+};
+
+// Prototype check for the functions TargetLibraryInfo does not know
+// (reallocarray, pvalloc): pointer result, integer or pointer parameters of
+// the expected count.
+bool plausiblePrototype(const Function &F, unsigned Kind) {
+  FunctionType *FT = F.getFunctionType();
+  if (FT->isVarArg() || !FT->getReturnType()->isPointerTy())
+    return false;
+  switch (Kind) {
+  case LLAMA_KIND_REALLOCARRAY:
+    return FT->getNumParams() == 3 && FT->getParamType(0)->isPointerTy() &&
+           FT->getParamType(1)->isIntegerTy() && FT->getParamType(2)->isIntegerTy();
+  case LLAMA_KIND_PVALLOC:
+    return FT->getNumParams() == 1 && FT->getParamType(0)->isIntegerTy();
+  default:
+    return false;
+  }
+}
+
+// The allocation function a declaration names, or null. Uses LLVM's
+// TargetLibraryInfo to check the prototype where it knows the function, but
+// ignores its availability: -fno-builtin must not hide allocation sites.
+const AllocFunction *classify(const Function &F, const TargetLibraryInfoImpl &TLII) {
+  if (F.hasLocalLinkage() || F.isIntrinsic())
+    return nullptr;
+  StringRef Name = F.getName();
+  for (const AllocFunction &AF : AllocFunctions) {
+    if (Name != AF.Symbol)
+      continue;
+    LibFunc LF;
+    if (TLII.getLibFunc(Name, LF))
+      return TLII.getLibFunc(F, LF) ? &AF : nullptr;
+    return plausiblePrototype(F, AF.Kind) ? &AF : nullptr;
+  }
+  return nullptr;
+}
+
+uint64_t hashFrames(const std::vector<SiteFrame> &Frames) {
+  uint64_t H = LLAMA_HASH_INIT;
+  for (const SiteFrame &Fr : Frames)
+    H = llama_hash_frame(H, Fr.Function.data(), Fr.Function.size(), Fr.LineOffset, Fr.Column);
+  return H;
+}
+
+StringRef subprogramName(const DISubprogram *SP) {
+  StringRef N = SP->getLinkageName();
+  return N.empty() ? SP->getName() : N;
+}
+
+class InstrumentPass : public PassInfoMixin<InstrumentPass> {
+public:
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+
+private:
+  void describe(Site &S, const Function &F, unsigned Ordinal);
+  GlobalVariable *buildDescriptors(Module &M, const std::vector<Site> &Sites);
+  void rewrite(Module &M, Site &S, Constant *Descriptor);
+  void registerModule(Module &M, GlobalVariable *Array, uint64_t Count);
+  Constant *stringConstant(Module &M, StringRef S);
+
+  StringMap<Constant *> Strings;
+  StructType *SiteTy = nullptr;
+};
+
+void InstrumentPass::describe(Site &S, const Function &F, unsigned Ordinal) {
+  const DILocation *DL = S.Call->getDebugLoc().get();
+  if (!DL) {
+    // No source position: identify the call by its order among the
+    // allocation calls of its function.
+    S.Frames.push_back({F.getName().str(), Ordinal, LLAMA_SITE_ORDINAL_COLUMN});
+    S.Line = 0;
+    S.Flags |= LLAMA_SITE_NO_DEBUG_INFO;
+  } else {
+    for (const DILocation *L = DL; L; L = L->getInlinedAt()) {
+      const DISubprogram *SP = L->getScope()->getSubprogram();
+      if (!SP) {
+        S.Frames.push_back({F.getName().str(), L->getLine(), L->getColumn()});
+        continue;
+      }
+      S.Frames.push_back(
+          {subprogramName(SP).str(), L->getLine() - SP->getLine(), L->getColumn()});
+    }
+    S.Line = DL->getLine();
+    S.File = DL->getFilename().str();
+    if (DL->getInlinedAt())
+      S.Flags |= LLAMA_SITE_INLINED;
+  }
+  if (isa<InvokeInst>(S.Call))
+    S.Flags |= LLAMA_SITE_INVOKE;
+  S.Id = hashFrames(S.Frames);
+}
+
+Constant *InstrumentPass::stringConstant(Module &M, StringRef S) {
+  auto It = Strings.find(S);
+  if (It != Strings.end())
+    return It->second;
+  Constant *Init = ConstantDataArray::getString(M.getContext(), S);
+  auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage, Init, "__llama_str");
+  GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+  GV->setAlignment(Align(1));
+  Strings[S] = GV;
+  return GV;
+}
+
+GlobalVariable *InstrumentPass::buildDescriptors(Module &M, const std::vector<Site> &Sites) {
+  LLVMContext &C = M.getContext();
+  Type *I64 = Type::getInt64Ty(C), *I32 = Type::getInt32Ty(C), *I16 = Type::getInt16Ty(C);
+  Type *Ptr = PointerType::getUnqual(C);
+  // struct llama_site, field for field (runtime/llama_abi.h).
+  SiteTy = StructType::get(C, {I64, I64, I64, Ptr, Ptr, I32, I32, I32, I16, I16, Ptr});
+  std::vector<Constant *> Elems;
+  for (const Site &S : Sites) {
+    std::string InlinedAt;
+    for (size_t I = 1; I < S.Frames.size(); I++) {
+      if (I > 1)
+        InlinedAt += ';';
+      InlinedAt += S.Frames[I].Function + ":" + std::to_string(S.Frames[I].LineOffset) + ":" +
+                   std::to_string(S.Frames[I].Column);
+    }
+    const SiteFrame &Inner = S.Frames.front();
+    Elems.push_back(ConstantStruct::get(
+        SiteTy, {ConstantInt::get(I64, S.Id), ConstantInt::get(I64, 0),
+                 ConstantInt::get(I64, 0), stringConstant(M, Inner.Function),
+                 stringConstant(M, S.File), ConstantInt::get(I32, S.Line),
+                 ConstantInt::get(I32, Inner.Column), ConstantInt::get(I32, Inner.LineOffset),
+                 ConstantInt::get(I16, S.Fn->Kind), ConstantInt::get(I16, S.Flags),
+                 stringConstant(M, InlinedAt)}));
+  }
+  ArrayType *AT = ArrayType::get(SiteTy, Elems.size());
+  auto *GV = new GlobalVariable(M, AT, /*isConstant=*/false, GlobalValue::PrivateLinkage,
+                                ConstantArray::get(AT, Elems), "__llama_sites");
+  GV->setAlignment(Align(64));
+  return GV;
+}
+
+void InstrumentPass::rewrite(Module &M, Site &S, Constant *Descriptor) {
+  CallBase *CB = S.Call;
+  FunctionType *OrigTy = CB->getFunctionType();
+  SmallVector<Type *, 6> Params(OrigTy->params().begin(), OrigTy->params().end());
+  Params.push_back(PointerType::getUnqual(M.getContext()));
+  FunctionType *EntryTy = FunctionType::get(OrigTy->getReturnType(), Params, false);
+  FunctionCallee Entry =
+      M.getOrInsertFunction(std::string(LLAMA_PROF_ENTRY_PREFIX) + S.Fn->ShortName, EntryTy);
+
+  SmallVector<Value *, 6> Args(CB->args());
+  Args.push_back(Descriptor);
+  SmallVector<OperandBundleDef, 1> Bundles;
+  CB->getOperandBundlesAsDefs(Bundles);
+
+  CallBase *New;
+  if (auto *II = dyn_cast<InvokeInst>(CB)) {
+    New = InvokeInst::Create(Entry, II->getNormalDest(), II->getUnwindDest(), Args, Bundles, "",
+                             CB->getIterator());
+  } else {
+    auto *CI = CallInst::Create(Entry, Args, Bundles, "", CB->getIterator());
+    CI->setTailCallKind(cast<CallInst>(CB)->getTailCallKind());
+    New = CI;
+  }
+  // Keep what the call promised about its result and arguments (noalias,
+  // nonnull, dereferenceable, align); drop what would make LLVM treat the
+  // entry point as the library function itself.
+  AttributeList AL = CB->getAttributes();
+  for (Attribute::AttrKind K : {Attribute::Builtin, Attribute::NoBuiltin, Attribute::AllocKind,
+                                Attribute::AllocSize})
+    AL = AL.removeFnAttribute(M.getContext(), K);
+  AL = AL.removeFnAttribute(M.getContext(), "alloc-family");
+  New->setAttributes(AL);
+  New->setCallingConv(CB->getCallingConv());
+  New->copyMetadata(*CB);
+  New->setDebugLoc(CB->getDebugLoc());
+  New->takeName(CB);
+  CB->replaceAllUsesWith(New);
+  CB->eraseFromParent();
+}
+
+void InstrumentPass::registerModule(Module &M, GlobalVariable *Array, uint64_t Count) {
+  LLVMContext &C = M.getContext();
+  Type *Ptr = PointerType::getUnqual(C), *I64 = Type::getInt64Ty(C);
+  FunctionCallee Register = M.getOrInsertFunction(
+      LLAMA_PROF_REGISTER_SYMBOL, FunctionType::get(Type::getVoidTy(C), {Ptr, I64}, false));
+  Function *Ctor = Function::Create(FunctionType::get(Type::getVoidTy(C), false),
+                                    GlobalValue::InternalLinkage, "llama.module_ctor", M);
+  Ctor->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> B(BasicBlock::Create(C, "", Ctor));
+  B.CreateCall(Register, {Array, ConstantInt::get(I64, Count)});
+  B.CreateRetVoid();
+  // Priority 1, like the sanitizers' constructors: before the program's own
+  // constructors allocate, so their sites are registered first.
+  appendToGlobalCtors(M, Ctor, 1);
+}
+
+PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
+  TargetLibraryInfoImpl TLII(Triple(M.getTargetTriple()));
+  std::vector<Site> Sites;
+  for (Function &F : M) {
+    if (F.isDeclaration() || F.getName().starts_with(LLAMA_PROF_ENTRY_PREFIX))
+      continue;
+    unsigned Ordinal = 0;
+    for (Instruction &I : instructions(F)) {
+      auto *CB = dyn_cast<CallBase>(&I);
+      if (!CB || isa<CallBrInst>(CB))
+        continue;
+      auto *Callee = dyn_cast<Function>(CB->getCalledOperand()->stripPointerCasts());
+      if (!Callee || Callee->getFunctionType() != CB->getFunctionType())
+        continue;
+      auto *CI = dyn_cast<CallInst>(CB);
+      if (CI && CI->isMustTailCall())
+        continue; // the signature cannot change under musttail
+      const AllocFunction *AF = classify(*Callee, TLII);
+      if (!AF)
+        continue;
+      Site S{CB, AF, 0, {}, "", 0, 0};
+      describe(S, F, Ordinal++);
+      Sites.push_back(std::move(S));
+    }
+  }
+  if (Sites.empty())
+    return PreservedAnalyses::all();
+
+  unsigned NoDebug = 0, Deallocs = 0;
+  for (const Site &S : Sites) {
+    NoDebug += (S.Flags & LLAMA_SITE_NO_DEBUG_INFO) != 0;
+    Deallocs += S.Fn->Dealloc;
+  }
+  if (NoDebug) {
+    std::string Msg;
+    raw_string_ostream OS(Msg);
+    OS << "llama: " << NoDebug << " of " << Sites.size()
+       << " allocation sites have no debug location; they are identified by their order "
+          "within their function, so adding or removing an allocation call shifts the ids "
+          "of the later ones, and profiles cannot name their source lines (compile with -g "
+          "or -gline-tables-only)";
+    M.getContext().diagnose(
+        DiagnosticInfoPGOProfile(M.getSourceFileName().c_str(), OS.str(), DS_Warning));
+  }
+
+  GlobalVariable *Array = buildDescriptors(M, Sites);
+  Type *I64 = Type::getInt64Ty(M.getContext());
+  for (size_t I = 0; I < Sites.size(); I++) {
+    Constant *Idx[] = {ConstantInt::get(I64, 0), ConstantInt::get(I64, I)};
+    rewrite(M, Sites[I],
+            ConstantExpr::getInBoundsGetElementPtr(Array->getValueType(), Array, Idx));
+  }
+  registerModule(M, Array, Sites.size());
+  if (ClVerbose)
+    errs() << "llama: " << M.getSourceFileName() << ": instrumented "
+           << Sites.size() - Deallocs << " allocation and " << Deallocs
+           << " deallocation sites\n";
+  return PreservedAnalyses::none();
+}
+
+} // namespace
+
+extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
+  return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_PASS_VERSION, [](PassBuilder &PB) {
+            PB.registerPipelineParsingCallback(
+                [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
+                  if (Name == "llama-instrument") {
+                    MPM.addPass(InstrumentPass());
+                    return true;
+                  }
+                  return false;
+                });
+            PB.registerPipelineStartEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+              if (ClGenerate)
+                MPM.addPass(InstrumentPass());
+            });
+          }};
+}
