@@ -141,6 +141,7 @@ class InstrumentPass : public PassInfoMixin<InstrumentPass> {
 public:
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
   static bool isRequired() { return true; }
+  static StringRef name() { return "LlamaInstrumentPass"; }
 
 private:
   void describe(Site &S, const Function &F, unsigned Ordinal);

@@ -8,6 +8,7 @@
 #   %llamapass         build/lib/LlamaPass.so; %opt_llama = opt with it loaded
 #   %llamaprof_so/_a   the profiler runtime; %link_llamaprof its link flags
 #   %profdata          build/bin/llama-profdata
+#   %gen_cflags/_ldflags  `llama-config --generate --cflags/--ldflags`
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
 #   FileCheck, not, count   from LLVM 19
@@ -56,6 +57,15 @@ config.substitutions.append(("%bindir", bindir))
 config.substitutions.append(("%libdir", libdir))
 config.substitutions.append(("%srcroot", config.llama_src_root))
 config.substitutions.append(("%python", config.python_executable))
+# The profiling build's flags, exactly as users get them from llama-config.
+llama_config = os.path.join(bindir, "llama-config")
+if os.access(llama_config, os.X_OK):
+    import subprocess
+    def _llama_config(*args):
+        return subprocess.check_output([llama_config] + list(args), text=True).strip()
+    config.substitutions.append(("%gen_cflags", _llama_config("--generate", "--cflags")))
+    config.substitutions.append(("%gen_ldflags", _llama_config("--generate", "--ldflags")))
+    config.available_features.add("llama-config")
 # FileCheck, not, count, opt come from LLVM 19's bin directory, first on PATH.
 
 # Optional features.
