@@ -10,7 +10,7 @@
 // CHECK-NOT: call {{.*}}@_Zd{{[la]}}Pv
 // CHECK-LABEL: define {{.*}}@_Z4makev(
 // CHECK: invoke {{.*}}@__llama_prof_new_array(i64 noundef 16, ptr nonnull
-// CHECK-NEXT: to label %{{.*}} unwind label %[[LPAD:.*]]
+// CHECK-NEXT: to label %{{.*}} unwind label %[[LPAD:[0-9a-z._]+]]
 // CHECK: [[LPAD]]:
 // CHECK-LABEL: define {{.*}}@_Z5kindsv(
 // CHECK-DAG: call {{.*}}@__llama_prof_new(i64 noundef 4,
