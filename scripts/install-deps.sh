@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake make python3
+  cmake make python3 pkg-config
   llvm-19-dev clang-19 llvm-19-tools lld-19 libclang-rt-19-dev
   libunwind-dev
   libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
