@@ -99,6 +99,11 @@ struct llama_raw_sample {   /* 56 bytes */
 #define LLAMA_RAW_S_LIVE 0x1u         /* still live when the profile was written */
 #define LLAMA_RAW_S_REALLOCATED 0x2u  /* ended by realloc (moved or resized) */
 #define LLAMA_RAW_S_INHERITED 0x4u    /* allocated before fork, in the parent */
+/* The free was not seen (the object was freed by code that bypassed the
+ * profiler, e.g. an allocator preloaded before it): free_ns is an upper
+ * bound, the time its address was sampled again; free_site_id and
+ * free_tid are 0. */
+#define LLAMA_RAW_S_FREE_UNSEEN 0x8u
 
 #define LLAMA_RAW_NOT_FREED UINT64_MAX
 

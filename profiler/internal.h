@@ -1,0 +1,343 @@
+/* internal.h - types and cross-file names of libllamaprof, the profiler
+ * runtime of the profiling build.
+ *
+ * The pass rewrites every allocation call `malloc(n)` into
+ * `__llama_prof_malloc(n, site)` (runtime/llama_abi.h). Each entry point
+ * counts the call in its site descriptor, serves it with the real function
+ * and, every ~LLAMA_PROF_SAMPLE allocations of a thread (geometric intervals),
+ * records a sample: site, size, allocation time and thread, calling context.
+ * Sampled pointers stay in a live set until a deallocation (instrumented or
+ * interposed) ends their lifetime; the profile is written at exit.
+ *
+ *   entry.c, new_entry.cc  entry points of the X-macro (C, C++ operator new)
+ *   interpose.c            free/realloc/reallocarray/operator delete for
+ *                          uninstrumented callers; the real functions
+ *   sample.c               per-thread countdown, sample records, lifetimes
+ *   live.c                 live set of sampled pointers (lock-free lookup)
+ *   stack.c                calling-context capture and stack dedup
+ *   core.c                 init, site registration, atexit, fork
+ *   write.c                raw profile image and atomic publication
+ *   options.c, os.c        environment options; OS primitives, reporting
+ *
+ * Dependencies point one way: entry -> sample -> (live, stack) -> os;
+ * core and write sit beside them. Names are grouped below by the file that
+ * defines them. Every cross-file name starts with llama_prof_ (the archive
+ * can be linked next to libllamalloc.a and user code); everything else is
+ * static.
+ */
+#ifndef LLAMA_PROF_INTERNAL_H
+#define LLAMA_PROF_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llama_abi.h"
+#include "raw_profile.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LLAMA_PROF_EXPORT __attribute__((visibility("default")))
+#define LLAMA_PROF_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LLAMA_PROF_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LLAMA_PROF_NOINLINE __attribute__((noinline))
+#define LLAMA_PROF_INLINE static inline __attribute__((always_inline))
+
+#define LLAMA_PROF_VERSION "libllamaprof 0.1.0"
+
+/* Defaults of the options (options.c, docs/profile-format.md). The sampling
+ * period is the mean number of allocations of a thread between two samples;
+ * 1 samples every allocation, 0 samples nothing (counts only). */
+#define LLAMA_PROF_DEFAULT_SAMPLE 100
+#define LLAMA_PROF_DEFAULT_DEPTH 32
+#define LLAMA_PROF_MAX_DEPTH 64
+#define LLAMA_PROF_DEFAULT_MAX_SAMPLES ((uint64_t)1 << 23)
+#define LLAMA_PROF_LIMIT_MAX_SAMPLES ((uint64_t)1 << 28)
+#define LLAMA_PROF_DEFAULT_FILE "llama-%p.profraw"
+
+/* ---- options.c ----------------------------------------------------------- */
+enum llama_prof_unwinder { LLAMA_PROF_UNWIND_FP = 0, LLAMA_PROF_UNWIND_LIBUNWIND = 1 };
+
+typedef struct llama_prof_options_s {
+  uint64_t sample_period; /* LLAMA_PROF_SAMPLE */
+  uint32_t depth;         /* LLAMA_PROF_DEPTH, 1..LLAMA_PROF_MAX_DEPTH */
+  uint32_t unwinder;      /* LLAMA_PROF_UNWIND: enum llama_prof_unwinder */
+  uint32_t verbose;       /* LLAMA_PROF_VERBOSE */
+  uint64_t max_samples;   /* LLAMA_PROF_MAX_SAMPLES */
+  const char *file;       /* LLAMA_PROF_FILE (points into environ) */
+} llama_prof_options_t;
+
+extern llama_prof_options_t llama_prof_options;
+void llama_prof_options_read(void);
+
+/* ---- os.c ---------------------------------------------------------------- */
+void *llama_prof_map(size_t size); /* zeroed pages, NULL on failure */
+void llama_prof_unmap(void *p, size_t size);
+uint64_t llama_prof_now_ns(void); /* CLOCK_MONOTONIC */
+uint32_t llama_prof_gettid(void);
+/* write(2) until done; 0 or -1 with errno. */
+int llama_prof_write_all(int fd, const void *data, size_t len);
+/* "llama-prof: <msg>[ <detail>][: strerror(err)]\n" on stderr, at most a
+ * few dozen times per process. err 0 = no strerror part. */
+void llama_prof_report(const char *msg, const char *detail, int err);
+
+/* A bounded string builder over a caller's buffer; never allocates.
+ * Output that does not fit is dropped (len stops at cap - 1). */
+typedef struct llama_prof_str_s {
+  char *p;
+  size_t len, cap;
+} llama_prof_str_t;
+void llama_prof_str_add(llama_prof_str_t *s, const char *text);
+void llama_prof_str_addn(llama_prof_str_t *s, const char *text, size_t n);
+void llama_prof_str_u64(llama_prof_str_t *s, uint64_t v);
+
+/* A growable byte buffer in its own mapping (mremap); for the dump. */
+typedef struct llama_prof_buf_s {
+  unsigned char *p;
+  size_t len, cap;
+  int failed;
+} llama_prof_buf_t;
+void llama_prof_buf_put(llama_prof_buf_t *b, const void *data, size_t n);
+void llama_prof_buf_free(llama_prof_buf_t *b);
+
+/* ---- sample.c: per-thread state and the sampling decision ----------------- */
+typedef struct llama_prof_thread_s {
+  int64_t countdown;   /* allocations left before the next sample */
+  uint64_t rng;        /* xorshift state */
+  uintptr_t stack_top; /* one past the highest address of this thread's
+                          stack, 0 if unknown (frame walks stop at [0]) */
+  uint32_t tid;
+  uint8_t in_profiler; /* recursion guard: profiler code below us */
+  uint8_t initialized;
+  uint8_t resolving; /* interpose.c: inside dlsym */
+  struct llama_prof_counters_s *counters; /* counters.c */
+} llama_prof_thread_t;
+
+extern __thread llama_prof_thread_t llama_prof_thread __attribute__((tls_model("initial-exec")));
+
+/* The slow path of the countdown: returns nonzero if this allocation is to
+ * be sampled, and draws the next interval. Initialises the thread on its
+ * first call. */
+int llama_prof_sample_now(void);
+/* Records a sampled allocation `p` of `size` bytes at `site`. `ret` is the
+ * return address into the function holding the site, `frame` that
+ * function's frame pointer (the saved frame pointer of the entry point). */
+void llama_prof_record_alloc(void *p, uint64_t size, const struct llama_site *site, void *ret,
+                             void *frame);
+/* Ends the lifetime of sampled pointer `p` (if it still is one): free site
+ * id (0 = uninstrumented), LLAMA_RAW_S_* flags to add. */
+void llama_prof_record_free(void *p, uint64_t free_site_id, uint32_t flags);
+/* realloc support: removes `p` from the live set and returns its sample
+ * index + 1 (0 if not sampled); the lifetime is then ended with
+ * llama_prof_sample_end or given back with llama_prof_sample_restore. */
+uint64_t llama_prof_take(void *p);
+void llama_prof_sample_end(uint64_t taken, uint64_t free_site_id, uint32_t flags);
+void llama_prof_sample_restore(void *p, uint64_t taken);
+/* Called with llama_prof_lock held by the dump: sample records. */
+uint64_t llama_prof_sample_count(void);
+const struct llama_raw_sample *llama_prof_sample_at(uint64_t index);
+uint64_t llama_prof_samples_dropped(void);
+void llama_prof_sample_fork_child(void);
+
+/* The fast path of the sampling decision: one TLS decrement. Nonzero = do
+ * not sample. */
+LLAMA_PROF_INLINE int llama_prof_skip(void) { return --llama_prof_thread.countdown > 0; }
+
+/* The context an entry point passes to llama_prof_record_alloc. */
+#define LLAMA_PROF_CALLER_RET() __builtin_return_address(0)
+#define LLAMA_PROF_CALLER_FRAME() (*(void *const *)__builtin_frame_address(0))
+
+/* ---- counters.c: per-thread caches of the site counters ------------------ */
+/* A relaxed atomic add on a site descriptor that several threads hit costs
+ * ~100 ns per call under contention (the line moves between cores), so
+ * each thread counts in a small direct-mapped cache of (site, count,
+ * bytes), indexed by the descriptor's address; an entry is added to its
+ * site (relaxed atomic adds) when another site takes its slot and when the
+ * thread exits. Caches stay registered, so the dump adds what they hold. */
+#define LLAMA_PROF_COUNTER_SLOTS 256
+
+typedef struct llama_prof_counter_s {
+  struct llama_site *site; /* atomic (owner writes, dump reads) */
+  uint64_t count;          /* atomic, ditto */
+  uint64_t bytes;          /* atomic, ditto */
+} llama_prof_counter_t;
+
+typedef struct llama_prof_counters_s {
+  llama_prof_counter_t slot[LLAMA_PROF_COUNTER_SLOTS];
+  struct llama_prof_counters_s *next_all;  /* every cache, under the lock */
+  struct llama_prof_counters_s *next_free; /* released by exited threads */
+} llama_prof_counters_t;
+
+void llama_prof_count_slow(const struct llama_site *site, uint64_t bytes);
+void llama_prof_counters_init(void);
+void llama_prof_counters_fork_child(void);
+
+/* Counts one call through `site` that asked for `bytes` (every call,
+ * sampled or not): a TLS load, a compare and two owner-only increments. */
+LLAMA_PROF_INLINE void llama_prof_count(const struct llama_site *site, uint64_t bytes) {
+  llama_prof_counters_t *c = llama_prof_thread.counters;
+  if (LLAMA_PROF_LIKELY(c)) {
+    llama_prof_counter_t *e = &c->slot[((uintptr_t)site >> 6) & (LLAMA_PROF_COUNTER_SLOTS - 1)];
+    if (LLAMA_PROF_LIKELY(__atomic_load_n(&e->site, __ATOMIC_RELAXED) == site)) {
+      __atomic_store_n(&e->count, __atomic_load_n(&e->count, __ATOMIC_RELAXED) + 1,
+                       __ATOMIC_RELAXED);
+      __atomic_store_n(&e->bytes, __atomic_load_n(&e->bytes, __ATOMIC_RELAXED) + bytes,
+                       __ATOMIC_RELAXED);
+      return;
+    }
+  }
+  llama_prof_count_slow(site, bytes);
+}
+
+/* Deallocation sites count calls only. */
+#define llama_prof_count_call(site) llama_prof_count(site, 0)
+
+/* Under llama_prof_lock, for the dump: what the caches hold for each site
+ * (a map from descriptor address to pending count and bytes). Counts of
+ * threads running during the dump are as of some moment during it. */
+typedef struct llama_prof_pending_s {
+  struct llama_prof_pending_entry_s *entries;
+  uint64_t mask;
+  size_t bytes;
+} llama_prof_pending_t;
+int llama_prof_pending_collect(llama_prof_pending_t *pending);
+void llama_prof_pending_get(const llama_prof_pending_t *pending, const struct llama_site *site,
+                            uint64_t *count, uint64_t *bytes);
+void llama_prof_pending_free(llama_prof_pending_t *pending);
+
+/* ---- live.c: the set of live sampled pointers ----------------------------- */
+/* Open addressing with linear probing and backward-shift deletion. Lookups
+ * (every free in the process) take no lock: they read the keys with relaxed
+ * atomics inside a sequence-lock window that deletions with moves bump, so a
+ * miss is O(1) and never blocks. Insertions, deletions and growth happen
+ * under llama_prof_lock. Tables replaced by growth stay mapped (a reader may
+ * still probe them), at most as much again as the current one. */
+typedef struct llama_prof_live_slot_s {
+  uintptr_t key; /* pointer, 0 = empty; atomic */
+  uint64_t value; /* sample index */
+} llama_prof_live_slot_t;
+
+typedef struct llama_prof_live_table_s {
+  uint64_t mask;  /* capacity - 1 */
+  uint32_t shift; /* 64 - log2(capacity) */
+  uint32_t pad;
+  uint64_t used;
+  llama_prof_live_slot_t slots[];
+} llama_prof_live_table_t;
+
+extern llama_prof_live_table_t *llama_prof_live_current; /* atomic */
+extern uint64_t llama_prof_live_seq;                      /* atomic, odd while moving */
+
+LLAMA_PROF_INLINE uint64_t llama_prof_live_hash(uintptr_t p) {
+  return (p >> 4) * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/* Nonzero if `p` may be a live sampled pointer: a miss is exact, a hit must
+ * be confirmed under the lock (llama_prof_live_remove). */
+LLAMA_PROF_INLINE int llama_prof_live_maybe(const void *p) {
+  uintptr_t key = (uintptr_t)p;
+  for (;;) {
+    uint64_t seq = __atomic_load_n(&llama_prof_live_seq, __ATOMIC_ACQUIRE);
+    llama_prof_live_table_t *t = __atomic_load_n(&llama_prof_live_current, __ATOMIC_ACQUIRE);
+    if (LLAMA_PROF_LIKELY(!t)) return 0;
+    if (LLAMA_PROF_UNLIKELY(seq & 1)) {
+      __builtin_ia32_pause();
+      continue;
+    }
+    uint64_t i = llama_prof_live_hash(key) >> t->shift;
+    for (uint64_t n = 0; n <= t->mask; n++) {
+      uintptr_t k = __atomic_load_n(&t->slots[i].key, __ATOMIC_RELAXED);
+      if (k == key) return 1;
+      if (!k) break;
+      i = (i + 1) & t->mask;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&llama_prof_live_seq, __ATOMIC_RELAXED) == seq) return 0;
+  }
+}
+
+/* Under llama_prof_lock. Insert returns the previous value + 1 if `p` was
+ * already there (a sampled object whose free we did not see), else 0;
+ * remove returns the value + 1, or 0 if absent. */
+uint64_t llama_prof_live_insert(const void *p, uint64_t value);
+uint64_t llama_prof_live_remove(const void *p);
+void llama_prof_live_fork_child(void);
+/* Calls fn for each live pointer (under the lock). */
+void llama_prof_live_each(void (*fn)(uintptr_t key, uint64_t value, void *arg), void *arg);
+
+/* ---- stack.c: calling contexts ------------------------------------------ */
+/* Captures up to llama_prof_options.depth return addresses, [0] = ret. */
+uint32_t llama_prof_stack_capture(uint64_t *frames, void *ret, void *frame);
+uint64_t llama_prof_stack_hash(const uint64_t *frames, uint32_t depth);
+/* Under llama_prof_lock: the id (1-based) of this stack, 0 if out of memory. */
+uint32_t llama_prof_stack_intern(const uint64_t *frames, uint32_t depth, uint64_t hash);
+uint32_t llama_prof_stack_count(void);
+/* Under the lock: stack `id` (1..count); returns its frames. */
+const uint64_t *llama_prof_stack_get(uint32_t id, uint32_t *depth);
+void llama_prof_stack_fork_child(void);
+/* Loads libunwind if LLAMA_PROF_UNWIND=libunwind; falls back to frame
+ * pointers (with a warning) when it cannot. */
+void llama_prof_stack_init(void);
+uintptr_t llama_prof_stack_top(void); /* of the calling thread, 0 if unknown */
+const char *llama_prof_unwinder_name(void);
+
+/* ---- core.c -------------------------------------------------------------- */
+/* One lock for every profiler structure that changes (samples, live set,
+ * stacks, registrations). Taken only on sampled events, registration and
+ * the dump. */
+extern pthread_mutex_t llama_prof_lock;
+extern uint64_t llama_prof_start_ns;
+extern uint32_t llama_prof_flags; /* LLAMA_RAW_F_FORKED after fork */
+void llama_prof_init(void);        /* idempotent; cheap once done */
+int llama_prof_ready(void);        /* init has completed */
+typedef struct llama_prof_module_sites_s {
+  struct llama_site *sites;
+  uint64_t count;
+} llama_prof_module_sites_t;
+/* Under the lock: the registered site arrays. */
+const llama_prof_module_sites_t *llama_prof_registrations(uint64_t *count);
+/* Serialises dumps (held across the file write, and across fork). */
+void llama_prof_dump_lock(void);
+void llama_prof_dump_unlock(void);
+
+/* ---- interpose.c --------------------------------------------------------- */
+/* The deallocation functions the process had before us: the next
+ * definition after libllamaprof (dlsym RTLD_NEXT), or the global one when
+ * ours does not take part in symbol resolution (allocator preloaded or
+ * linked before us). Resolved in a constructor and lazily; a call made
+ * while dlsym itself runs leaks its pointer instead of crashing. */
+void llama_prof_real_free(void *p);
+void *llama_prof_real_realloc(void *p, size_t n);
+void *llama_prof_real_reallocarray(void *p, size_t count, size_t size);
+enum llama_prof_delete_kind {
+  LLAMA_PROF_DEL_PLAIN,          /* (void *) */
+  LLAMA_PROF_DEL_ARRAY,          /* (void *) */
+  LLAMA_PROF_DEL_SIZED,          /* (void *, size_t) */
+  LLAMA_PROF_DEL_ARRAY_SIZED,    /* (void *, size_t) */
+  LLAMA_PROF_DEL_ALIGNED,        /* (void *, align_val_t) */
+  LLAMA_PROF_DEL_ARRAY_ALIGNED,  /* (void *, align_val_t) */
+  LLAMA_PROF_DEL_SIZED_ALIGNED,  /* (void *, size_t, align_val_t) */
+  LLAMA_PROF_DEL_ARRAY_SIZED_ALIGNED,
+  LLAMA_PROF_DEL_NOTHROW,        /* (void *, const nothrow_t &) */
+  LLAMA_PROF_DEL_ARRAY_NOTHROW,
+  LLAMA_PROF_DEL_ALIGNED_NOTHROW, /* (void *, align_val_t, const nothrow_t &) */
+  LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW,
+  LLAMA_PROF_DEL_COUNT
+};
+/* Calls the real operator delete of `kind` (a, b: its extra arguments). */
+void llama_prof_real_delete(int kind, void *p, uintptr_t a, uintptr_t b);
+void llama_prof_interpose_init(void);
+
+/* ---- write.c ------------------------------------------------------------- */
+/* Writes a profile to `pattern` (NULL = LLAMA_PROF_FILE or the default);
+ * 0 or -1 with errno. Reports the outcome on stderr as documented. */
+int llama_prof_write(const char *pattern, uint32_t flags);
+void llama_prof_write_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLAMA_PROF_INTERNAL_H */

@@ -1,0 +1,254 @@
+/* interpose.c - free, realloc, reallocarray and the C++ operator delete
+ * family, defined here so that sampled objects freed by code the pass did
+ * not rewrite (libc, libstdc++, other libraries, calls through function
+ * pointers) still end their lifetime; and the "real" deallocation
+ * functions every path forwards to.
+ *
+ * The real function is the global definition when ours is not it (an
+ * allocator preloaded or linked before libllamaprof wins symbol resolution,
+ * so our interposer never runs, and freeing its memory with anything else
+ * would be wrong), else the next definition after us (dlsym RTLD_NEXT):
+ * libc's, or libllamalloc's when it is linked after us. Pointers are
+ * resolved in the profiler's constructor and lazily (ld.so and other
+ * constructors can free before it runs). dlsym may allocate and free: a free
+ * reaching us while this thread is inside dlsym, before the real free is
+ * known, is leaked rather than crashed on; a realloc there fails (ENOMEM).
+ * malloc, calloc and operator new are not interposed: allocations from
+ * uninstrumented code are not profiled, and serving them is not our job. */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+
+typedef void free_fn(void *);
+typedef void *realloc_fn(void *, size_t);
+typedef void *reallocarray_fn(void *, size_t, size_t);
+typedef void delete1_fn(void *);
+typedef void delete2_fn(void *, uintptr_t);
+typedef void delete3_fn(void *, uintptr_t, uintptr_t);
+
+static free_fn *real_free;
+static realloc_fn *real_realloc;
+static reallocarray_fn *real_reallocarray;
+static void *real_delete[LLAMA_PROF_DEL_COUNT];
+static int delete_resolved[LLAMA_PROF_DEL_COUNT];
+
+static const char *const delete_symbol[LLAMA_PROF_DEL_COUNT] = {
+    [LLAMA_PROF_DEL_PLAIN] = "_ZdlPv",
+    [LLAMA_PROF_DEL_ARRAY] = "_ZdaPv",
+    [LLAMA_PROF_DEL_SIZED] = "_ZdlPvm",
+    [LLAMA_PROF_DEL_ARRAY_SIZED] = "_ZdaPvm",
+    [LLAMA_PROF_DEL_ALIGNED] = "_ZdlPvSt11align_val_t",
+    [LLAMA_PROF_DEL_ARRAY_ALIGNED] = "_ZdaPvSt11align_val_t",
+    [LLAMA_PROF_DEL_SIZED_ALIGNED] = "_ZdlPvmSt11align_val_t",
+    [LLAMA_PROF_DEL_ARRAY_SIZED_ALIGNED] = "_ZdaPvmSt11align_val_t",
+    [LLAMA_PROF_DEL_NOTHROW] = "_ZdlPvRKSt9nothrow_t",
+    [LLAMA_PROF_DEL_ARRAY_NOTHROW] = "_ZdaPvRKSt9nothrow_t",
+    [LLAMA_PROF_DEL_ALIGNED_NOTHROW] = "_ZdlPvSt11align_val_tRKSt9nothrow_t",
+    [LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW] = "_ZdaPvSt11align_val_tRKSt9nothrow_t",
+};
+
+/* Our own definitions, by hidden aliases whose addresses are local. */
+void llama_prof_own_free(void *p) __attribute__((alias("free"), visibility("hidden")));
+void *llama_prof_own_realloc(void *p, size_t n)
+    __attribute__((alias("realloc"), visibility("hidden")));
+void *llama_prof_own_reallocarray(void *p, size_t count, size_t size)
+    __attribute__((alias("reallocarray"), visibility("hidden")));
+
+static void *resolve(const char *name, void *ours) {
+  llama_prof_thread_t *t = &llama_prof_thread;
+  if (t->resolving) return NULL;
+  t->resolving = 1;
+  void *global = dlsym(RTLD_DEFAULT, name);
+  void *real = global && global != ours ? global : dlsym(RTLD_NEXT, name);
+  if (real == ours) real = NULL;
+  t->resolving = 0;
+  return real;
+}
+
+static void resolve_delete(int kind);
+
+void llama_prof_interpose_init(void) {
+  if (!__atomic_load_n(&real_free, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&real_free, (free_fn *)resolve("free", (void *)llama_prof_own_free),
+                     __ATOMIC_RELEASE);
+  if (!__atomic_load_n(&real_realloc, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&real_realloc,
+                     (realloc_fn *)resolve("realloc", (void *)llama_prof_own_realloc),
+                     __ATOMIC_RELEASE);
+  if (!__atomic_load_n(&real_reallocarray, __ATOMIC_ACQUIRE))
+    __atomic_store_n(
+        &real_reallocarray,
+        (reallocarray_fn *)resolve("reallocarray", (void *)llama_prof_own_reallocarray),
+        __ATOMIC_RELEASE);
+  for (int kind = 0; kind < LLAMA_PROF_DEL_COUNT; kind++) resolve_delete(kind);
+}
+
+void llama_prof_real_free(void *p) {
+  free_fn *f = __atomic_load_n(&real_free, __ATOMIC_ACQUIRE);
+  if (LLAMA_PROF_UNLIKELY(!f)) {
+    f = (free_fn *)resolve("free", (void *)llama_prof_own_free);
+    if (!f) return; /* inside dlsym: leak */
+    __atomic_store_n(&real_free, f, __ATOMIC_RELEASE);
+  }
+  f(p);
+}
+
+void *llama_prof_real_realloc(void *p, size_t n) {
+  realloc_fn *f = __atomic_load_n(&real_realloc, __ATOMIC_ACQUIRE);
+  if (LLAMA_PROF_UNLIKELY(!f)) {
+    f = (realloc_fn *)resolve("realloc", (void *)llama_prof_own_realloc);
+    if (!f) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    __atomic_store_n(&real_realloc, f, __ATOMIC_RELEASE);
+  }
+  return f(p, n);
+}
+
+void *llama_prof_real_reallocarray(void *p, size_t count, size_t size) {
+  reallocarray_fn *f = __atomic_load_n(&real_reallocarray, __ATOMIC_ACQUIRE);
+  if (LLAMA_PROF_UNLIKELY(!f)) {
+    f = (reallocarray_fn *)resolve("reallocarray", (void *)llama_prof_own_reallocarray);
+    if (!f) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    __atomic_store_n(&real_reallocarray, f, __ATOMIC_RELEASE);
+  }
+  return f(p, count, size);
+}
+
+/* ---- the interposers ------------------------------------------------------ */
+
+LLAMA_PROF_EXPORT void free(void *p) {
+  if (!p) return;
+  if (LLAMA_PROF_UNLIKELY(llama_prof_live_maybe(p))) llama_prof_record_free(p, 0, 0);
+  llama_prof_real_free(p);
+}
+
+/* realloc of a sampled pointer ends its lifetime (LLAMA_RAW_S_REALLOCATED)
+ * unless it fails, which leaves the object as it was. The pointer leaves the
+ * live set before the call: once realloc has freed it, its address can be
+ * handed out and sampled again by another thread. */
+LLAMA_PROF_EXPORT void *realloc(void *p, size_t n) {
+  uint64_t taken = p ? llama_prof_take(p) : 0;
+  void *q = llama_prof_real_realloc(p, n);
+  if (LLAMA_PROF_UNLIKELY(taken)) {
+    if (q || n == 0)
+      llama_prof_sample_end(taken, 0, LLAMA_RAW_S_REALLOCATED);
+    else
+      llama_prof_sample_restore(p, taken);
+  }
+  return q;
+}
+
+LLAMA_PROF_EXPORT void *reallocarray(void *p, size_t count, size_t size) {
+  uint64_t taken = p ? llama_prof_take(p) : 0;
+  void *q = llama_prof_real_reallocarray(p, count, size);
+  if (LLAMA_PROF_UNLIKELY(taken)) {
+    if (q || count == 0 || size == 0)
+      llama_prof_sample_end(taken, 0, LLAMA_RAW_S_REALLOCATED);
+    else
+      llama_prof_sample_restore(p, taken);
+  }
+  return q;
+}
+
+/* operator delete: end the lifetime, then the real operator delete (or the
+ * real free when the process has no C++ runtime to forward to). */
+#define DELETE1(kind, symbol)                                                 \
+  LLAMA_PROF_EXPORT void symbol(void *p) {                                    \
+    if (LLAMA_PROF_UNLIKELY(p && llama_prof_live_maybe(p)))                   \
+      llama_prof_record_free(p, 0, 0);                                        \
+    llama_prof_real_delete(kind, p, 0, 0);                                    \
+  }
+#define DELETE2(kind, symbol)                                                 \
+  LLAMA_PROF_EXPORT void symbol(void *p, uintptr_t a) {                       \
+    if (LLAMA_PROF_UNLIKELY(p && llama_prof_live_maybe(p)))                   \
+      llama_prof_record_free(p, 0, 0);                                        \
+    llama_prof_real_delete(kind, p, a, 0);                                    \
+  }
+#define DELETE3(kind, symbol)                                                 \
+  LLAMA_PROF_EXPORT void symbol(void *p, uintptr_t a, uintptr_t b) {          \
+    if (LLAMA_PROF_UNLIKELY(p && llama_prof_live_maybe(p)))                   \
+      llama_prof_record_free(p, 0, 0);                                        \
+    llama_prof_real_delete(kind, p, a, b);                                    \
+  }
+
+DELETE1(LLAMA_PROF_DEL_PLAIN, _ZdlPv)
+DELETE1(LLAMA_PROF_DEL_ARRAY, _ZdaPv)
+DELETE2(LLAMA_PROF_DEL_SIZED, _ZdlPvm)
+DELETE2(LLAMA_PROF_DEL_ARRAY_SIZED, _ZdaPvm)
+DELETE2(LLAMA_PROF_DEL_ALIGNED, _ZdlPvSt11align_val_t)
+DELETE2(LLAMA_PROF_DEL_ARRAY_ALIGNED, _ZdaPvSt11align_val_t)
+DELETE3(LLAMA_PROF_DEL_SIZED_ALIGNED, _ZdlPvmSt11align_val_t)
+DELETE3(LLAMA_PROF_DEL_ARRAY_SIZED_ALIGNED, _ZdaPvmSt11align_val_t)
+DELETE2(LLAMA_PROF_DEL_NOTHROW, _ZdlPvRKSt9nothrow_t)
+DELETE2(LLAMA_PROF_DEL_ARRAY_NOTHROW, _ZdaPvRKSt9nothrow_t)
+DELETE3(LLAMA_PROF_DEL_ALIGNED_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)
+DELETE3(LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)
+
+/* Our operator delete definitions' local addresses (hidden aliases). */
+#define OWN_ALIAS(symbol) \
+  void llama_prof_own##symbol(void) __attribute__((alias(#symbol), visibility("hidden")));
+OWN_ALIAS(_ZdlPv)
+OWN_ALIAS(_ZdaPv)
+OWN_ALIAS(_ZdlPvm)
+OWN_ALIAS(_ZdaPvm)
+OWN_ALIAS(_ZdlPvSt11align_val_t)
+OWN_ALIAS(_ZdaPvSt11align_val_t)
+OWN_ALIAS(_ZdlPvmSt11align_val_t)
+OWN_ALIAS(_ZdaPvmSt11align_val_t)
+OWN_ALIAS(_ZdlPvRKSt9nothrow_t)
+OWN_ALIAS(_ZdaPvRKSt9nothrow_t)
+OWN_ALIAS(_ZdlPvSt11align_val_tRKSt9nothrow_t)
+OWN_ALIAS(_ZdaPvSt11align_val_tRKSt9nothrow_t)
+
+static void (*const own_delete[LLAMA_PROF_DEL_COUNT])(void) = {
+    [LLAMA_PROF_DEL_PLAIN] = llama_prof_own_ZdlPv,
+    [LLAMA_PROF_DEL_ARRAY] = llama_prof_own_ZdaPv,
+    [LLAMA_PROF_DEL_SIZED] = llama_prof_own_ZdlPvm,
+    [LLAMA_PROF_DEL_ARRAY_SIZED] = llama_prof_own_ZdaPvm,
+    [LLAMA_PROF_DEL_ALIGNED] = llama_prof_own_ZdlPvSt11align_val_t,
+    [LLAMA_PROF_DEL_ARRAY_ALIGNED] = llama_prof_own_ZdaPvSt11align_val_t,
+    [LLAMA_PROF_DEL_SIZED_ALIGNED] = llama_prof_own_ZdlPvmSt11align_val_t,
+    [LLAMA_PROF_DEL_ARRAY_SIZED_ALIGNED] = llama_prof_own_ZdaPvmSt11align_val_t,
+    [LLAMA_PROF_DEL_NOTHROW] = llama_prof_own_ZdlPvRKSt9nothrow_t,
+    [LLAMA_PROF_DEL_ARRAY_NOTHROW] = llama_prof_own_ZdaPvRKSt9nothrow_t,
+    [LLAMA_PROF_DEL_ALIGNED_NOTHROW] = llama_prof_own_ZdlPvSt11align_val_tRKSt9nothrow_t,
+    [LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW] = llama_prof_own_ZdaPvSt11align_val_tRKSt9nothrow_t,
+};
+
+static void resolve_delete(int kind) {
+  if (__atomic_load_n(&delete_resolved[kind], __ATOMIC_ACQUIRE)) return;
+  if (llama_prof_thread.resolving) return;
+  void *f = resolve(delete_symbol[kind], (void *)own_delete[kind]);
+  __atomic_store_n(&real_delete[kind], f, __ATOMIC_RELEASE);
+  __atomic_store_n(&delete_resolved[kind], 1, __ATOMIC_RELEASE);
+}
+
+void llama_prof_real_delete(int kind, void *p, uintptr_t a, uintptr_t b) {
+  resolve_delete(kind);
+  void *f = __atomic_load_n(&real_delete[kind], __ATOMIC_ACQUIRE);
+  if (!f) { /* no C++ runtime loaded: its operator delete would call free */
+    if (p) llama_prof_real_free(p);
+    return;
+  }
+  switch (kind) {
+  case LLAMA_PROF_DEL_PLAIN:
+  case LLAMA_PROF_DEL_ARRAY:
+    ((delete1_fn *)f)(p);
+    break;
+  case LLAMA_PROF_DEL_SIZED_ALIGNED:
+  case LLAMA_PROF_DEL_ARRAY_SIZED_ALIGNED:
+  case LLAMA_PROF_DEL_ALIGNED_NOTHROW:
+  case LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW:
+    ((delete3_fn *)f)(p, a, b);
+    break;
+  default:
+    ((delete2_fn *)f)(p, a);
+    break;
+  }
+}

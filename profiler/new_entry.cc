@@ -1,0 +1,91 @@
+// new_entry.cc - the operator new entry points of the profiling build
+// (__llama_prof_new & co., runtime/llama_abi.h). They call the process's
+// ::operator new, so its semantics are kept exactly: new_handler retries,
+// std::bad_alloc propagating out of the entry point to the invoke site that
+// called it, nullptr from the nothrow forms. The site is counted before the
+// call; an allocation that throws is counted but not sampled.
+#include <cstddef>
+#include <new>
+
+#include "internal.h"
+
+#define SAMPLED() LLAMA_PROF_UNLIKELY(!llama_prof_skip() && llama_prof_sample_now())
+#define RECORD(p, size) \
+  llama_prof_record_alloc(p, size, site, LLAMA_PROF_CALLER_RET(), LLAMA_PROF_CALLER_FRAME())
+
+extern "C" {
+
+LLAMA_PROF_EXPORT void *__llama_prof_new(size_t n, const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new(n);
+  void *p = ::operator new(n);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_array(size_t n, const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new[](n);
+  void *p = ::operator new[](n);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_nothrow(size_t n, const std::nothrow_t &tag,
+                                                 const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new(n, tag);
+  void *p = ::operator new(n, tag);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_array_nothrow(size_t n, const std::nothrow_t &tag,
+                                                       const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new[](n, tag);
+  void *p = ::operator new[](n, tag);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_aligned(size_t n, std::align_val_t alignment,
+                                                 const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new(n, alignment);
+  void *p = ::operator new(n, alignment);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_array_aligned(size_t n, std::align_val_t alignment,
+                                                       const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new[](n, alignment);
+  void *p = ::operator new[](n, alignment);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_aligned_nothrow(size_t n, std::align_val_t alignment,
+                                                         const std::nothrow_t &tag,
+                                                         const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new(n, alignment, tag);
+  void *p = ::operator new(n, alignment, tag);
+  RECORD(p, n);
+  return p;
+}
+
+LLAMA_PROF_EXPORT void *__llama_prof_new_array_aligned_nothrow(size_t n,
+                                                               std::align_val_t alignment,
+                                                               const std::nothrow_t &tag,
+                                                               const llama_site *site) {
+  llama_prof_count(site, n);
+  if (!SAMPLED()) return ::operator new[](n, alignment, tag);
+  void *p = ::operator new[](n, alignment, tag);
+  RECORD(p, n);
+  return p;
+}
+
+}  // extern "C"
