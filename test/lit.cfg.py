@@ -76,6 +76,11 @@ if os.path.exists(os.path.join(rtdir, "libclang_rt.asan-x86_64.a")):
     config.available_features.add("asan")
 if os.path.exists(os.path.join(rtdir, "libclang_rt.ubsan_standalone-x86_64.a")):
     config.available_features.add("ubsan")
+# libFuzzer targets of the profile readers (tools/fuzz), built only when the
+# compiler supports -fsanitize=fuzzer.
+if all(os.path.exists(os.path.join(bindir, f))
+       for f in ("fuzz-raw-profile", "fuzz-indexed-profile")):
+    config.available_features.add("libfuzzer")
 for prog in ("python3", "clang-19", "sort"):
     if shutil.which(prog):
         config.available_features.add(prog)

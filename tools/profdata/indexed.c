@@ -238,12 +238,12 @@ static const char *idx_section_name(uint32_t kind) {
 }
 
 /* Resolves a string offset; NULL (with an error) if out of range. */
-static const char *get_string(struct reader *rd, uint32_t offset, const char *what,
-                              uint64_t index) {
+static const char *get_string(struct reader *rd, uint32_t offset, const char *entry,
+                              uint64_t index, const char *field) {
   if (offset >= rd->idx->strings_size) {
     llama_errorf(rd->err, rd->errlen, rd->name,
-                 "%s of entry %llu: string offset %u is outside the %zu-byte string table",
-                 what, (unsigned long long)index, offset, rd->idx->strings_size);
+                 "%s %llu: %s: string offset %u is outside the %zu-byte string table", entry,
+                 (unsigned long long)index, field, offset, rd->idx->strings_size);
     return NULL;
   }
   return rd->idx->strings + offset;
@@ -284,8 +284,8 @@ static int read_frames(struct reader *rd, const struct section *sec) {
   for (size_t i = 0; i < idx->frame_count; i++) {
     const unsigned char *e = rd->buf + sec->offset + i * sec->entry_size;
     struct llama_idx_frame *f = &idx->frames[i];
-    f->function = get_string(rd, llama_ld32(e + F_FUNCTION), "function of frame", i);
-    f->file = f->function ? get_string(rd, llama_ld32(e + F_FILE), "file of frame", i) : NULL;
+    f->function = get_string(rd, llama_ld32(e + F_FUNCTION), "frame", i, "function");
+    f->file = f->function ? get_string(rd, llama_ld32(e + F_FILE), "frame", i, "file") : NULL;
     if (!f->file)
       return -1;
     f->line = llama_ld32(e + F_LINE);
@@ -321,7 +321,7 @@ static int read_contexts(struct reader *rd, const struct section *sec) {
     c->frame_count = llama_ld32(e + C_FRAME_COUNT);
     if ((uint64_t)first + c->frame_count > idx->frame_count)
       return llama_errorf(rd->err, rd->errlen, rd->name,
-                          "context %zu: frames %u..%llu are outside the %zu frames of FRAMES", i,
+                          "context %zu: frames [%u, %llu) are outside the %zu frames of FRAMES", i,
                           first, (unsigned long long)first + c->frame_count, idx->frame_count);
     c->frames = c->frame_count ? idx->frames + first : NULL;
     if (check_histogram(rd, c->histogram, c->samples, c->lifetime_class, "context", i))
@@ -352,13 +352,13 @@ static int read_sites(struct reader *rd, const struct section *sec) {
     s->sampled_bytes = llama_ld64(e + S_SAMPLED_BYTES);
     for (int k = 0; k < LLAMA_HIST_SIZE; k++)
       s->histogram[k] = llama_ld64(e + S_HISTOGRAM + 8 * k);
-    s->function = get_string(rd, llama_ld32(e + S_FUNCTION), "function of site", i);
+    s->function = get_string(rd, llama_ld32(e + S_FUNCTION), "site", i, "function");
     if (!s->function)
       return -1;
-    s->file = get_string(rd, llama_ld32(e + S_FILE), "file of site", i);
+    s->file = get_string(rd, llama_ld32(e + S_FILE), "site", i, "file");
     if (!s->file)
       return -1;
-    s->inlined_at = get_string(rd, llama_ld32(e + S_INLINED_AT), "inlined_at of site", i);
+    s->inlined_at = get_string(rd, llama_ld32(e + S_INLINED_AT), "site", i, "inlined_at");
     if (!s->inlined_at)
       return -1;
     s->line = llama_ld32(e + S_LINE);
@@ -374,7 +374,7 @@ static int read_sites(struct reader *rd, const struct section *sec) {
     s->context_count = llama_ld32(e + S_CONTEXT_COUNT);
     if ((uint64_t)first + s->context_count > idx->context_count)
       return llama_errorf(rd->err, rd->errlen, rd->name,
-                          "site %zu: contexts %u..%llu are outside the %zu contexts of CONTEXTS",
+                          "site %zu: contexts [%u, %llu) are outside the %zu contexts of CONTEXTS",
                           i, first, (unsigned long long)first + s->context_count,
                           idx->context_count);
     s->contexts = s->context_count ? idx->contexts + first : NULL;
@@ -414,7 +414,7 @@ static int read_meta(struct reader *rd, const struct section *sec) {
   if (m->quantile_ppm > 1000000)
     return llama_errorf(rd->err, rd->errlen, rd->name, "META section: bad quantile %u ppm",
                         m->quantile_ppm);
-  m->tool_version = get_string(rd, llama_ld32(e + M_TOOL_VERSION), "tool version of META", 0);
+  m->tool_version = get_string(rd, llama_ld32(e + M_TOOL_VERSION), "META entry", 0, "tool_version");
   return m->tool_version ? 0 : -1;
 }
 

@@ -50,7 +50,7 @@ static void usage(FILE *out) {
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "%s: error: ", llama_progname);
   fprintf(stderr, fmt, arg);
-  fprintf(stderr, " (see '%s --help')\n", llama_progname);
+  fputs(" (see --help)\n", stderr);
   return 1;
 }
 

@@ -394,7 +394,7 @@ static int parse(struct parser *ps) {
   pr->version = llama_ld32(buf + OFF(llama_raw_header, version));
   if (pr->version == 0 || pr->version > LLAMA_RAW_VERSION)
     return llama_errorf(ps->err, ps->errlen, ps->name,
-                        "unsupported raw profile version %u (this reader supports 1 to %d)",
+                        "unsupported raw profile version %u (this reader supports versions up to %d)",
                         pr->version, LLAMA_RAW_VERSION);
   uint32_t header_size = llama_ld32(buf + OFF(llama_raw_header, header_size));
   if (header_size < sizeof(struct llama_raw_header) || header_size % 8)
@@ -434,7 +434,7 @@ static int parse(struct parser *ps) {
     uint64_t min_entry = min_entry_size(kind);
     if (min_entry && (uint64_t)count * min_entry > size)
       return llama_errorf(ps->err, ps->errlen, ps->name,
-                          "truncated %s section: %u entries need at least %llu bytes, %llu left",
+                          "truncated %s section: %u entries need at least %llu bytes, section has %llu",
                           sname, count, (unsigned long long)count * min_entry,
                           (unsigned long long)size);
     const unsigned char *payload = buf + pos;

@@ -392,7 +392,8 @@ static void show_raw_text(FILE *out, const char *path, const struct llama_raw_pr
           path, pr->version, (unsigned long long)pr->pid, (unsigned long long)pr->sample_period,
           seconds, flags);
   if (pr->unknown_sections)
-    fprintf(out, "(%u sections of unknown kinds skipped)\n", pr->unknown_sections);
+    fprintf(out, "(skipped %u section%s of unknown kind)\n", pr->unknown_sections,
+            pr->unknown_sections == 1 ? "" : "s");
   fprintf(out, "meta (%zu):\n", pr->meta_count);
   for (size_t i = 0; i < pr->meta_count; i++)
     fprintf(out, "  %s = %s\n", pr->meta[i].key, pr->meta[i].value);

@@ -14,6 +14,7 @@
  *   mkraw append IN OUT N          IN plus N zero bytes
  *   mkraw patch IN OUT OFF SIZE V  IN with the SIZE-byte (1, 2, 4, 8) little-endian
  *                                  value V at byte offset OFF
+ *   mkraw idxextend IN OUT         an indexed profile plus a section of unknown kind
  *   mkraw idxpatch IN OUT SEC ENTRY FIELD SIZE V
  *                                  an indexed profile with the field at byte
  *                                  FIELD of entry ENTRY of the section in slot
@@ -32,6 +33,7 @@
  *   nostack    basic, plus a sample with stack id 0 and no stack 0
  *   escape     strings with quotes, backslashes, control and non-UTF-8 bytes
  *   buildid    basic, with build id 0xdeadbeef recorded for the module
+ *   extra-section  basic plus a section of unknown kind 42 (to be skipped)
  * Broken raw profiles (one problem each):
  *   empty bad-magic short-header newer-version bad-header-size
  *   unaligned-section section-overrun truncated-samples samples-size
@@ -590,14 +592,32 @@ int main(int argc, char **argv) {
   }
   const char *mode = argv[1];
   if (strcmp(mode, "truncate") == 0 || strcmp(mode, "append") == 0 ||
-      strcmp(mode, "patch") == 0 || strcmp(mode, "idxpatch") == 0) {
-    if (argc < 5)
+      strcmp(mode, "patch") == 0 || strcmp(mode, "idxpatch") == 0 ||
+      strcmp(mode, "idxextend") == 0) {
+    if (argc < 4 || (argc < 5 && strcmp(mode, "idxextend") != 0))
       return 2;
     size_t len;
     unsigned char *data = read_file(argv[2], &len);
     struct buf b = {0};
     put(&b, data, len);
-    if (strcmp(mode, "truncate") == 0) {
+    if (strcmp(mode, "idxextend") == 0) {
+      /* A section of a kind no reader knows (99), as a newer writer would
+       * add: its payload, then a copy of the section table with one more
+       * entry, at the end of the file. */
+      uint64_t table = load(b.data + 24, 8), count = load(b.data + 20, 4);
+      uint64_t payload = b.len;
+      put(&b, "future data, 24 bytes!!", 24);
+      uint64_t new_table = b.len;
+      put(&b, data + table, 32 * count);
+      put_u32(&b, 99);
+      put_u32(&b, 8);
+      put_u64(&b, 3);
+      put_u64(&b, payload);
+      put_u64(&b, 24);
+      store(b.data + 20, count + 1, 4);
+      store(b.data + 24, new_table, 8);
+      store(b.data + 32, b.len, 8);
+    } else if (strcmp(mode, "truncate") == 0) {
       b.len = number(argv[4]) < len ? number(argv[4]) : len;
     } else if (strcmp(mode, "append") == 0) {
       put(&b, NULL, number(argv[4]));
@@ -677,6 +697,13 @@ int main(int argc, char **argv) {
     put(&b, "garbage!", 8);
   } else if (strcmp(mode, "huge-count") == 0) {
     store(b.data + section_at[LLAMA_RAW_SEC_STACKS] + 4, UINT32_MAX, 4);
+  } else if (strcmp(mode, "extra-section") == 0) {
+    /* A section of a kind this reader does not know: skipped. */
+    put_u32(&b, 42);
+    put_u32(&b, 2);
+    put_u64(&b, 16);
+    put(&b, "sixteen bytes!!!", 16);
+    store(b.data + 48, 6, 4);
   } else if (strcmp(mode, "truncated-section-header") == 0) {
     b.len = section_at[LLAMA_RAW_SEC_MODULES] + 8;
   }
