@@ -83,6 +83,11 @@ struct llama_idx_frame {
 #define LLAMA_IDX_FRAME_INLINED 0x1u
 /* No symbol for the address: function is "module+0xOFFSET". */
 #define LLAMA_IDX_FRAME_UNSYMBOLIZED 0x2u
+/* Not from the stack but from the site's description: the allocation call
+ * was a tail call, so the stack began in the caller of the function holding
+ * the site; merge put the site's frames (function, then inlined_at) first.
+ * Frames from inlined_at have no file and line. */
+#define LLAMA_IDX_FRAME_FROM_SITE 0x4u
 
 /* One calling context of a site: a distinct symbolised stack. */
 struct llama_idx_context {

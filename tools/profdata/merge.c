@@ -12,8 +12,10 @@
  *     the cache yet (address - load_bias - 1: the call instruction), through
  *     one llvm-symbolizer process for the whole merge;
  *  4. turn each stack into frames (inlined frames included, innermost first),
- *     hash them into a context id exactly as the pass hashes site ids, and add
- *     each sample's lifetime class to its context's histogram.
+ *     put the site's own frames first where the allocation was a tail call
+ *     (the stack then starts in the caller), hash the frames into a context
+ *     id exactly as the pass hashes site ids, and add each sample's lifetime
+ *     class to its context's histogram.
  * Indexed inputs add their sites and contexts directly. At the end every
  * context and site gets its class (llama_class_of_histogram), contexts get
  * estimated calls and bytes, and the file is written to a temporary and
@@ -91,7 +93,7 @@ struct merge {
 
   /* statistics for --verbose */
   uint64_t addresses_symbolised, addresses_unsymbolised;
-  uint64_t contexts_matching_site, contexts_checked;
+  uint64_t contexts_matching_site, contexts_completed, contexts_checked;
 };
 
 static struct msite *get_site(struct merge *mg, uint64_t id) {
@@ -340,12 +342,125 @@ static void add_to_histogram(uint64_t *histogram, const struct llama_raw_sample_
   histogram[llama_lifetime_class(lifetime)]++;
 }
 
-/* Per stack of one raw profile: its context id and frames in mg->frames. */
+enum { SITE_FRAMES_MATCH, SITE_FRAMES_ADDED, SITE_FRAMES_DIFFER };
+
+/* Per stack of one raw profile: its frames in mg->frames, and the context
+ * they form for the site of the last sample seen with the stack. */
 struct stack_context {
   int used;
+  uint32_t first_frame, frame_count; /* the symbolised stack */
+  int resolved;
+  uint64_t site_id;      /* site the fields below were computed for */
+  int site_frames;       /* SITE_FRAMES_* */
   uint64_t context_id;
-  uint32_t first_frame, frame_count;
+  uint32_t context_first, context_count;
 };
+
+/* Number of frames the pass hashed into a site id: the call, then the
+ * callers it had been inlined into when the pass ran (inlined_at). */
+static size_t site_frame_count(const struct msite *s) {
+  size_t n = 1;
+  for (const char *p = s->inlined_at; *p; p++)
+    n += *p == ';' || p == s->inlined_at;
+  return n;
+}
+
+/* Appends the frames a site's description implies (its function, then each
+ * "f:off:col" of inlined_at) to mg->frames. Returns -1 (appending nothing)
+ * if inlined_at cannot be parsed. */
+static int append_site_frames(struct merge *mg, const struct msite *s) {
+  size_t n = site_frame_count(s), start = mg->frame_count;
+  xreserve((void **)&mg->frames, &mg->frame_cap, mg->frame_count + n, sizeof *mg->frames);
+  uint32_t inlined = n > 1 ? LLAMA_IDX_FRAME_INLINED : 0;
+  mg->frames[mg->frame_count++] =
+      (struct llama_idx_frame){s->function, s->file, s->line, s->column, s->line_offset,
+                               LLAMA_IDX_FRAME_FROM_SITE | inlined};
+  const char *p = s->inlined_at;
+  while (*p) {
+    const char *end = strchr(p, ';');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    /* "function:offset:column", split at the last two colons. */
+    const char *c2 = NULL, *c1 = NULL;
+    for (const char *q = p + len; q-- > p;) {
+      if (*q != ':')
+        continue;
+      if (!c2)
+        c2 = q;
+      else {
+        c1 = q;
+        break;
+      }
+    }
+    if (!c1) {
+      mg->frame_count = start;
+      return -1;
+    }
+    char *stop;
+    unsigned long offset = strtoul(c1 + 1, &stop, 10);
+    if (stop != c2) {
+      mg->frame_count = start;
+      return -1;
+    }
+    unsigned long column = strtoul(c2 + 1, &stop, 10);
+    if (stop != p + len) {
+      mg->frame_count = start;
+      return -1;
+    }
+    const char *function = p;
+    p += len + (end != NULL);
+    mg->frames[mg->frame_count++] = (struct llama_idx_frame){
+        intern_n(&mg->strings, function, (size_t)(c1 - function)), "", 0, (uint32_t)column,
+        (uint32_t)offset, LLAMA_IDX_FRAME_FROM_SITE | (*p ? LLAMA_IDX_FRAME_INLINED : 0)};
+  }
+  return 0;
+}
+
+/*
+ * The context of a sample of site s with stack sc: the stack's frames, or,
+ * when the allocation call was a tail call (the function holding the site
+ * has no frame left, so the stack starts in its caller), the site's own
+ * frames followed by the stack's. Sets sc->context_*; returns SITE_FRAMES_*.
+ */
+static int resolve_context_frames(struct merge *mg, struct stack_context *sc,
+                                  const struct msite *s) {
+  sc->context_first = sc->first_frame;
+  sc->context_count = sc->frame_count;
+  sc->context_id = hash_frames(mg->frames + sc->first_frame, sc->frame_count);
+  size_t n = site_frame_count(s);
+  if (n > sc->frame_count)
+    n = sc->frame_count;
+  if (hash_frames(mg->frames + sc->first_frame, n) == s->id)
+    return SITE_FRAMES_MATCH;
+  /* Not a tail call if the stack starts in the site's function (then the
+   * binary or its debug information changed), and unknowable if the first
+   * frame has no symbol. */
+  const struct llama_idx_frame *first = sc->frame_count ? &mg->frames[sc->first_frame] : NULL;
+  if (!s->registered ||
+      (first && ((first->flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) ||
+                 strcmp(first->function, s->function) == 0)))
+    return SITE_FRAMES_DIFFER;
+  size_t start = mg->frame_count;
+  if (append_site_frames(mg, s) != 0 ||
+      hash_frames(mg->frames + start, mg->frame_count - start) != s->id) {
+    mg->frame_count = start;
+    return SITE_FRAMES_DIFFER;
+  }
+  xreserve((void **)&mg->frames, &mg->frame_cap, mg->frame_count + sc->frame_count,
+           sizeof *mg->frames);
+  memcpy(mg->frames + mg->frame_count, mg->frames + sc->first_frame,
+         sc->frame_count * sizeof *mg->frames);
+  mg->frame_count += sc->frame_count;
+  sc->context_first = (uint32_t)start;
+  sc->context_count = (uint32_t)(mg->frame_count - start);
+  sc->context_id = hash_frames(mg->frames + start, sc->context_count);
+  return SITE_FRAMES_ADDED;
+}
+
+static void resolve_context(struct merge *mg, struct stack_context *sc, const struct msite *s) {
+  sc->resolved = 1;
+  sc->site_id = s->id;
+  sc->site_frames = resolve_context_frames(mg, sc, s);
+}
 
 static void add_raw(struct merge *mg, const char *name, const struct llama_raw_profile *pr) {
   mg->profile_count++;
@@ -434,28 +549,22 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
       append_pc_frames(mg, find_module(refs, pr->module_count, pc), pc);
     }
     sc->frame_count = (uint32_t)(mg->frame_count - sc->first_frame);
-    sc->context_id = hash_frames(mg->frames + sc->first_frame, sc->frame_count);
   }
   for (size_t i = 0; i < pr->sample_count; i++) {
     const struct llama_raw_sample_info *rs = &pr->samples[i];
     struct stack_context *sc =
         &stacks[rs->stack_index == LLAMA_RAW_NO_STACK ? pr->stack_count : rs->stack_index];
     struct msite *s = get_site(mg, rs->site_id);
+    if (!sc->resolved || sc->site_id != rs->site_id)
+      resolve_context(mg, sc, s);
     int created;
     struct mcontext *c = get_context(mg, rs->site_id, sc->context_id, &created);
     if (created) {
-      c->first_frame = sc->first_frame;
-      c->frame_count = sc->frame_count;
-      /* The pass hashed the site's own frames: the call and the callers it
-       * had been inlined into when the pass ran (inlined_at). */
-      size_t site_frames = 1;
-      for (const char *p = s->inlined_at; *p; p++)
-        site_frames += *p == ';' || p == s->inlined_at;
-      if (site_frames > sc->frame_count)
-        site_frames = sc->frame_count;
+      c->first_frame = sc->context_first;
+      c->frame_count = sc->context_count;
       mg->contexts_checked++;
-      mg->contexts_matching_site +=
-          hash_frames(mg->frames + sc->first_frame, site_frames) == rs->site_id;
+      mg->contexts_matching_site += sc->site_frames == SITE_FRAMES_MATCH;
+      mg->contexts_completed += sc->site_frames == SITE_FRAMES_ADDED;
       if (!s->registered && !*s->function && sc->frame_count) {
         /* Only samples name this site: describe it from its innermost frame. */
         const struct llama_idx_frame *f = &mg->frames[sc->first_frame];
@@ -743,9 +852,10 @@ int merge_command(const struct merge_options *opt, const char **inputs, size_t i
     tool_note("symbolised %llu addresses, %llu without symbols",
               (unsigned long long)mg.addresses_symbolised,
               (unsigned long long)mg.addresses_unsymbolised);
-    tool_note("%llu of %llu new contexts: the frames at the allocation hash to their site id",
-              (unsigned long long)mg.contexts_matching_site,
-              (unsigned long long)mg.contexts_checked);
+    tool_note("%llu of %llu new contexts: the frames at the allocation hash to their site id; "
+              "%llu more after adding the site's own frames (tail calls)",
+              (unsigned long long)mg.contexts_matching_site, (unsigned long long)mg.contexts_checked,
+              (unsigned long long)mg.contexts_completed);
   }
   rc = write_output(&mg);
 out:

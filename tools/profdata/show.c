@@ -156,6 +156,8 @@ static void print_frames(FILE *out, const struct llama_idx_context *c) {
     print_location(out, fr->function, fr->file, fr->line, fr->column);
     if (fr->flags & LLAMA_IDX_FRAME_INLINED)
       fputs(" [inlined]", out);
+    if (fr->flags & LLAMA_IDX_FRAME_FROM_SITE)
+      fputs(" [from site]", out);
   }
 }
 
@@ -296,10 +298,11 @@ static void show_indexed_json(FILE *out, const char *path, const struct llama_id
         json_str(out, fr->file);
         fprintf(out,
                 ", \"line\": %u, \"column\": %u, \"line_offset\": %u, \"inlined\": %s, "
-                "\"symbolized\": %s}",
+                "\"symbolized\": %s, \"from_site\": %s}",
                 fr->line, fr->column, fr->line_offset,
                 (fr->flags & LLAMA_IDX_FRAME_INLINED) ? "true" : "false",
-                (fr->flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) ? "false" : "true");
+                (fr->flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) ? "false" : "true",
+                (fr->flags & LLAMA_IDX_FRAME_FROM_SITE) ? "true" : "false");
       }
       fputs("]}", out);
     }
