@@ -48,6 +48,12 @@ static const char *const delete_symbol[LLAMA_PROF_DEL_COUNT] = {
     [LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW] = "_ZdaPvSt11align_val_tRKSt9nothrow_t",
 };
 
+/* The interposers are weak: linked statically next to an allocator's
+ * archive (libllamalloc.a), the allocator's strong free wins instead of a
+ * duplicate-symbol error, as if it were preloaded. Dynamic symbol
+ * resolution does not distinguish weak definitions. */
+#define INTERPOSER LLAMA_PROF_EXPORT __attribute__((weak))
+
 /* Our own definitions, by hidden aliases whose addresses are local. */
 void llama_prof_own_free(void *p) __attribute__((alias("free"), visibility("hidden")));
 void *llama_prof_own_realloc(void *p, size_t n)
@@ -122,7 +128,7 @@ void *llama_prof_real_reallocarray(void *p, size_t count, size_t size) {
 
 /* ---- the interposers ------------------------------------------------------ */
 
-LLAMA_PROF_EXPORT void free(void *p) {
+INTERPOSER void free(void *p) {
   if (!p) return;
   if (LLAMA_PROF_UNLIKELY(llama_prof_live_maybe(p))) llama_prof_record_free(p, 0, 0);
   llama_prof_real_free(p);
@@ -132,7 +138,7 @@ LLAMA_PROF_EXPORT void free(void *p) {
  * unless it fails, which leaves the object as it was. The pointer leaves the
  * live set before the call: once realloc has freed it, its address can be
  * handed out and sampled again by another thread. */
-LLAMA_PROF_EXPORT void *realloc(void *p, size_t n) {
+INTERPOSER void *realloc(void *p, size_t n) {
   uint64_t taken = p ? llama_prof_take(p) : 0;
   void *q = llama_prof_real_realloc(p, n);
   if (LLAMA_PROF_UNLIKELY(taken)) {
@@ -144,7 +150,7 @@ LLAMA_PROF_EXPORT void *realloc(void *p, size_t n) {
   return q;
 }
 
-LLAMA_PROF_EXPORT void *reallocarray(void *p, size_t count, size_t size) {
+INTERPOSER void *reallocarray(void *p, size_t count, size_t size) {
   uint64_t taken = p ? llama_prof_take(p) : 0;
   void *q = llama_prof_real_reallocarray(p, count, size);
   if (LLAMA_PROF_UNLIKELY(taken)) {
@@ -159,19 +165,19 @@ LLAMA_PROF_EXPORT void *reallocarray(void *p, size_t count, size_t size) {
 /* operator delete: end the lifetime, then the real operator delete (or the
  * real free when the process has no C++ runtime to forward to). */
 #define DELETE1(kind, symbol)                                                 \
-  LLAMA_PROF_EXPORT void symbol(void *p) {                                    \
+  INTERPOSER void symbol(void *p) {                                    \
     if (LLAMA_PROF_UNLIKELY(p && llama_prof_live_maybe(p)))                   \
       llama_prof_record_free(p, 0, 0);                                        \
     llama_prof_real_delete(kind, p, 0, 0);                                    \
   }
 #define DELETE2(kind, symbol)                                                 \
-  LLAMA_PROF_EXPORT void symbol(void *p, uintptr_t a) {                       \
+  INTERPOSER void symbol(void *p, uintptr_t a) {                       \
     if (LLAMA_PROF_UNLIKELY(p && llama_prof_live_maybe(p)))                   \
       llama_prof_record_free(p, 0, 0);                                        \
     llama_prof_real_delete(kind, p, a, 0);                                    \
   }
 #define DELETE3(kind, symbol)                                                 \
-  LLAMA_PROF_EXPORT void symbol(void *p, uintptr_t a, uintptr_t b) {          \
+  INTERPOSER void symbol(void *p, uintptr_t a, uintptr_t b) {          \
     if (LLAMA_PROF_UNLIKELY(p && llama_prof_live_maybe(p)))                   \
       llama_prof_record_free(p, 0, 0);                                        \
     llama_prof_real_delete(kind, p, a, b);                                    \

@@ -258,7 +258,7 @@ def symbolize(prof):
     for path, addrs in requests.items():
         addrs = sorted(addrs)
         out = subprocess.run(["llvm-symbolizer", "--obj=" + path, "--functions=linkage",
-                              "--no-inlines", "--output-style=GNU"] +
+                              "--no-inlines", "--no-demangle", "--output-style=GNU"] +
                              ["0x%x" % a for a in addrs],
                              capture_output=True, text=True, check=True).stdout.split("\n")
         for i, a in enumerate(addrs):
