@@ -49,16 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   void *first, *second;
   size_t first_len, second_len;
-  if (llama_idx_serialize(llama_idx_get_meta(idx), sites ? llama_idx_site_at(idx, 0) : NULL,
-                          sites, &first, &first_len, err, sizeof err))
+  if (llama_idx_serialize(llama_idx_get_meta(idx), sites ? llama_idx_site_at(idx, 0) : NULL, sites,
+                          &first, &first_len, err, sizeof err))
     fail("serialize", err);
   llama_idx_free(idx);
   idx = llama_idx_parse(first, first_len, "fuzz.llamaprof", err, sizeof err);
   if (!idx)
     fail("re-parse of a serialised profile", err);
   sites = llama_idx_site_count(idx);
-  if (llama_idx_serialize(llama_idx_get_meta(idx), sites ? llama_idx_site_at(idx, 0) : NULL,
-                          sites, &second, &second_len, err, sizeof err))
+  if (llama_idx_serialize(llama_idx_get_meta(idx), sites ? llama_idx_site_at(idx, 0) : NULL, sites,
+                          &second, &second_len, err, sizeof err))
     fail("second serialize", err);
   if (first_len != second_len || memcmp(first, second, first_len) != 0)
     fail("round trip", "serialise(parse(x)) is not stable");

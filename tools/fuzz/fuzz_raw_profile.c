@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       n += pr->modules[i].build_id[b];
   }
   for (size_t i = 0; i < pr->site_count; i++)
-    n += strlen(pr->sites[i].function) + strlen(pr->sites[i].file) +
-         strlen(pr->sites[i].inlined_at);
+    n +=
+        strlen(pr->sites[i].function) + strlen(pr->sites[i].file) + strlen(pr->sites[i].inlined_at);
   for (size_t i = 0; i < pr->stack_count; i++)
     for (uint32_t d = 0; d < pr->stacks[i].depth; d++)
       n += (size_t)pr->stacks[i].pcs[d];

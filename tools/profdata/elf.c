@@ -33,8 +33,8 @@ static int read_at(const struct elf_file *ef, void *buf, size_t n, uint64_t offs
 }
 
 /* Scans a note area [offset, offset + size) for NT_GNU_BUILD_ID. */
-static int scan_notes(const struct elf_file *ef, uint64_t offset, uint64_t size,
-                      unsigned char *id, size_t cap) {
+static int scan_notes(const struct elf_file *ef, uint64_t offset, uint64_t size, unsigned char *id,
+                      size_t cap) {
   unsigned char buf[65536];
   if (size > sizeof buf)
     size = sizeof buf;

@@ -8,16 +8,17 @@
  *   | header, 64 bytes                                              |
  *   |   0 magic "LLAMAIDX"   8 u32 version   12 u32 compat_version  |
  *   |  16 u32 header_size   20 u32 section_count                    |
- *   |  24 u64 section_table_offset   32 u64 file_size   40 u64 flags |
+ *   |  24 u64 section_table_offset  32 u64 file_size  40 u64 flags  |
  *   +---------------------------------------------------------------+
  *   | section table: section_count x 32 bytes                       |
  *   |   u32 kind, u32 entry_size, u64 count, u64 offset, u64 size   |
  *   +---------------------------------------------------------------+
  *   | STRINGS   NUL-terminated strings; "" at offset 0              |
  *   | META      1 x 64 bytes                                        |
- *   | SITES     count x 144 bytes, sorted by site id               |
- *   | CONTEXTS  count x 128 bytes, grouped by site, by context id  |
- *   | FRAMES    count x 24 bytes, each context's frames contiguous |
+ *   | SITES     count x 144 bytes, sorted by site id                |
+ *   | CONTEXTS  count x 128 bytes, grouped by site, by context id   |
+ *   | FRAMES    count x 24 bytes; a context's frames are contiguous |
+ *   |           (contexts may share a run of frames)                |
  *   +---------------------------------------------------------------+
  *   every section starts at a multiple of 8
  *
@@ -160,8 +161,8 @@ unsigned llama_class_of_histogram(const uint64_t histogram[LLAMA_HIST_SIZE],
 
 const char *llama_alloc_kind_name(unsigned kind) {
   switch (kind) {
-#define LLAMA_X(k, value, short_name, symbol, dealloc)                                           \
-  case value:                                                                                    \
+#define LLAMA_X(k, value, short_name, symbol, dealloc)                                             \
+  case value:                                                                                      \
     return #short_name;
     LLAMA_ALLOC_FUNCTIONS(LLAMA_X)
 #undef LLAMA_X
@@ -172,8 +173,8 @@ const char *llama_alloc_kind_name(unsigned kind) {
 
 int llama_alloc_kind_is_dealloc(unsigned kind) {
   switch (kind) {
-#define LLAMA_X(k, value, short_name, symbol, dealloc)                                           \
-  case value:                                                                                    \
+#define LLAMA_X(k, value, short_name, symbol, dealloc)                                             \
+  case value:                                                                                      \
     return dealloc;
     LLAMA_ALLOC_FUNCTIONS(LLAMA_X)
 #undef LLAMA_X
@@ -238,8 +239,8 @@ static const char *idx_section_name(uint32_t kind) {
 }
 
 /* Resolves a string offset; NULL (with an error) if out of range. */
-static const char *get_string(struct reader *rd, uint32_t offset, const char *entry,
-                              uint64_t index, const char *field) {
+static const char *get_string(struct reader *rd, uint32_t offset, const char *entry, uint64_t index,
+                              const char *field) {
   if (offset >= rd->idx->strings_size) {
     llama_errorf(rd->err, rd->errlen, rd->name,
                  "%s %llu: %s: string offset %u is outside the %zu-byte string table", entry,
@@ -256,16 +257,15 @@ static int check_class(struct reader *rd, unsigned cls, const char *what, uint64
                       (unsigned long long)index, cls);
 }
 
-static int check_histogram(struct reader *rd, const uint64_t *h, uint64_t samples,
-                           unsigned cls, const char *what, uint64_t index) {
+static int check_histogram(struct reader *rd, const uint64_t *h, uint64_t samples, unsigned cls,
+                           const char *what, uint64_t index) {
   uint64_t sum = 0;
   for (int k = 0; k < LLAMA_HIST_SIZE; k++)
     sum += h[k];
   if (sum != samples)
-    return llama_errorf(rd->err, rd->errlen, rd->name,
-                        "%s %llu: histogram sums to %llu, but samples is %llu", what,
-                        (unsigned long long)index, (unsigned long long)sum,
-                        (unsigned long long)samples);
+    return llama_errorf(
+        rd->err, rd->errlen, rd->name, "%s %llu: histogram sums to %llu, but samples is %llu", what,
+        (unsigned long long)index, (unsigned long long)sum, (unsigned long long)samples);
   if ((samples == 0) != (cls == LLAMA_IDX_NO_CLASS))
     return llama_errorf(rd->err, rd->errlen, rd->name,
                         "%s %llu: lifetime class %u does not match %llu samples", what,
@@ -395,8 +395,7 @@ static int read_sites(struct reader *rd, const struct section *sec) {
 
 static int read_meta(struct reader *rd, const struct section *sec) {
   if (sec->count != 1)
-    return llama_errorf(rd->err, rd->errlen, rd->name,
-                        "META section: has %llu entries, expected 1",
+    return llama_errorf(rd->err, rd->errlen, rd->name, "META section: has %llu entries, expected 1",
                         (unsigned long long)sec->count);
   const unsigned char *e = rd->buf + sec->offset;
   struct llama_idx_meta *m = &rd->idx->meta;
@@ -409,8 +408,8 @@ static int read_meta(struct reader *rd, const struct section *sec) {
   m->class_count = llama_ld32(e + M_CLASSES);
   if (m->class_count != LLAMA_CLASS_COUNT)
     return llama_errorf(rd->err, rd->errlen, rd->name,
-                        "META section: %u lifetime classes, this reader knows %d",
-                        m->class_count, LLAMA_CLASS_COUNT);
+                        "META section: %u lifetime classes, this reader knows %d", m->class_count,
+                        LLAMA_CLASS_COUNT);
   if (m->quantile_ppm > 1000000)
     return llama_errorf(rd->err, rd->errlen, rd->name, "META section: bad quantile %u ppm",
                         m->quantile_ppm);
@@ -520,11 +519,9 @@ static int read_index(struct reader *rd) {
                             "truncated %s section: %llu entries of %u bytes need %llu bytes, "
                             "%llu in section",
                             sname, (unsigned long long)s.count, s.entry_size,
-                            (unsigned long long)s.count * s.entry_size,
-                            (unsigned long long)s.size);
+                            (unsigned long long)s.count * s.entry_size, (unsigned long long)s.size);
       if (s.count > UINT32_MAX)
-        return llama_errorf(rd->err, rd->errlen, rd->name, "%s section: too many entries",
-                            sname);
+        return llama_errorf(rd->err, rd->errlen, rd->name, "%s section: too many entries", sname);
     }
     known[kind] = s;
   }
@@ -569,9 +566,7 @@ void llama_idx_free(struct llama_idx *idx) {
   free(idx);
 }
 
-const struct llama_idx_meta *llama_idx_get_meta(const struct llama_idx *idx) {
-  return &idx->meta;
-}
+const struct llama_idx_meta *llama_idx_get_meta(const struct llama_idx *idx) { return &idx->meta; }
 
 size_t llama_idx_site_count(const struct llama_idx *idx) { return idx->site_count; }
 
@@ -729,6 +724,61 @@ static void strtab_free(struct strtab *t) {
   free(t->slots);
 }
 
+/* Frame runs already written, by address and length: contexts that share
+ * their frames in memory (merge gives every context of one stack the same
+ * array) share them in the file too. */
+struct frame_runs {
+  struct frame_run {
+    const struct llama_idx_frame *frames;
+    uint32_t count, first;
+  } * slots;
+  size_t slot_count, used;
+};
+
+static size_t frame_run_hash(const struct llama_idx_frame *frames, uint32_t count, size_t mask) {
+  uint64_t h = (uint64_t)(uintptr_t)frames * UINT64_C(0x9e3779b97f4a7c15) ^ count;
+  return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* The index of the run's first frame if written before, else UINT32_MAX. */
+static uint32_t frame_run_find(const struct frame_runs *t, const struct llama_idx_frame *frames,
+                               uint32_t count) {
+  if (!t->slot_count)
+    return UINT32_MAX;
+  size_t i = frame_run_hash(frames, count, t->slot_count - 1);
+  for (; t->slots[i].frames; i = (i + 1) & (t->slot_count - 1))
+    if (t->slots[i].frames == frames && t->slots[i].count == count)
+      return t->slots[i].first;
+  return UINT32_MAX;
+}
+
+static int frame_run_add(struct frame_runs *t, const struct llama_idx_frame *frames, uint32_t count,
+                         uint32_t first) {
+  if (2 * (t->used + 1) > t->slot_count) {
+    size_t n = t->slot_count ? t->slot_count * 2 : 1024;
+    struct frame_run *slots = calloc(n, sizeof *slots);
+    if (!slots)
+      return -1;
+    for (size_t i = 0; i < t->slot_count; i++) {
+      if (!t->slots[i].frames)
+        continue;
+      size_t j = frame_run_hash(t->slots[i].frames, t->slots[i].count, n - 1);
+      while (slots[j].frames)
+        j = (j + 1) & (n - 1);
+      slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->slot_count = n;
+  }
+  size_t i = frame_run_hash(frames, count, t->slot_count - 1);
+  while (t->slots[i].frames)
+    i = (i + 1) & (t->slot_count - 1);
+  t->slots[i] = (struct frame_run){frames, count, first};
+  t->used++;
+  return 0;
+}
+
 static int compare_site_ptr(const void *a, const void *b) {
   const struct llama_idx_site *x = *(const struct llama_idx_site *const *)a;
   const struct llama_idx_site *y = *(const struct llama_idx_site *const *)b;
@@ -753,13 +803,13 @@ static int put_string(struct strtab *t, unsigned char *p, const char *s) {
 }
 
 int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_idx_site *sites,
-                        size_t site_count, void **out, size_t *out_len, char *err,
-                        size_t errlen) {
+                        size_t site_count, void **out, size_t *out_len, char *err, size_t errlen) {
   const char *name = "indexed profile";
   *out = NULL;
   *out_len = 0;
   int rc = -1;
   struct strtab strings = {0};
+  struct frame_runs runs = {0};
   const struct llama_idx_site **order = NULL;
   const struct llama_idx_context **ctx_order = NULL;
   unsigned char *sites_buf = NULL, *contexts_buf = NULL, *frames_buf = NULL, *file = NULL;
@@ -849,10 +899,18 @@ int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_id
       llama_st64(ce + C_SAMPLED_BYTES, ctx->sampled_bytes);
       for (int k = 0; k < LLAMA_HIST_SIZE; k++)
         llama_st64(ce + C_HISTOGRAM + 8 * k, ctx->histogram[k]);
-      llama_st32(ce + C_FIRST_FRAME, next_frame);
       llama_st32(ce + C_FRAME_COUNT, ctx->frame_count);
       ce[C_CLASS] = (unsigned char)ctx->lifetime_class;
       ce[C_FLAGS] = (unsigned char)ctx->flags;
+      uint32_t shared =
+          ctx->frame_count ? frame_run_find(&runs, ctx->frames, ctx->frame_count) : UINT32_MAX;
+      if (shared != UINT32_MAX) {
+        llama_st32(ce + C_FIRST_FRAME, shared);
+        continue;
+      }
+      llama_st32(ce + C_FIRST_FRAME, next_frame);
+      if (ctx->frame_count && frame_run_add(&runs, ctx->frames, ctx->frame_count, next_frame))
+        goto oom;
       for (uint32_t f = 0; f < ctx->frame_count; f++) {
         const struct llama_idx_frame *fr = &ctx->frames[f];
         unsigned char *fe = frames_buf + (size_t)next_frame++ * FRAME_SIZE;
@@ -888,7 +946,7 @@ int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_id
       {SEC_META, META_SIZE, 1, META_SIZE, meta_buf},
       {SEC_SITES, SITE_SIZE, site_count, (uint64_t)site_count * SITE_SIZE, sites_buf},
       {SEC_CONTEXTS, CONTEXT_SIZE, context_total, context_total * CONTEXT_SIZE, contexts_buf},
-      {SEC_FRAMES, FRAME_SIZE, frame_total, frame_total * FRAME_SIZE, frames_buf},
+      {SEC_FRAMES, FRAME_SIZE, next_frame, (uint64_t)next_frame * FRAME_SIZE, frames_buf},
   };
   const uint32_t nsec = sizeof secs / sizeof secs[0];
   uint64_t offsets[sizeof secs / sizeof secs[0]];
@@ -934,6 +992,7 @@ out:
   free(sites_buf);
   free(contexts_buf);
   free(frames_buf);
+  free(runs.slots);
   strtab_free(&strings);
   return rc;
 }

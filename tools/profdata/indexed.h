@@ -17,9 +17,8 @@
  *   struct llama_idx *idx = llama_idx_read_file("app.llamaprof", err, sizeof err);
  *   if (!idx) { report(err); return; }   // err: "app.llamaprof: truncated ..."
  *   const struct llama_idx_site *s = llama_idx_find_site(idx, site_id);
- *   if (s && s->lifetime_class != LLAMA_IDX_NO_CLASS && !(s->flags & LLAMA_IDX_SITE_CONTEXT_DEPENDENT))
- *     use(s->lifetime_class);
- *   llama_idx_free(idx);
+ *   if (s && s->lifetime_class != LLAMA_IDX_NO_CLASS && !(s->flags &
+ * LLAMA_IDX_SITE_CONTEXT_DEPENDENT)) use(s->lifetime_class); llama_idx_free(idx);
  */
 #ifndef LLAMA_INDEXED_H
 #define LLAMA_INDEXED_H
@@ -58,8 +57,7 @@ unsigned llama_lifetime_class(uint64_t lifetime_ns);
  * the histogram's samples have class <= k (live samples count as class 6).
  * Returns LLAMA_IDX_NO_CLASS for an empty histogram.
  */
-unsigned llama_class_of_histogram(const uint64_t histogram[LLAMA_HIST_SIZE],
-                                  uint32_t quantile_ppm);
+unsigned llama_class_of_histogram(const uint64_t histogram[LLAMA_HIST_SIZE], uint32_t quantile_ppm);
 
 /* Short name of an allocation kind (enum llama_alloc_kind): "malloc",
  * "new_array", ...; NULL for a value the ABI does not define. */
@@ -107,12 +105,12 @@ struct llama_idx_context {
 /* One allocation (or deallocation) site, as the pass described it. */
 struct llama_idx_site {
   uint64_t site_id;
-  uint64_t calls;         /* exact: every call through the site, from the raw SITES */
-  uint64_t bytes;         /* exact: bytes requested through the site */
-  uint64_t samples;       /* sampled allocations (sum of histogram) */
+  uint64_t calls;   /* exact: every call through the site, from the raw SITES */
+  uint64_t bytes;   /* exact: bytes requested through the site */
+  uint64_t samples; /* sampled allocations (sum of histogram) */
   uint64_t sampled_bytes;
   uint64_t histogram[LLAMA_HIST_SIZE];
-  const char *function;   /* linkage name of the function holding the call */
+  const char *function; /* linkage name of the function holding the call */
   const char *file;
   const char *inlined_at; /* "f:off:col;g:off:col", innermost first; "" if none */
   uint32_t line;
@@ -133,14 +131,14 @@ struct llama_idx_site {
 #define LLAMA_IDX_SITE_UNREGISTERED 0x2u
 
 struct llama_idx_meta {
-  uint32_t version;        /* format version of the file (reader: as read) */
-  uint64_t sample_period;  /* mean allocations per sample (0 if inputs differed) */
-  uint64_t profile_count;  /* raw profiles merged */
+  uint32_t version;       /* format version of the file (reader: as read) */
+  uint64_t sample_period; /* mean allocations per sample (0 if inputs differed) */
+  uint64_t profile_count; /* raw profiles merged */
   uint64_t total_samples;
   uint64_t total_calls;
   uint64_t total_bytes;
-  uint32_t quantile_ppm;   /* quantile of the class rule, parts per million */
-  uint32_t class_count;    /* LLAMA_CLASS_COUNT */
+  uint32_t quantile_ppm;    /* quantile of the class rule, parts per million */
+  uint32_t class_count;     /* LLAMA_CLASS_COUNT */
   const char *tool_version; /* llama-profdata version that wrote the file */
 };
 
@@ -195,8 +193,7 @@ int llama_idx_has_magic(const void *buf, size_t len);
  * returns 0; on error returns -1 with a message in err.
  */
 int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_idx_site *sites,
-                        size_t site_count, void **out, size_t *out_len, char *err,
-                        size_t errlen);
+                        size_t site_count, void **out, size_t *out_len, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -91,6 +91,9 @@ struct merge {
   int period_set, period_mixed;
   uint64_t profile_count;
 
+  /* progress of a long symbolisation (0 total: quiet) */
+  size_t progress_total, progress_done;
+
   /* statistics for --verbose */
   uint64_t addresses_symbolised, addresses_unsymbolised;
   uint64_t contexts_matching_site, contexts_completed, contexts_checked;
@@ -130,8 +133,7 @@ static struct mcontext *get_context(struct merge *mg, uint64_t site_id, uint64_t
   *created = i == UINT32_MAX;
   if (i != UINT32_MAX)
     return &mg->contexts[i];
-  xreserve((void **)&mg->contexts, &mg->context_cap, mg->context_count + 1,
-           sizeof *mg->contexts);
+  xreserve((void **)&mg->contexts, &mg->context_cap, mg->context_count + 1, sizeof *mg->contexts);
   struct mcontext *c = &mg->contexts[mg->context_count];
   memset(c, 0, sizeof *c);
   c->site_id = site_id;
@@ -259,6 +261,8 @@ static void emit_frames(void *ctx, size_t i, const struct sym_frame *frames, siz
     mg->addresses_symbolised++;
   else
     mg->addresses_unsymbolised++;
+  if (mg->progress_total && ++mg->progress_done % 50000 == 0)
+    tool_note("symbolised %zu of %zu addresses", mg->progress_done, mg->progress_total);
 }
 
 struct module_ref {
@@ -271,8 +275,7 @@ static int compare_module_ref(const void *a, const void *b) {
   return x->module->start < y->module->start ? -1 : x->module->start > y->module->start;
 }
 
-static const struct module_ref *find_module(const struct module_ref *refs, size_t n,
-                                            uint64_t pc) {
+static const struct module_ref *find_module(const struct module_ref *refs, size_t n, uint64_t pc) {
   /* Last module starting at or below pc; modules may nest, so scan back. */
   size_t lo = 0, hi = n;
   while (lo < hi) {
@@ -328,8 +331,8 @@ static void append_pc_frames(struct merge *mg, const struct module_ref *ref, uin
 static uint64_t hash_frames(const struct llama_idx_frame *frames, size_t n) {
   uint64_t h = LLAMA_HASH_INIT;
   for (size_t i = 0; i < n; i++)
-    h = llama_hash_frame(h, frames[i].function, strlen(frames[i].function),
-                         frames[i].line_offset, frames[i].column);
+    h = llama_hash_frame(h, frames[i].function, strlen(frames[i].function), frames[i].line_offset,
+                         frames[i].column);
   return h;
 }
 
@@ -350,8 +353,8 @@ struct stack_context {
   int used;
   uint32_t first_frame, frame_count; /* the symbolised stack */
   int resolved;
-  uint64_t site_id;      /* site the fields below were computed for */
-  int site_frames;       /* SITE_FRAMES_* */
+  uint64_t site_id; /* site the fields below were computed for */
+  int site_frames;  /* SITE_FRAMES_* */
   uint64_t context_id;
   uint32_t context_first, context_count;
 };
@@ -373,8 +376,8 @@ static int append_site_frames(struct merge *mg, const struct msite *s) {
   xreserve((void **)&mg->frames, &mg->frame_cap, mg->frame_count + n, sizeof *mg->frames);
   uint32_t inlined = n > 1 ? LLAMA_IDX_FRAME_INLINED : 0;
   mg->frames[mg->frame_count++] =
-      (struct llama_idx_frame){s->function, s->file, s->line, s->column, s->line_offset,
-                               LLAMA_IDX_FRAME_FROM_SITE | inlined};
+      (struct llama_idx_frame){s->function, s->file,        s->line,
+                               s->column,   s->line_offset, LLAMA_IDX_FRAME_FROM_SITE | inlined};
   const char *p = s->inlined_at;
   while (*p) {
     const char *end = strchr(p, ';');
@@ -408,9 +411,13 @@ static int append_site_frames(struct merge *mg, const struct msite *s) {
     }
     const char *function = p;
     p += len + (end != NULL);
-    mg->frames[mg->frame_count++] = (struct llama_idx_frame){
-        intern_n(&mg->strings, function, (size_t)(c1 - function)), "", 0, (uint32_t)column,
-        (uint32_t)offset, LLAMA_IDX_FRAME_FROM_SITE | (*p ? LLAMA_IDX_FRAME_INLINED : 0)};
+    mg->frames[mg->frame_count++] =
+        (struct llama_idx_frame){intern_n(&mg->strings, function, (size_t)(c1 - function)),
+                                 "",
+                                 0,
+                                 (uint32_t)column,
+                                 (uint32_t)offset,
+                                 LLAMA_IDX_FRAME_FROM_SITE | (*p ? LLAMA_IDX_FRAME_INLINED : 0)};
   }
   return 0;
 }
@@ -435,9 +442,8 @@ static int resolve_context_frames(struct merge *mg, struct stack_context *sc,
    * binary or its debug information changed), and unknowable if the first
    * frame has no symbol. */
   const struct llama_idx_frame *first = sc->frame_count ? &mg->frames[sc->first_frame] : NULL;
-  if (!s->registered ||
-      (first && ((first->flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) ||
-                 strcmp(first->function, s->function) == 0)))
+  if (!s->registered || (first && ((first->flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) ||
+                                   strcmp(first->function, s->function) == 0)))
     return SITE_FRAMES_DIFFER;
   size_t start = mg->frame_count;
   if (append_site_frames(mg, s) != 0 ||
@@ -526,12 +532,15 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
       total++;
     }
   }
-  if (total >= 10000)
+  mg->progress_total = mg->progress_done = 0;
+  if (total >= 10000) {
     tool_note("%s: symbolising %zu addresses in %zu binaries", name, total, pending_count);
+    mg->progress_total = total;
+  }
   for (size_t p = 0; p < pending_count; p++) {
     struct emit_state es = {mg, &pending[p]};
-    if (symbolizer_run(mg->sym, pending[p].binary, pending[p].addrs, pending[p].count,
-                       emit_frames, &es) != 0)
+    if (symbolizer_run(mg->sym, pending[p].binary, pending[p].addrs, pending[p].count, emit_frames,
+                       &es) != 0)
       mg->addresses_unsymbolised += pending[p].count;
     free(pending[p].addrs);
     free(pending[p].entries);
@@ -568,8 +577,8 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
       if (!s->registered && !*s->function && sc->frame_count) {
         /* Only samples name this site: describe it from its innermost frame. */
         const struct llama_idx_frame *f = &mg->frames[sc->first_frame];
-        set_site_description(mg, s, f->function, f->file, "", f->line, f->column,
-                             f->line_offset, UINT16_MAX, 0);
+        set_site_description(mg, s, f->function, f->file, "", f->line, f->column, f->line_offset,
+                             UINT16_MAX, 0);
       }
     }
     add_to_histogram(c->histogram, rs);
@@ -642,8 +651,7 @@ static int write_atomically(const char *path, const void *data, size_t len) {
   snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    int rc = tool_error("%s: cannot create a temporary file next to it: %s", path,
-                        strerror(errno));
+    int rc = tool_error("%s: cannot create a temporary file next to it: %s", path, strerror(errno));
     free(tmp);
     return rc;
   }
@@ -673,8 +681,8 @@ static int write_atomically(const char *path, const void *data, size_t len) {
     return rc;
   }
   if (rename(tmp, path) != 0) {
-    int rc = tool_error("%s: cannot rename the temporary file into place: %s", path,
-                        strerror(errno));
+    int rc =
+        tool_error("%s: cannot rename the temporary file into place: %s", path, strerror(errno));
     unlink(tmp);
     free(tmp);
     return rc;
@@ -854,8 +862,8 @@ int merge_command(const struct merge_options *opt, const char **inputs, size_t i
               (unsigned long long)mg.addresses_unsymbolised);
     tool_note("%llu of %llu new contexts: the frames at the allocation hash to their site id; "
               "%llu more after adding the site's own frames (tail calls)",
-              (unsigned long long)mg.contexts_matching_site, (unsigned long long)mg.contexts_checked,
-              (unsigned long long)mg.contexts_completed);
+              (unsigned long long)mg.contexts_matching_site,
+              (unsigned long long)mg.contexts_checked, (unsigned long long)mg.contexts_completed);
   }
   rc = write_output(&mg);
 out:

@@ -156,8 +156,7 @@ static int parse_meta(struct parser *ps, const unsigned char *p, uint64_t size, 
                                     (unsigned long long)(size - pos), count);
 }
 
-static int parse_modules(struct parser *ps, const unsigned char *p, uint64_t size,
-                         uint32_t count) {
+static int parse_modules(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
   struct llama_raw_profile *pr = ps->profile;
   if (grow((void **)&pr->modules, pr->module_count, count, sizeof *pr->modules))
     return oom(ps);
@@ -241,15 +240,13 @@ static int parse_sites(struct parser *ps, const unsigned char *p, uint64_t size,
                                     (unsigned long long)(size - pos), count);
 }
 
-static int parse_stacks(struct parser *ps, const unsigned char *p, uint64_t size,
-                        uint32_t count) {
+static int parse_stacks(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
   struct llama_raw_profile *pr = ps->profile;
   if (grow((void **)&pr->stacks, pr->stack_count, count, sizeof *pr->stacks))
     return oom(ps);
   uint64_t pos = 0;
   for (uint32_t i = 0; i < count; i++) {
-    if (check_entry(ps, LLAMA_RAW_SEC_STACKS, i, count, sizeof(struct llama_raw_stack),
-                    size - pos))
+    if (check_entry(ps, LLAMA_RAW_SEC_STACKS, i, count, sizeof(struct llama_raw_stack), size - pos))
       return -1;
     const unsigned char *e = p + pos;
     struct llama_raw_stack_info *st = &pr->stacks[pr->stack_count];
@@ -276,8 +273,7 @@ static int parse_stacks(struct parser *ps, const unsigned char *p, uint64_t size
                                     (unsigned long long)(size - pos), count);
 }
 
-static int parse_samples(struct parser *ps, const unsigned char *p, uint64_t size,
-                         uint32_t count) {
+static int parse_samples(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
   struct llama_raw_profile *pr = ps->profile;
   const size_t entry = sizeof(struct llama_raw_sample);
   if ((uint64_t)count * entry != size)
@@ -393,9 +389,10 @@ static int parse(struct parser *ps) {
                         sizeof(struct llama_raw_header), len);
   pr->version = llama_ld32(buf + OFF(llama_raw_header, version));
   if (pr->version == 0 || pr->version > LLAMA_RAW_VERSION)
-    return llama_errorf(ps->err, ps->errlen, ps->name,
-                        "unsupported raw profile version %u (this reader supports versions up to %d)",
-                        pr->version, LLAMA_RAW_VERSION);
+    return llama_errorf(
+        ps->err, ps->errlen, ps->name,
+        "unsupported raw profile version %u (this reader supports versions up to %d)", pr->version,
+        LLAMA_RAW_VERSION);
   uint32_t header_size = llama_ld32(buf + OFF(llama_raw_header, header_size));
   if (header_size < sizeof(struct llama_raw_header) || header_size % 8)
     return llama_errorf(ps->err, ps->errlen, ps->name,
@@ -433,10 +430,10 @@ static int parse(struct parser *ps) {
                           (unsigned long long)size, len - pos);
     uint64_t min_entry = min_entry_size(kind);
     if (min_entry && (uint64_t)count * min_entry > size)
-      return llama_errorf(ps->err, ps->errlen, ps->name,
-                          "truncated %s section: %u entries need at least %llu bytes, section has %llu",
-                          sname, count, (unsigned long long)count * min_entry,
-                          (unsigned long long)size);
+      return llama_errorf(
+          ps->err, ps->errlen, ps->name,
+          "truncated %s section: %u entries need at least %llu bytes, section has %llu", sname,
+          count, (unsigned long long)count * min_entry, (unsigned long long)size);
     const unsigned char *payload = buf + pos;
     int rc = 0;
     switch (kind) {
@@ -470,8 +467,8 @@ static int parse(struct parser *ps) {
   return resolve_stacks(ps);
 }
 
-struct llama_raw_profile *llama_raw_parse(const void *buf, size_t len, const char *name,
-                                          char *err, size_t errlen) {
+struct llama_raw_profile *llama_raw_parse(const void *buf, size_t len, const char *name, char *err,
+                                          size_t errlen) {
   if (err && errlen)
     err[0] = 0;
   struct llama_raw_profile *profile = calloc(1, sizeof *profile);

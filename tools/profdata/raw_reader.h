@@ -30,7 +30,7 @@ struct llama_raw_module_info {
   uint64_t end;
   const unsigned char *build_id; /* build_id_len bytes, NULL if none */
   uint32_t build_id_len;
-  const char *path;              /* NUL-terminated copy */
+  const char *path; /* NUL-terminated copy */
 };
 
 /* One allocation or deallocation site (SITES). Strings are NUL-terminated. */
@@ -106,8 +106,8 @@ struct llama_raw_profile {
  * a message "NAME: problem" in err (errlen bytes, always NUL-terminated when
  * errlen > 0) on malformed input or out of memory.
  */
-struct llama_raw_profile *llama_raw_parse(const void *buf, size_t len, const char *name,
-                                          char *err, size_t errlen);
+struct llama_raw_profile *llama_raw_parse(const void *buf, size_t len, const char *name, char *err,
+                                          size_t errlen);
 
 /* Releases a profile from llama_raw_parse. NULL is a no-op. */
 void llama_raw_free(struct llama_raw_profile *profile);

@@ -12,8 +12,8 @@
 #include "raw_reader.h"
 #include "tool.h"
 
-static const char *const class_headers[LLAMA_HIST_SIZE] = {
-    "10ms", "100ms", "1s", "10s", "100s", "1000s", ">1000s", "live"};
+static const char *const class_headers[LLAMA_HIST_SIZE] = {"10ms", "100ms", "1s",     "10s",
+                                                           "100s", "1000s", ">1000s", "live"};
 
 static const char *kind_name(unsigned kind, char *buf, size_t cap) {
   const char *name = llama_alloc_kind_name(kind);
@@ -99,7 +99,9 @@ static void json_str(FILE *out, const char *s) {
   fputc('"', out);
 }
 
-static void json_id(FILE *out, uint64_t id) { fprintf(out, "\"0x%016llx\"", (unsigned long long)id); }
+static void json_id(FILE *out, uint64_t id) {
+  fprintf(out, "\"0x%016llx\"", (unsigned long long)id);
+}
 
 static void json_histogram(FILE *out, const uint64_t *h) {
   fputc('[', out);
@@ -217,8 +219,9 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
         snprintf(cbuf, sizeof cbuf, "-");
       else
         snprintf(cbuf, sizeof cbuf, "%u", cx->lifetime_class);
-      fprintf(out, "    context 0x%016llx samples %llu class %s: ",
-              (unsigned long long)cx->context_id, (unsigned long long)cx->samples, cbuf);
+      fprintf(out,
+              "    context 0x%016llx samples %llu class %s: ", (unsigned long long)cx->context_id,
+              (unsigned long long)cx->samples, cbuf);
       print_frames(out, cx);
       fputc('\n', out);
     }
@@ -273,8 +276,8 @@ static void show_indexed_json(FILE *out, const char *path, const struct llama_id
     json_str(out, s->function);
     fputs(", \"file\": ", out);
     json_str(out, s->file);
-    fprintf(out, ", \"line\": %u, \"column\": %u, \"line_offset\": %u, \"inlined_at\": ",
-            s->line, s->column, s->line_offset);
+    fprintf(out, ", \"line\": %u, \"column\": %u, \"line_offset\": %u, \"inlined_at\": ", s->line,
+            s->column, s->line_offset);
     json_str(out, s->inlined_at);
     fprintf(out, ", \"site_flags\": %u,\n     \"contexts\": [", s->site_flags);
     for (uint32_t c = 0; c < s->context_count; c++) {
@@ -391,9 +394,9 @@ static void show_raw_text(FILE *out, const char *path, const struct llama_raw_pr
   char flags[64];
   raw_flags(flags, sizeof flags, pr->flags);
   double seconds = pr->end_ns >= pr->start_ns ? (double)(pr->end_ns - pr->start_ns) / 1e9 : 0;
-  fprintf(out, "%s: raw profile version %u, pid %llu, sample period %llu, %.3f s, flags:%s\n",
-          path, pr->version, (unsigned long long)pr->pid, (unsigned long long)pr->sample_period,
-          seconds, flags);
+  fprintf(out, "%s: raw profile version %u, pid %llu, sample period %llu, %.3f s, flags:%s\n", path,
+          pr->version, (unsigned long long)pr->pid, (unsigned long long)pr->sample_period, seconds,
+          flags);
   if (pr->unknown_sections)
     fprintf(out, "(skipped %u section%s of unknown kind)\n", pr->unknown_sections,
             pr->unknown_sections == 1 ? "" : "s");
@@ -474,8 +477,9 @@ static void show_raw_json(FILE *out, const char *path, const struct llama_raw_pr
     const struct llama_raw_module_info *m = &pr->modules[i];
     fprintf(out, "%s{\"path\": ", i ? ",\n    " : "\n    ");
     json_str(out, m->path);
-    fprintf(out, ", \"start\": \"0x%llx\", \"end\": \"0x%llx\", \"load_bias\": \"0x%llx\", "
-                 "\"build_id\": \"",
+    fprintf(out,
+            ", \"start\": \"0x%llx\", \"end\": \"0x%llx\", \"load_bias\": \"0x%llx\", "
+            "\"build_id\": \"",
             (unsigned long long)m->start, (unsigned long long)m->end,
             (unsigned long long)m->load_bias);
     for (uint32_t b = 0; b < m->build_id_len; b++)
@@ -501,8 +505,9 @@ static void show_raw_json(FILE *out, const char *path, const struct llama_raw_pr
       json_str(out, s->function);
       fputs(", \"file\": ", out);
       json_str(out, s->file);
-      fprintf(out, ", \"line\": %u, \"column\": %u, \"line_offset\": %u, \"site_flags\": %u, "
-                   "\"inlined_at\": ",
+      fprintf(out,
+              ", \"line\": %u, \"column\": %u, \"line_offset\": %u, \"site_flags\": %u, "
+              "\"inlined_at\": ",
               s->line, s->column, s->line_offset, s->flags);
       json_str(out, s->inlined_at);
     }
@@ -511,8 +516,8 @@ static void show_raw_json(FILE *out, const char *path, const struct llama_raw_pr
   free(v);
   uint64_t live = 0;
   for (size_t i = 0; i < pr->sample_count; i++)
-    live += (pr->samples[i].flags & LLAMA_RAW_S_LIVE) ||
-            pr->samples[i].free_ns == LLAMA_RAW_NOT_FREED;
+    live +=
+        (pr->samples[i].flags & LLAMA_RAW_S_LIVE) || pr->samples[i].free_ns == LLAMA_RAW_NOT_FREED;
   fprintf(out,
           "%s],\n  \"stacks\": %zu,\n  \"samples\": %zu,\n  \"live_samples\": %llu,\n"
           "  \"unregistered_samples\": %llu\n}\n",

@@ -33,7 +33,7 @@ extern char **environ;
 struct symbolizer {
   char *requested; /* --symbolizer, or NULL */
   struct intern *strings;
-  int state;       /* 0 not started, 1 running, -1 unusable */
+  int state; /* 0 not started, 1 running, -1 unusable */
   pid_t pid;
   int to_child;
   FILE *from_child;
@@ -112,8 +112,8 @@ static int start(struct symbolizer *sym) {
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  char *argv[] = {program,           "--inlining",           "--functions=linkage",
-                  "--no-demangle",   "--output-style=JSON",  NULL};
+  char *argv[] = {program,         "--inlining",          "--functions=linkage",
+                  "--no-demangle", "--output-style=JSON", NULL};
   int rc = posix_spawn(&sym->pid, program, &actions, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   close(in[0]);
@@ -232,19 +232,30 @@ static int json_string(struct json *j) {
     char e = *j->p++;
     unsigned cp;
     switch (e) {
-    case '"': case '\\': case '/':
+    case '"':
+    case '\\':
+    case '/':
       json_putc(j, (unsigned char)e);
       break;
-    case 'b': json_putc(j, '\b'); break;
-    case 'f': json_putc(j, '\f'); break;
-    case 'n': json_putc(j, '\n'); break;
-    case 'r': json_putc(j, '\r'); break;
-    case 't': json_putc(j, '\t'); break;
+    case 'b':
+      json_putc(j, '\b');
+      break;
+    case 'f':
+      json_putc(j, '\f');
+      break;
+    case 'n':
+      json_putc(j, '\n');
+      break;
+    case 'r':
+      json_putc(j, '\r');
+      break;
+    case 't':
+      json_putc(j, '\t');
+      break;
     case 'u':
       if (json_hex4(j, &cp))
         return -1;
-      if (cp >= 0xd800 && cp < 0xdc00 && j->end - j->p >= 6 && j->p[0] == '\\' &&
-          j->p[1] == 'u') {
+      if (cp >= 0xd800 && cp < 0xdc00 && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
         unsigned lo;
         j->p += 2;
         if (json_hex4(j, &lo) || lo < 0xdc00 || lo >= 0xe000)
@@ -474,8 +485,7 @@ static void fail(struct symbolizer *sym, const char *why) {
   sym->state = -1;
 }
 
-int symbolizer_run(struct symbolizer *sym, const char *module, const uint64_t *addrs,
-                   size_t count,
+int symbolizer_run(struct symbolizer *sym, const char *module, const uint64_t *addrs, size_t count,
                    void (*emit)(void *ctx, size_t i, const struct sym_frame *frames, size_t n),
                    void *ctx) {
   if (sym->state == 0)
@@ -494,8 +504,8 @@ int symbolizer_run(struct symbolizer *sym, const char *module, const uint64_t *a
       if (len && len + need > BATCH_BYTES)
         break;
       xreserve((void **)&sym->query, &sym->query_cap, len + need + 1, 1);
-      len += (size_t)snprintf(sym->query + len, need + 1, "%c%s%c 0x%llx\n", quote, module,
-                              quote, (unsigned long long)addrs[done]);
+      len += (size_t)snprintf(sym->query + len, need + 1, "%c%s%c 0x%llx\n", quote, module, quote,
+                              (unsigned long long)addrs[done]);
       done++;
     }
     if (write_all(sym->to_child, sym->query, len)) {

@@ -36,8 +36,7 @@ void xreserve(void **array, size_t *cap, size_t need, size_t elem);
  * Reads a whole file. Returns 0 and a malloc'ed buffer (free it) in *buf, or
  * -1 with "PATH: problem" in err.
  */
-int read_whole_file(const char *path, unsigned char **buf, size_t *len, char *err,
-                    size_t errlen);
+int read_whole_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen);
 
 /* 0 if buf could be a raw or an indexed profile (it starts with either
  * magic, or with a prefix of one: the parser then reports the truncation);
@@ -96,8 +95,7 @@ void symbolizer_free(struct symbolizer *sym);
  * calls emit(ctx, i, frames, n) with its frames (n may be 0). Returns -1 if
  * the symbolizer cannot run (after warning once); emit is then not called.
  */
-int symbolizer_run(struct symbolizer *sym, const char *module, const uint64_t *addrs,
-                   size_t count,
+int symbolizer_run(struct symbolizer *sym, const char *module, const uint64_t *addrs, size_t count,
                    void (*emit)(void *ctx, size_t i, const struct sym_frame *frames, size_t n),
                    void *ctx);
 

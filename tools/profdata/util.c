@@ -92,8 +92,7 @@ void xreserve(void **array, size_t *cap, size_t need, size_t elem) {
   *cap = n;
 }
 
-int read_whole_file(const char *path, unsigned char **buf, size_t *len, char *err,
-                    size_t errlen) {
+int read_whole_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen) {
   *buf = NULL;
   *len = 0;
   FILE *f = fopen(path, "rb");
@@ -166,8 +165,8 @@ uint32_t map_get(const struct map *m, uint64_t k1, uint64_t k2) {
   return UINT32_MAX;
 }
 
-static void map_insert(struct map_slot *slots, size_t cap, uint64_t k1, uint64_t k2,
-                       uint32_t value, size_t *count) {
+static void map_insert(struct map_slot *slots, size_t cap, uint64_t k1, uint64_t k2, uint32_t value,
+                       size_t *count) {
   size_t i = map_hash(k1, k2) & (cap - 1);
   while (slots[i].value != UINT32_MAX) {
     if (slots[i].k1 == k1 && slots[i].k2 == k2) {

@@ -307,18 +307,26 @@ static void make_basic(struct fx_profile *p, int second) {
   id_table = site_id("make_table", 5, 7, NULL, 0, 0);
   id_cache = site_id("_ZN5Cache6createEv", 1, 3, "_ZN5Cache3getEv", 4, 12);
   id_free = site_id("destroy", 3, 5, NULL, 0, 0);
-  p->sites[p->site_count++] = (struct fx_site){id_node, second ? 500 : 1000, second ? 32000 : 64000,
-                                               12, 10, 2, LLAMA_KIND_MALLOC, 0, "make_node",
-                                               "src/list.c", ""};
-  p->sites[p->site_count++] = (struct fx_site){id_table, second ? 100 : 200, 819200, 40, 7, 5,
-                                               LLAMA_KIND_CALLOC, 0, "make_table", "src/table.c",
-                                               ""};
+  p->sites[p->site_count++] = (struct fx_site){
+      id_node, second ? 500 : 1000, second ? 32000 : 64000, 12, 10, 2, LLAMA_KIND_MALLOC,
+      0,       "make_node",         "src/list.c",           ""};
+  p->sites[p->site_count++] =
+      (struct fx_site){id_table, second ? 100 : 200, 819200,        40, 7, 5, LLAMA_KIND_CALLOC,
+                       0,        "make_table",       "src/table.c", ""};
   if (!second) {
+    p->sites[p->site_count++] = (struct fx_site){id_cache,
+                                                 3,
+                                                 3072,
+                                                 88,
+                                                 3,
+                                                 1,
+                                                 LLAMA_KIND_NEW,
+                                                 LLAMA_SITE_INLINED,
+                                                 "_ZN5Cache6createEv",
+                                                 "src/cache.cc",
+                                                 "_ZN5Cache3getEv:4:12"};
     p->sites[p->site_count++] = (struct fx_site){
-        id_cache, 3, 3072, 88, 3, 1, LLAMA_KIND_NEW, LLAMA_SITE_INLINED, "_ZN5Cache6createEv",
-        "src/cache.cc", "_ZN5Cache3getEv:4:12"};
-    p->sites[p->site_count++] = (struct fx_site){id_free, 1150, 0, 63, 5, 3, LLAMA_KIND_FREE, 0,
-                                                 "destroy", "src/list.c", ""};
+        id_free, 1150, 0, 63, 5, 3, LLAMA_KIND_FREE, 0, "destroy", "src/list.c", ""};
   }
   add_stack(p, 1, 0x401234, 0x405678);
   add_stack(p, 2, 0x401300, 0x405678);
@@ -338,10 +346,10 @@ static void make_quantile(struct fx_profile *p) {
   p->sample_count = 0;
   p->stack_count = 0;
   uint64_t mixed = site_id("mixed", 3, 9, NULL, 0, 0), split = site_id("split", 6, 14, NULL, 0, 0);
-  p->sites[p->site_count++] = (struct fx_site){mixed, 100, 6400, 20, 9, 3, LLAMA_KIND_MALLOC, 0,
-                                               "mixed", "src/q.c", ""};
-  p->sites[p->site_count++] = (struct fx_site){split, 40, 1280, 36, 14, 6, LLAMA_KIND_MALLOC, 0,
-                                               "split", "src/q.c", ""};
+  p->sites[p->site_count++] =
+      (struct fx_site){mixed, 100, 6400, 20, 9, 3, LLAMA_KIND_MALLOC, 0, "mixed", "src/q.c", ""};
+  p->sites[p->site_count++] =
+      (struct fx_site){split, 40, 1280, 36, 14, 6, LLAMA_KIND_MALLOC, 0, "split", "src/q.c", ""};
   add_stack(p, 10, 0x401400, 0x405800);
   add_stack(p, 11, 0x401500, 0x405900); /* split from its short-lived caller */
   add_stack(p, 12, 0x401500, 0x405a00); /* split from its long-lived caller */
@@ -378,7 +386,8 @@ static void *live_pointers[MAX_ITEMS];
 /* The virtual clock the workload advances (lifetimes are then exact). */
 void mkraw_advance_ms(uint64_t ms) { fake_now_ns += ms * MS; }
 
-void llama_stub_register(struct llama_site *sites, uint64_t count) __asm__(LLAMA_PROF_REGISTER_SYMBOL);
+void llama_stub_register(struct llama_site *sites,
+                         uint64_t count) __asm__(LLAMA_PROF_REGISTER_SYMBOL);
 void llama_stub_register(struct llama_site *sites, uint64_t count) {
   if (registered_count < 64) {
     registered[registered_count].sites = sites;
@@ -437,7 +446,8 @@ static void record_free(void *p, const struct llama_site *site) {
   }
 }
 
-void *llama_stub_malloc(size_t n, const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "malloc");
+void *llama_stub_malloc(size_t n,
+                        const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "malloc");
 __attribute__((noinline)) void *llama_stub_malloc(size_t n, const struct llama_site *site) {
   count_site(site, n);
   void *p = malloc(n);
@@ -445,21 +455,26 @@ __attribute__((noinline)) void *llama_stub_malloc(size_t n, const struct llama_s
   return p;
 }
 
-void *llama_stub_calloc(size_t c, size_t n, const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "calloc");
-__attribute__((noinline)) void *llama_stub_calloc(size_t c, size_t n, const struct llama_site *site) {
+void *llama_stub_calloc(size_t c, size_t n,
+                        const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "calloc");
+__attribute__((noinline)) void *llama_stub_calloc(size_t c, size_t n,
+                                                  const struct llama_site *site) {
   count_site(site, c * n);
   void *p = calloc(c, n);
   record(p, c * n, site);
   return p;
 }
 
-void *llama_stub_realloc(void *old, size_t n, const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "realloc");
-__attribute__((noinline)) void *llama_stub_realloc(void *old, size_t n, const struct llama_site *site) {
+void *llama_stub_realloc(void *old, size_t n,
+                         const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "realloc");
+__attribute__((noinline)) void *llama_stub_realloc(void *old, size_t n,
+                                                   const struct llama_site *site) {
   count_site(site, n);
   return realloc(old, n);
 }
 
-void llama_stub_free(void *p, const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "free");
+void llama_stub_free(void *p,
+                     const struct llama_site *site) __asm__(LLAMA_PROF_ENTRY_PREFIX "free");
 __attribute__((noinline)) void llama_stub_free(void *p, const struct llama_site *site) {
   count_site(site, 0);
   record_free(p, site);
@@ -546,13 +561,14 @@ static void make_real(struct fx_profile *p) {
   for (size_t r = 0; r < registered_count; r++) {
     for (uint64_t i = 0; i < registered[r].count && p->site_count < MAX_ITEMS; i++) {
       const struct llama_site *s = &registered[r].sites[i];
-      p->sites[p->site_count++] = (struct fx_site){
-          s->id, s->count, s->bytes, s->line, s->column, s->line_offset, s->kind, s->flags,
-          s->function, s->file, s->inlined_at};
+      p->sites[p->site_count++] =
+          (struct fx_site){s->id,   s->count, s->bytes,    s->line, s->column,    s->line_offset,
+                           s->kind, s->flags, s->function, s->file, s->inlined_at};
     }
   }
   if (!registered_count)
-    fprintf(stderr, "mkraw: no sites registered: build me with LlamaPass (-mllvm -llama-generate)\n");
+    fprintf(stderr,
+            "mkraw: no sites registered: build me with LlamaPass (-mllvm -llama-generate)\n");
 }
 
 /* ---- file helpers ---- */
@@ -591,9 +607,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *mode = argv[1];
-  if (strcmp(mode, "truncate") == 0 || strcmp(mode, "append") == 0 ||
-      strcmp(mode, "patch") == 0 || strcmp(mode, "idxpatch") == 0 ||
-      strcmp(mode, "idxextend") == 0) {
+  if (strcmp(mode, "truncate") == 0 || strcmp(mode, "append") == 0 || strcmp(mode, "patch") == 0 ||
+      strcmp(mode, "idxpatch") == 0 || strcmp(mode, "idxextend") == 0) {
     if (argc < 4 || (argc < 5 && strcmp(mode, "idxextend") != 0))
       return 2;
     size_t len;
