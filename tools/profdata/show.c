@@ -441,18 +441,20 @@ static void show_raw_text(FILE *out, const char *path, const struct llama_raw_pr
     if (pr->stacks[i].depth > deepest)
       deepest = pr->stacks[i].depth;
   fprintf(out, "stacks: %zu (deepest %u frames)\n", pr->stack_count, deepest);
-  uint64_t live = 0, realloced = 0, inherited = 0;
+  uint64_t live = 0, realloced = 0, inherited = 0, unseen = 0;
   for (size_t i = 0; i < pr->sample_count; i++) {
     const struct llama_raw_sample_info *s = &pr->samples[i];
     live += (s->flags & LLAMA_RAW_S_LIVE) || s->free_ns == LLAMA_RAW_NOT_FREED;
     realloced += (s->flags & LLAMA_RAW_S_REALLOCATED) != 0;
     inherited += (s->flags & LLAMA_RAW_S_INHERITED) != 0;
+    unseen += (s->flags & LLAMA_RAW_S_FREE_UNSEEN) != 0;
   }
   fprintf(out,
-          "samples: %zu (%llu live at exit, %llu ended by realloc, %llu inherited from the "
-          "parent, %llu of unregistered sites)\n",
+          "samples: %zu (%llu live at exit, %llu ended by realloc, %llu freed unseen, %llu "
+          "inherited from the parent, %llu of unregistered sites)\n",
           pr->sample_count, (unsigned long long)live, (unsigned long long)realloced,
-          (unsigned long long)inherited, (unsigned long long)unregistered);
+          (unsigned long long)unseen, (unsigned long long)inherited,
+          (unsigned long long)unregistered);
 }
 
 static void show_raw_json(FILE *out, const char *path, const struct llama_raw_profile *pr) {
