@@ -41,6 +41,8 @@ static void usage(FILE *out) {
           "contexts) or a raw profile (header, modules, sites, samples).\n"
           "  --json                print one JSON document instead of tables\n"
           "  --top=N               only the N sites with the most calls (default: all)\n"
+          "  --contexts=N          only each site's N most-sampled contexts (default: all)\n"
+          "  --depth=N             only the N innermost frames of each context (default: all)\n"
           "\n"
           "lifetime classes: 0 <=10ms, 1 <=100ms, 2 <=1s, 3 <=10s, 4 <=100s, 5 <=1000s,\n"
           "6 longer or still live at exit. See docs/profile-format-indexed.md.\n",
@@ -83,6 +85,20 @@ static int option_value(int argc, char **argv, int *i, const char *name, char sh
   }
   *value = argv[++*i];
   return 1;
+}
+
+/* A positive count for --NAME; reports and returns 1 if VALUE is not one. */
+static int parse_count(const char *name, const char *value, size_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(value, &end, 10);
+  if (errno || end == value || *end || value[0] == '-' || n == 0) {
+    fprintf(stderr, "%s: error: bad --%s '%s': expected a positive integer (see --help)\n",
+            llama_progname, name, value);
+    return 1;
+  }
+  *out = (size_t)n;
+  return 0;
 }
 
 static int parse_quantile(const char *text, uint32_t *ppm) {
@@ -174,14 +190,14 @@ static int show_main(int argc, char **argv) {
     } else if (strcmp(arg, "--json") == 0) {
       opt.json = 1;
     } else if ((r = option_value(argc, argv, &i, "top", 0, &value)) != 0) {
-      if (r < 0)
+      if (r < 0 || parse_count("top", value, &opt.top))
         return 1;
-      char *end;
-      errno = 0;
-      unsigned long long n = strtoull(value, &end, 10);
-      if (errno || end == value || *end || value[0] == '-' || n == 0)
-        return usage_error("bad --top '%s': expected a positive integer", value);
-      opt.top = (size_t)n;
+    } else if ((r = option_value(argc, argv, &i, "contexts", 0, &value)) != 0) {
+      if (r < 0 || parse_count("contexts", value, &opt.contexts))
+        return 1;
+    } else if ((r = option_value(argc, argv, &i, "depth", 0, &value)) != 0) {
+      if (r < 0 || parse_count("depth", value, &opt.depth))
+        return 1;
     } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
       usage(stdout);
       return 0;

@@ -146,12 +146,13 @@ static void print_location(FILE *out, const char *function, const char *file, ui
     fprintf(out, " (%s:%u:%u)", *file ? file : "?", line, column);
 }
 
-static void print_frames(FILE *out, const struct llama_idx_context *c) {
+static void print_frames(FILE *out, const struct llama_idx_context *c, size_t depth) {
   if (!c->frame_count) {
     fputs("(no frames)", out);
     return;
   }
-  for (uint32_t f = 0; f < c->frame_count; f++) {
+  uint32_t n = depth && depth < c->frame_count ? (uint32_t)depth : c->frame_count;
+  for (uint32_t f = 0; f < n; f++) {
     const struct llama_idx_frame *fr = &c->frames[f];
     if (f)
       fputs(" < ", out);
@@ -161,6 +162,8 @@ static void print_frames(FILE *out, const struct llama_idx_context *c) {
     if (fr->flags & LLAMA_IDX_FRAME_FROM_SITE)
       fputs(" [from site]", out);
   }
+  if (n < c->frame_count)
+    fprintf(out, " < ... (%u more)", c->frame_count - n);
 }
 
 static void print_percentages(FILE *out, const uint64_t *h, uint64_t samples) {
@@ -173,7 +176,8 @@ static void print_percentages(FILE *out, const uint64_t *h, uint64_t samples) {
 }
 
 static void show_indexed_text(FILE *out, const char *path, const struct llama_idx *idx,
-                              const struct llama_idx_site **order, size_t shown) {
+                              const struct llama_idx_site **order, size_t shown,
+                              const struct show_options *opt) {
   const struct llama_idx_meta *m = llama_idx_get_meta(idx);
   fprintf(out,
           "%s: indexed profile version %u, %llu raw profiles, %llu samples, sample period "
@@ -213,7 +217,9 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
     for (uint32_t c = 0; c < s->context_count; c++)
       ctx[c] = &s->contexts[c];
     qsort(ctx, s->context_count, sizeof *ctx, compare_contexts_by_samples);
-    for (uint32_t c = 0; c < s->context_count; c++) {
+    uint32_t listed = opt->contexts && opt->contexts < s->context_count ? (uint32_t)opt->contexts
+                                                                        : s->context_count;
+    for (uint32_t c = 0; c < listed; c++) {
       const struct llama_idx_context *cx = ctx[c];
       if (cx->lifetime_class == LLAMA_IDX_NO_CLASS)
         snprintf(cbuf, sizeof cbuf, "-");
@@ -222,9 +228,12 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
       fprintf(out,
               "    context 0x%016llx samples %llu class %s: ", (unsigned long long)cx->context_id,
               (unsigned long long)cx->samples, cbuf);
-      print_frames(out, cx);
+      print_frames(out, cx, opt->depth);
       fputc('\n', out);
     }
+    if (listed < s->context_count)
+      fprintf(out, "    (%u more contexts; --contexts=N limits the listing)\n",
+              s->context_count - listed);
     free(ctx);
   }
   if (shown < llama_idx_site_count(idx))
@@ -325,7 +334,7 @@ static int show_indexed(const struct show_options *opt, const char *path,
   if (opt->json)
     show_indexed_json(stdout, path, idx, order, shown);
   else
-    show_indexed_text(stdout, path, idx, order, shown);
+    show_indexed_text(stdout, path, idx, order, shown, opt);
   free(order);
   return 0;
 }

@@ -115,7 +115,9 @@ int merge_command(const struct merge_options *opt, const char **inputs, size_t i
 
 struct show_options {
   int json;
-  size_t top; /* 0 = all */
+  size_t top;      /* 0 = all */
+  size_t contexts; /* contexts listed per site, 0 = all */
+  size_t depth;    /* frames printed per context, 0 = all */
 };
 int show_command(const struct show_options *opt, const char *path);
 
