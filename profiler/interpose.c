@@ -4,11 +4,13 @@
  * pointers) still end their lifetime; and the "real" deallocation
  * functions every path forwards to.
  *
- * The real function is the global definition when ours is not it (an
- * allocator preloaded or linked before libllamaprof wins symbol resolution,
- * so our interposer never runs, and freeing its memory with anything else
- * would be wrong), else the next definition after us (dlsym RTLD_NEXT):
- * libc's, or libllamalloc's when it is linked after us. Pointers are
+ * The real function is the first definition that precedes libllamaprof in
+ * symbol resolution order, if any (an allocator preloaded or linked before
+ * libllamaprof: our interposer never runs then, and freeing its memory with
+ * anything else would be wrong), else the next definition after us (dlsym
+ * RTLD_NEXT): libc's, or libllamalloc's when it is linked after us. Not
+ * dlsym(RTLD_DEFAULT): for a non-PIE executable that takes free's address
+ * it returns a PLT stub that jumps back to us. Pointers are
  * resolved in the profiler's constructor and lazily (ld.so and other
  * constructors can free before it runs). dlsym may allocate and free: a free
  * reaching us while this thread is inside dlsym, before the real free is
@@ -18,7 +20,10 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
+#include <string.h>
 
 typedef void free_fn(void *);
 typedef void *realloc_fn(void *, size_t);
@@ -61,12 +66,122 @@ void *llama_prof_own_realloc(void *p, size_t n)
 void *llama_prof_own_reallocarray(void *p, size_t count, size_t size)
     __attribute__((alias("reallocarray"), visibility("hidden")));
 
+/* ---- finding the real function ------------------------------------------ */
+
+/* A pointer from a module's dynamic section: relocated in place by ld.so
+ * for ordinary objects, not for the vDSO (read-only). */
+static uintptr_t dyn_ptr(const struct dl_phdr_info *info, uintptr_t value) {
+  return value < info->dlpi_addr ? value + info->dlpi_addr : value;
+}
+
+static uint32_t gnu_hash(const char *name) {
+  uint32_t h = 5381;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = h * 33 + *c;
+  return h;
+}
+
+static uint32_t sysv_hash(const char *name) {
+  uint32_t h = 0;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+    h = (h << 4) + *c;
+    uint32_t g = h & 0xf0000000u;
+    if (g) h ^= g >> 24;
+    h &= ~g;
+  }
+  return h;
+}
+
+/* The address of `name` if the module itself defines it (a function with a
+ * value, not an undefined reference: a non-PIE executable that takes a
+ * function's address has an undefined symbol whose value is a PLT stub, the
+ * "canonical" address, which jumps to whoever defines the function). */
+static void *module_defines(const struct dl_phdr_info *info, const char *name) {
+  const ElfW(Dyn) *dyn = NULL;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+      dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  if (!dyn) return NULL;
+  const ElfW(Sym) *symtab = NULL;
+  const char *strtab = NULL;
+  const uint32_t *gnu = NULL, *sysv = NULL;
+  for (; dyn->d_tag != DT_NULL; dyn++) {
+    if (dyn->d_tag == DT_SYMTAB) symtab = (const ElfW(Sym) *)dyn_ptr(info, dyn->d_un.d_ptr);
+    if (dyn->d_tag == DT_STRTAB) strtab = (const char *)dyn_ptr(info, dyn->d_un.d_ptr);
+    if (dyn->d_tag == DT_GNU_HASH) gnu = (const uint32_t *)dyn_ptr(info, dyn->d_un.d_ptr);
+    if (dyn->d_tag == DT_HASH) sysv = (const uint32_t *)dyn_ptr(info, dyn->d_un.d_ptr);
+  }
+  if (!symtab || !strtab) return NULL;
+  const ElfW(Sym) *found = NULL;
+  if (gnu) {
+    uint32_t nbuckets = gnu[0], symoffset = gnu[1], bloom_size = gnu[2];
+    const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(gnu + 4) + bloom_size);
+    const uint32_t *chain = buckets + nbuckets;
+    uint32_t h = gnu_hash(name);
+    uint32_t index = nbuckets ? buckets[h % nbuckets] : 0;
+    for (; index >= symoffset && index; index++) {
+      uint32_t h2 = chain[index - symoffset];
+      if ((h | 1) == (h2 | 1) && !strcmp(name, strtab + symtab[index].st_name)) {
+        found = &symtab[index];
+        break;
+      }
+      if (h2 & 1) break;
+    }
+  } else if (sysv) {
+    uint32_t nbucket = sysv[0];
+    const uint32_t *bucket = sysv + 2, *chain = bucket + nbucket;
+    for (uint32_t index = nbucket ? bucket[sysv_hash(name) % nbucket] : 0; index;
+         index = chain[index]) {
+      if (!strcmp(name, strtab + symtab[index].st_name)) {
+        found = &symtab[index];
+        break;
+      }
+    }
+  }
+  if (!found || found->st_shndx == SHN_UNDEF || !found->st_value ||
+      ELF64_ST_TYPE(found->st_info) != STT_FUNC)
+    return NULL;
+  return (void *)(info->dlpi_addr + found->st_value);
+}
+
+typedef struct search_s {
+  const char *name;
+  void *ours;
+  void *found;
+} search_t;
+
+/* Visits the loaded modules in load order, which is symbol resolution
+ * order for everything loaded at start-up: the executable, preloaded
+ * libraries, then dependencies breadth-first. Stops at libllamaprof (the
+ * executable itself when the archive is linked in, where another strong
+ * definition, libllamalloc.a's or a sanitizer's, may have won over our
+ * weak one). */
+static int search_callback(struct dl_phdr_info *info, size_t size, void *arg) {
+  search_t *search = arg;
+  uintptr_t self = (uintptr_t)&llama_prof_interpose_init;
+  void *found = module_defines(info, search->name);
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && self >= start && self < start + ph->p_memsz) {
+      if (found != search->ours) search->found = found;
+      return 1;
+    }
+  }
+  search->found = found;
+  return found != NULL;
+}
+
+/* The function `name` would be without us: the first definition that
+ * precedes libllamaprof in resolution order (an allocator preloaded or
+ * linked before it, which then serves the process), else the next
+ * definition after it. NULL inside a dlsym that called us back. */
 static void *resolve(const char *name, void *ours) {
   llama_prof_thread_t *t = &llama_prof_thread;
   if (t->resolving) return NULL;
   t->resolving = 1;
-  void *global = dlsym(RTLD_DEFAULT, name);
-  void *real = global && global != ours ? global : dlsym(RTLD_NEXT, name);
+  search_t search = {name, ours, NULL};
+  dl_iterate_phdr(search_callback, &search);
+  void *real = search.found ? search.found : dlsym(RTLD_NEXT, name);
   if (real == ours) real = NULL;
   t->resolving = 0;
   return real;

@@ -282,7 +282,8 @@ def symbolize(prof):
 def rate(prof):
     counts = {}
     for s in prof["sites"]:
-        counts[s["id"]] = counts.get(s["id"], 0) + s["count"]
+        if s["kind"] < 32:  # allocation sites
+            counts[s["id"]] = counts.get(s["id"], 0) + s["count"]
     sampled = {}
     for s in prof["samples"]:
         sampled[s["site_id"]] = sampled.get(s["site_id"], 0) + 1
