@@ -246,7 +246,11 @@ void InstrumentPass::rewrite(Module &M, Site &S, Constant *Descriptor) {
                              CB->getIterator());
   } else {
     auto *CI = CallInst::Create(Entry, Args, Bundles, "", CB->getIterator());
-    CI->setTailCallKind(cast<CallInst>(CB)->getTailCallKind());
+    // An allocation entry point captures its caller's stack, so the call must
+    // not become a jump: `return malloc(n)` in a wrapper would otherwise lose
+    // the wrapper's frame, the very frame that holds the site.
+    CI->setTailCallKind(S.Fn->Dealloc ? cast<CallInst>(CB)->getTailCallKind()
+                                      : CallInst::TCK_NoTail);
     New = CI;
   }
   // Keep what the call promised about its result and arguments (noalias,

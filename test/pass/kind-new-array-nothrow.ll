@@ -1,4 +1,4 @@
-; The allocation function `_ZnamRKSt9nothrow_t` is rewritten into `__llama_prof_new_array_nothrow` with
+; The allocation function `_ZnamRKSt9nothrow_t` is rewritten into a `notail` call of `__llama_prof_new_array_nothrow` with
 ; its arguments unchanged and the site descriptor appended; the descriptor
 ; records kind 14 and the position of the call relative to its function
 ; (line 12 - 10 = offset 2, column 7).
@@ -10,7 +10,7 @@
 ; CHECK: @__llama_sites = private global [1 x {{.*}}] [{{.*}} { i64 [[ID]], i64 0, i64 0, ptr @[[FN:__llama_str[.0-9]*]], ptr @[[FILE:__llama_str[.0-9]*]], i32 12, i32 7, i32 2, i16 14, i16 0, ptr @{{__llama_str[.0-9]*}} }], align 64
 ; CHECK: @llvm.global_ctors = appending global [1 x {{.*}}] [{{.*}} { i32 1, ptr @llama.module_ctor, ptr null }]
 ; CHECK-LABEL: define ptr @user(
-; CHECK-NEXT: %r = call ptr @__llama_prof_new_array_nothrow(i64 %a0, ptr %a1, ptr @__llama_sites), !dbg
+; CHECK-NEXT: %r = notail call ptr @__llama_prof_new_array_nothrow(i64 %a0, ptr %a1, ptr @__llama_sites), !dbg
 ; CHECK-NEXT: ret
 ; CHECK: declare ptr @__llama_prof_new_array_nothrow(i64, ptr, ptr)
 ; CHECK: define internal void @llama.module_ctor()
