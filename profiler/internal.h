@@ -66,7 +66,7 @@ typedef struct llama_prof_options_s {
   uint32_t unwinder;      /* LLAMA_PROF_UNWIND: enum llama_prof_unwinder */
   uint32_t verbose;       /* LLAMA_PROF_VERBOSE */
   uint64_t max_samples;   /* LLAMA_PROF_MAX_SAMPLES */
-  const char *file;       /* LLAMA_PROF_FILE (points into environ) */
+  const char *file;       /* LLAMA_PROF_FILE, made absolute at start-up */
 } llama_prof_options_t;
 
 extern llama_prof_options_t llama_prof_options;
@@ -264,8 +264,6 @@ LLAMA_PROF_INLINE int llama_prof_live_maybe(const void *p) {
 uint64_t llama_prof_live_insert(const void *p, uint64_t value);
 uint64_t llama_prof_live_remove(const void *p);
 void llama_prof_live_fork_child(void);
-/* Calls fn for each live pointer (under the lock). */
-void llama_prof_live_each(void (*fn)(uintptr_t key, uint64_t value, void *arg), void *arg);
 
 /* ---- stack.c: calling contexts ------------------------------------------ */
 /* Captures up to llama_prof_options.depth return addresses, [0] = ret. */

@@ -128,13 +128,6 @@ uint64_t llama_prof_live_remove(const void *p) {
   return value + 1;
 }
 
-void llama_prof_live_each(void (*fn)(uintptr_t key, uint64_t value, void *arg), void *arg) {
-  llama_prof_live_table_t *t = llama_prof_live_current;
-  if (!t) return;
-  for (uint64_t i = 0; i <= t->mask; i++)
-    if (t->slots[i].key) fn(t->slots[i].key, t->slots[i].value, arg);
-}
-
 /* In the child after fork (one thread): forget the parent's objects. The
  * old tables are left as they are (copy-on-write pages never touched). */
 void llama_prof_live_fork_child(void) {

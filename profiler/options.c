@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -75,16 +76,20 @@ void llama_prof_options_read(void) {
     else
       llama_prof_report("ignoring bad value of", "LLAMA_PROF_UNWIND", 0);
   }
-  /* Copied: the program may change its environment before the dump. */
+  /* Copied (the program may change its environment before the dump), and
+   * made absolute: the profile goes to the directory the program started
+   * in even if it changes directory before exiting. */
   static char file[4096];
   const char *value = env_lookup("LLAMA_PROF_FILE");
-  if (value && *value) {
-    size_t n = strlen(value);
-    if (n < sizeof file) {
-      memcpy(file, value, n + 1);
-      o->file = file;
-    } else {
-      llama_prof_report("ignoring bad value of", "LLAMA_PROF_FILE (too long)", 0);
-    }
+  const char *pattern = value && *value ? value : LLAMA_PROF_DEFAULT_FILE;
+  llama_prof_str_t s = {file, 0, sizeof file};
+  if (pattern[0] != '/' && getcwd(file, sizeof file - 1)) {
+    s.len = strlen(file);
+    if (s.len && file[s.len - 1] != '/') llama_prof_str_add(&s, "/");
   }
+  llama_prof_str_add(&s, pattern);
+  if (s.len < sizeof file - 1)
+    o->file = file;
+  else
+    llama_prof_report("ignoring bad value of", "LLAMA_PROF_FILE (too long)", 0);
 }

@@ -1,11 +1,12 @@
-// File names: the default llama-%p.profraw in the working directory; %p,
+// File names: the default llama-%p.profraw in the working directory the
+// program started in (even if it changes directory before exiting); %p,
 // %h and %% in LLAMA_PROF_FILE; no temporary file left behind. A program
 // with no instrumented module (the library linked, or preloaded) writes
 // nothing at exit.
 //
 // RUN: rm -rf %t.dir %t.dir2 %t.dir3 && mkdir -p %t.dir %t.dir2 %t.dir3
 // RUN: %cc %prof_cflags %s -o %t %link_llamaprof
-// RUN: cd %t.dir && %t
+// RUN: cd %t.dir && %t chdir
 // RUN: ls %t.dir | count 1
 // RUN: %rawdump --check-name "llama-{pid}.profraw" %t.dir/* | FileCheck --check-prefix=DEFAULT %s
 // DEFAULT: name ok: llama-{{[0-9]+}}.profraw
@@ -22,11 +23,14 @@
 // RUN: ls %t.dir3 | count 0
 
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void) {
+int main(int argc, char **argv) {
 #ifndef MAIN_ONLY
   void *volatile p = malloc(10);
   free(p);
 #endif
+  if (argc > 1 && !strcmp(argv[1], "chdir") && chdir("/") != 0) return 1;
   return 0;
 }
