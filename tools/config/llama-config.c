@@ -6,6 +6,10 @@
  *   CFLAGS="$(llama-config --generate --cflags)"
  *   LDFLAGS="$(llama-config --generate --ldflags)"
  *
+ * -fdebug-info-for-profiling makes -gline-tables-only keep linkage names
+ * (_ZN3foo3barEv rather than "bar"): site ids and contexts need them to tell
+ * C++ functions apart, and the model tokenises their namespaces.
+ *
  * Why the plugin appears twice in --cflags: clang 19 registers a pass
  * plugin's command-line options only when the plugin is loaded as a clang
  * plugin too (-Xclang -load); -fpass-plugin alone makes `-mllvm
@@ -136,7 +140,7 @@ int main(int argc, char **argv) {
   if (cflags)
     len += (size_t)snprintf(out + len, sizeof out - len,
                             "-fpass-plugin=%s -Xclang -load -Xclang %s -mllvm -llama-generate "
-                            "-gline-tables-only -fno-omit-frame-pointer "
+                            "-gline-tables-only -fdebug-info-for-profiling -fno-omit-frame-pointer "
                             "-mno-omit-leaf-frame-pointer -I%s/include",
                             plugin, plugin, prefix);
   if (ldflags)
