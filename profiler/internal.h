@@ -214,17 +214,14 @@ void llama_prof_pending_free(llama_prof_pending_t *pending);
  * miss is O(1) and never blocks. Insertions, deletions and growth happen
  * under llama_prof_lock. Tables replaced by growth stay mapped (a reader may
  * still probe them), at most as much again as the current one. */
-typedef struct llama_prof_live_slot_s {
-  uintptr_t key; /* pointer, 0 = empty; atomic */
-  uint64_t value; /* sample index */
-} llama_prof_live_slot_t;
-
 typedef struct llama_prof_live_table_s {
   uint64_t mask;  /* capacity - 1 */
   uint32_t shift; /* 64 - log2(capacity) */
-  uint32_t pad;
-  uint64_t used;
-  llama_prof_live_slot_t slots[];
+  uint32_t pad[13]; /* the header is read-only once published and read by
+                       every free: it has its cache line to itself */
+  uintptr_t keys[]; /* pointers, 0 = empty; atomic. Then `capacity`
+                       uint64_t sample indexes (llama_prof_live_values):
+                       lookups touch only the dense key array */
 } llama_prof_live_table_t;
 
 extern llama_prof_live_table_t *llama_prof_live_current; /* atomic */
@@ -248,7 +245,7 @@ LLAMA_PROF_INLINE int llama_prof_live_maybe(const void *p) {
     }
     uint64_t i = llama_prof_live_hash(key) >> t->shift;
     for (uint64_t n = 0; n <= t->mask; n++) {
-      uintptr_t k = __atomic_load_n(&t->slots[i].key, __ATOMIC_RELAXED);
+      uintptr_t k = __atomic_load_n(&t->keys[i], __ATOMIC_RELAXED);
       if (k == key) return 1;
       if (!k) break;
       i = (i + 1) & t->mask;

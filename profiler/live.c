@@ -17,15 +17,23 @@
  * Writers hold llama_prof_lock. */
 #include "internal.h"
 
-#define LIVE_MIN_SHIFT 10 /* 1024 slots */
+#define LIVE_MIN_SHIFT 8 /* 256 slots: 2 KiB of keys */
+
+_Static_assert(sizeof(llama_prof_live_table_t) == 64, "live table header: one cache line");
 
 /* Read by every free: on lines of their own, away from written data. */
 llama_prof_live_table_t *llama_prof_live_current __attribute__((aligned(64)));
 uint64_t llama_prof_live_seq __attribute__((aligned(64)));
+/* Entries in the current table; written on every sampled event. */
+static uint64_t live_used __attribute__((aligned(64)));
 static char live_pad[64] __attribute__((aligned(64), used));
 
 static size_t table_bytes(uint64_t capacity) {
-  return sizeof(llama_prof_live_table_t) + capacity * sizeof(llama_prof_live_slot_t);
+  return sizeof(llama_prof_live_table_t) + capacity * (sizeof(uintptr_t) + sizeof(uint64_t));
+}
+
+static uint64_t *values(const llama_prof_live_table_t *t) {
+  return (uint64_t *)(uintptr_t)(t->keys + t->mask + 1);
 }
 
 static llama_prof_live_table_t *table_new(uint32_t log2_capacity) {
@@ -44,15 +52,14 @@ static uint64_t home(const llama_prof_live_table_t *t, uintptr_t key) {
 /* Index of `key`, or of the empty slot where it would go. */
 static uint64_t find(const llama_prof_live_table_t *t, uintptr_t key) {
   uint64_t i = home(t, key);
-  while (t->slots[i].key && t->slots[i].key != key) i = (i + 1) & t->mask;
+  while (t->keys[i] && t->keys[i] != key) i = (i + 1) & t->mask;
   return i;
 }
 
 static void put_new(llama_prof_live_table_t *t, uintptr_t key, uint64_t value) {
   uint64_t i = find(t, key);
-  t->slots[i].value = value;
-  __atomic_store_n(&t->slots[i].key, key, __ATOMIC_RELEASE);
-  t->used++;
+  values(t)[i] = value;
+  __atomic_store_n(&t->keys[i], key, __ATOMIC_RELEASE);
 }
 
 static int grow(void) {
@@ -62,7 +69,7 @@ static int grow(void) {
   if (!t) return -1;
   if (old) {
     for (uint64_t i = 0; i <= old->mask; i++)
-      if (old->slots[i].key) put_new(t, old->slots[i].key, old->slots[i].value);
+      if (old->keys[i]) put_new(t, old->keys[i], values(old)[i]);
   }
   __atomic_store_n(&llama_prof_live_current, t, __ATOMIC_RELEASE);
   return 0;
@@ -73,17 +80,18 @@ uint64_t llama_prof_live_insert(const void *p, uint64_t value) {
   llama_prof_live_table_t *t = llama_prof_live_current;
   if (t) {
     uint64_t i = find(t, key);
-    if (t->slots[i].key == key) { /* its free went unseen: replace */
-      uint64_t previous = t->slots[i].value;
-      __atomic_store_n(&t->slots[i].value, value, __ATOMIC_RELAXED);
+    if (t->keys[i] == key) { /* its free went unseen: replace */
+      uint64_t previous = values(t)[i];
+      values(t)[i] = value;
       return previous + 1;
     }
   }
-  if (!t || (t->used + 1) * 4 > t->mask + 1) {
+  if (!t || (live_used + 1) * 4 > t->mask + 1) {
     if (grow() < 0) return 0; /* out of memory: the sample stays untracked */
     t = llama_prof_live_current;
   }
   put_new(t, key, value);
+  live_used++;
   return 0;
 }
 
@@ -93,9 +101,9 @@ static void delete_at(llama_prof_live_table_t *t, uint64_t i) {
   /* The last entry of its probe run (the common case: the table is at
    * most a quarter full): emptying the slot cannot end another key's probe
    * early, and nothing moves, so readers need not retry. */
-  if (!t->slots[(i + 1) & t->mask].key) {
-    __atomic_store_n(&t->slots[i].key, (uintptr_t)0, __ATOMIC_RELAXED);
-    t->used--;
+  if (!t->keys[(i + 1) & t->mask]) {
+    __atomic_store_n(&t->keys[i], (uintptr_t)0, __ATOMIC_RELAXED);
+    live_used--;
     return;
   }
   uint64_t seq = llama_prof_live_seq;
@@ -104,17 +112,17 @@ static void delete_at(llama_prof_live_table_t *t, uint64_t i) {
   uint64_t j = i;
   for (;;) {
     j = (j + 1) & t->mask;
-    uintptr_t key = t->slots[j].key;
+    uintptr_t key = t->keys[j];
     if (!key) break;
     uint64_t k = home(t, key);
     int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
     if (stays) continue;
-    t->slots[i].value = t->slots[j].value;
-    __atomic_store_n(&t->slots[i].key, key, __ATOMIC_RELAXED);
+    values(t)[i] = values(t)[j];
+    __atomic_store_n(&t->keys[i], key, __ATOMIC_RELAXED);
     i = j;
   }
-  __atomic_store_n(&t->slots[i].key, (uintptr_t)0, __ATOMIC_RELAXED);
-  t->used--;
+  __atomic_store_n(&t->keys[i], (uintptr_t)0, __ATOMIC_RELAXED);
+  live_used--;
   __atomic_store_n(&llama_prof_live_seq, seq + 2, __ATOMIC_RELEASE);
 }
 
@@ -122,8 +130,8 @@ uint64_t llama_prof_live_remove(const void *p) {
   llama_prof_live_table_t *t = llama_prof_live_current;
   if (!t) return 0;
   uint64_t i = find(t, (uintptr_t)p);
-  if (t->slots[i].key != (uintptr_t)p) return 0;
-  uint64_t value = t->slots[i].value;
+  if (t->keys[i] != (uintptr_t)p) return 0;
+  uint64_t value = values(t)[i];
   delete_at(t, i);
   return value + 1;
 }
@@ -132,5 +140,6 @@ uint64_t llama_prof_live_remove(const void *p) {
  * old tables are left as they are (copy-on-write pages never touched). */
 void llama_prof_live_fork_child(void) {
   llama_prof_live_current = NULL;
+  live_used = 0;
   llama_prof_live_seq = 0;
 }
