@@ -7,7 +7,7 @@
 //
 // RUN: rm -rf %t.dir && mkdir -p %t.dir
 // RUN: %cc -O1 -fomit-frame-pointer -c -DMIDDLE %s -o %t.middle.o
-// RUN: %cc %prof_cflags %s %t.middle.o -o %t -L%libdir -Wl,-rpath,%libdir -lllamaprof -ldl -lpthread
+// RUN: %cc %prof_cflags -O2 %s %t.middle.o -o %t -L%libdir -Wl,-rpath,%libdir -lllamaprof -ldl -lpthread
 // RUN: llvm-readelf --needed-libs %t | FileCheck --check-prefix=NEEDED %s
 // RUN: env LLAMA_PROF_SAMPLE=1 LLAMA_PROF_FILE=%t.dir/fp.profraw %t
 // RUN: %rawdump --symbolize %t.dir/fp.profraw | FileCheck --check-prefix=FP %s
@@ -19,6 +19,8 @@
 // RUN: env LLAMA_PROF_SAMPLE=1 LLAMA_PROF_DEPTH=1 LLAMA_PROF_FILE=%t.dir/d1.profraw %t
 // RUN: %rawdump --symbolize %t.dir/d1.profraw | FileCheck --check-prefix=DEPTH1 %s
 //
+// FP: context wrap:{{[0-9]+}}: wrap <- main <- __libc_start_call_main
+// UNW: context wrap:{{[0-9]+}}: wrap <- main <- __libc_start_call_main
 // NEEDED-NOT: libunwind
 // FP: context leaf:[[#LEAF:]]: leaf <- middle <- __libc_start_call_main
 // UNW: context leaf:[[#LEAF:]]: leaf <- middle <- main <- __libc_start_call_main
@@ -40,5 +42,12 @@ __attribute__((noinline)) int leaf(int n) {
   return n;
 }
 
-int main(void) { return middle(leaf, 10) == 11 ? 0 : 1; }
+/* A wrapper that returns malloc's result: the rewritten call must not be a
+ * tail call, or wrap would have no frame for [0] to be in. */
+__attribute__((noinline)) void *wrap(size_t n) { return malloc(n); }
+
+int main(void) {
+  sink = wrap(3);
+  return middle(leaf, 10) == 11 ? 0 : 1;
+}
 #endif
