@@ -220,8 +220,8 @@ typedef struct llama_prof_live_table_s {
   uint32_t pad[13]; /* the header is read-only once published and read by
                        every free: it has its cache line to itself */
   uintptr_t keys[]; /* pointers, 0 = empty; atomic. Then `capacity`
-                       uint64_t sample indexes (llama_prof_live_values):
-                       lookups touch only the dense key array */
+                       uint64_t sample indexes (live.c): lookups touch
+                       only the dense key array */
 } llama_prof_live_table_t;
 
 extern llama_prof_live_table_t *llama_prof_live_current; /* atomic */
@@ -240,7 +240,9 @@ LLAMA_PROF_INLINE int llama_prof_live_maybe(const void *p) {
     llama_prof_live_table_t *t = __atomic_load_n(&llama_prof_live_current, __ATOMIC_ACQUIRE);
     if (LLAMA_PROF_LIKELY(!t)) return 0;
     if (LLAMA_PROF_UNLIKELY(seq & 1)) {
+#if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
+#endif
       continue;
     }
     uint64_t i = llama_prof_live_hash(key) >> t->shift;

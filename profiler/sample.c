@@ -11,7 +11,7 @@
  * pointer goes into the live set (live.c). A deallocation of a live pointer
  * writes the free time, thread and site into the record. Records are only
  * written under llama_prof_lock. When LLAMA_PROF_MAX_SAMPLES records exist,
- * sampling stops and the dump reports how many were dropped. */
+ * sampled allocations are only counted (META samples_dropped). */
 #include "internal.h"
 
 #include <string.h>
@@ -56,13 +56,14 @@ static uint64_t splitmix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-static int sampling_full; /* LLAMA_PROF_MAX_SAMPLES reached; atomic */
+static int sampling_full;         /* LLAMA_PROF_MAX_SAMPLES reached; atomic */
+static uint64_t samples_dropped;  /* sampled, not recorded since; atomic */
 
 /* Allocations until the next sample, the sampled one included: geometric
  * on {1, 2, ...} with mean `period`. */
 static int64_t draw_interval(llama_prof_thread_t *t) {
   uint64_t period = llama_prof_options.sample_period;
-  if (period == 0 || __atomic_load_n(&sampling_full, __ATOMIC_RELAXED)) return INT64_MAX / 2;
+  if (period == 0) return INT64_MAX / 2;
   if (period == 1) return 1;
   double keep = log_approx(1.0 - 1.0 / (double)period); /* < 0 */
   double u = (double)((rng_next(t) >> 11) + 1) * 0x1p-53; /* (0, 1] */
@@ -97,8 +98,11 @@ int llama_prof_sample_now(void) {
     if (--t->countdown > 0) return 0;
   }
   t->countdown = draw_interval(t);
-  return llama_prof_options.sample_period != 0 &&
-         !__atomic_load_n(&sampling_full, __ATOMIC_RELAXED);
+  if (LLAMA_PROF_UNLIKELY(__atomic_load_n(&sampling_full, __ATOMIC_RELAXED))) {
+    __atomic_fetch_add(&samples_dropped, 1, __ATOMIC_RELAXED);
+    return 0;
+  }
+  return llama_prof_options.sample_period != 0;
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -110,7 +114,6 @@ int llama_prof_sample_now(void) {
 static struct {
   struct llama_raw_sample *chunks[MAX_CHUNKS];
   uint64_t count;
-  uint64_t dropped;
 } samples;
 
 static struct llama_raw_sample *record(uint64_t index) {
@@ -131,7 +134,7 @@ full:
   if (!__atomic_exchange_n(&sampling_full, 1, __ATOMIC_RELAXED))
     llama_prof_report("sample buffer full (LLAMA_PROF_MAX_SAMPLES);",
                       "later allocations are counted, not sampled", 0);
-  samples.dropped++;
+  __atomic_fetch_add(&samples_dropped, 1, __ATOMIC_RELAXED);
   return NULL;
 }
 
@@ -215,13 +218,15 @@ void llama_prof_sample_restore(void *p, uint64_t taken) {
 
 uint64_t llama_prof_sample_count(void) { return samples.count; }
 const struct llama_raw_sample *llama_prof_sample_at(uint64_t index) { return record(index); }
-uint64_t llama_prof_samples_dropped(void) { return samples.dropped; }
+uint64_t llama_prof_samples_dropped(void) {
+  return __atomic_load_n(&samples_dropped, __ATOMIC_RELAXED);
+}
 
 /* In the child after fork: no records (the chunks are reused), a new tid
  * and random stream for the forking thread, which is the only one left. */
 void llama_prof_sample_fork_child(void) {
   samples.count = 0;
-  samples.dropped = 0;
+  __atomic_store_n(&samples_dropped, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&sampling_full, 0, __ATOMIC_RELAXED);
   llama_prof_thread_t *t = &llama_prof_thread;
   if (t->initialized) {

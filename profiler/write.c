@@ -104,6 +104,14 @@ static void collect_meta(llama_prof_buf_t *b, uint32_t *count) {
   meta_pair(b, count, "depth", text, depth.len);
 }
 
+/* Under the lock: META entries that change while the program runs. */
+static void collect_meta_locked(llama_prof_buf_t *b, uint32_t *count) {
+  char text[32];
+  llama_prof_str_t dropped = {text, 0, sizeof text};
+  llama_prof_str_u64(&dropped, llama_prof_samples_dropped());
+  meta_pair(b, count, "samples_dropped", text, dropped.len);
+}
+
 /* ---- MODULES -------------------------------------------------------------- */
 
 typedef struct modules_s {
@@ -238,8 +246,9 @@ static uint64_t put_sites(llama_prof_buf_t *b, const modules_t *m) {
   return written;
 }
 
-static void build_image(llama_prof_buf_t *b, const llama_prof_buf_t *meta, uint32_t meta_count,
+static void build_image(llama_prof_buf_t *b, llama_prof_buf_t *meta, uint32_t meta_count,
                         const modules_t *m, uint32_t flags, counts_t *counts) {
+  collect_meta_locked(meta, &meta_count);
   struct llama_raw_header h;
   memset(&h, 0, sizeof h);
   memcpy(h.magic, LLAMA_RAW_MAGIC, sizeof h.magic);

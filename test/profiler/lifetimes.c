@@ -16,7 +16,7 @@
 // ERR: llama-prof: wrote {{.*}}p.profraw ({{[0-9]+}} sites, {{[0-9]+}} samples, {{[0-9]+}} stacks)
 // CHECK: header period=1 flags=0
 // RAW: header version=1 pid={{[0-9]+}} period=1 flags=0
-// RAW: section META count=6
+// RAW: section META count=7
 // RAW-NEXT: section MODULES
 // RAW-NEXT: section SITES
 // RAW-NEXT: section STACKS
@@ -25,6 +25,7 @@
 // RAW: meta cmdline={{.*}}lifetimes.c.tmp
 // RAW: meta unwinder=frame-pointer
 // RAW: meta version=libllamaprof
+// RAW: meta samples_dropped=0
 // RAW: module {{.*}}lifetimes.c.tmp bias=0x{{[0-9a-f]+}} start=0x{{[0-9a-f]+}} end=0x{{[0-9a-f]+}} build_id={{[0-9a-f]+}}
 // RAW: module {{.*}}libllamaprof.so
 

@@ -25,7 +25,9 @@
 // RUN: env LLAMA_PROF_SAMPLE=1 LLAMA_PROF_MAX_SAMPLES=100 LLAMA_PROF_FILE=%t.dir/max.profraw %t 1000 2> %t.err
 // RUN: FileCheck --check-prefix=MAXERR %s < %t.err
 // RUN: %rawdump --summary %t.dir/max.profraw | FileCheck --check-prefix=MAX %s
+// RUN: %rawdump %t.dir/max.profraw | FileCheck --check-prefix=MAXMETA %s
 // MAXERR-COUNT-1: llama-prof: sample buffer full (LLAMA_PROF_MAX_SAMPLES); later allocations are counted, not sampled
+// MAXMETA: meta samples_dropped=1900
 // MAX: header period=1 flags=0 samples=100
 // MAX: site even:{{[0-9]+}} kind=malloc count=1000 bytes=16000 samples=50
 // MAX: site odd:{{[0-9]+}} kind=malloc count=1000 bytes=24000 samples=50
