@@ -126,6 +126,15 @@ static int check_entry(struct parser *ps, uint32_t kind, uint32_t index, uint32_
   return 0;
 }
 
+/* A section's entries must fill it exactly. */
+static int check_section_end(struct parser *ps, uint32_t kind, uint32_t count, uint64_t pos,
+                             uint64_t size) {
+  if (pos == size)
+    return 0;
+  return llama_errorf(ps->err, ps->errlen, ps->name, "%s section: %llu bytes after its %u entries",
+                      section_name(kind), (unsigned long long)(size - pos), count);
+}
+
 static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
 
 /* ---- sections ---- */
@@ -150,10 +159,7 @@ static int parse_meta(struct parser *ps, const unsigned char *p, uint64_t size, 
     pr->meta_count++;
     pos += need;
   }
-  return pos == size ? 0
-                     : llama_errorf(ps->err, ps->errlen, ps->name,
-                                    "META section: %llu bytes after its %u entries",
-                                    (unsigned long long)(size - pos), count);
+  return check_section_end(ps, LLAMA_RAW_SEC_META, count, pos, size);
 }
 
 static int parse_modules(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
@@ -194,10 +200,7 @@ static int parse_modules(struct parser *ps, const unsigned char *p, uint64_t siz
     pr->module_count++;
     pos += need;
   }
-  return pos == size ? 0
-                     : llama_errorf(ps->err, ps->errlen, ps->name,
-                                    "MODULES section: %llu bytes after its %u entries",
-                                    (unsigned long long)(size - pos), count);
+  return check_section_end(ps, LLAMA_RAW_SEC_MODULES, count, pos, size);
 }
 
 static int parse_sites(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
@@ -234,10 +237,7 @@ static int parse_sites(struct parser *ps, const unsigned char *p, uint64_t size,
     pr->site_count++;
     pos += need;
   }
-  return pos == size ? 0
-                     : llama_errorf(ps->err, ps->errlen, ps->name,
-                                    "SITES section: %llu bytes after its %u entries",
-                                    (unsigned long long)(size - pos), count);
+  return check_section_end(ps, LLAMA_RAW_SEC_SITES, count, pos, size);
 }
 
 static int parse_stacks(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
@@ -267,10 +267,7 @@ static int parse_stacks(struct parser *ps, const unsigned char *p, uint64_t size
     pr->stack_count++;
     pos += need;
   }
-  return pos == size ? 0
-                     : llama_errorf(ps->err, ps->errlen, ps->name,
-                                    "STACKS section: %llu bytes after its %u entries",
-                                    (unsigned long long)(size - pos), count);
+  return check_section_end(ps, LLAMA_RAW_SEC_STACKS, count, pos, size);
 }
 
 static int parse_samples(struct parser *ps, const unsigned char *p, uint64_t size, uint32_t count) {
