@@ -16,6 +16,7 @@
  * time, LLAMA_RAW_F_FORKED), the parent goes on unaffected. */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,12 +91,27 @@ void llama_prof_init(void) {
 
 __attribute__((constructor(101))) static void llama_prof_constructor(void) { llama_prof_init(); }
 
+/* Makes the module holding `sites` impossible to unload: its descriptors
+ * are referenced by the threads' counter caches (and written to every
+ * profile) until the process ends, so dlclose must not unmap them. A
+ * profiling build keeps its instrumented plugins loaded. */
+static void pin_module(const void *sites) {
+  Dl_info info;
+  if (!dladdr(sites, &info) || !info.dli_fname || !info.dli_fname[0]) return;
+  dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 /* Called by every instrumented module's constructor with its descriptor
- * array, which stays registered (and is written to every profile) while the
- * module is loaded. */
+ * array, which stays registered (and is written to every profile) until
+ * the process ends. */
 LLAMA_PROF_EXPORT void __llama_prof_register_v1(struct llama_site *sites, uint64_t count) {
   llama_prof_init();
   if (!sites || !count) return;
+  llama_prof_thread_t *t = &llama_prof_thread;
+  uint8_t saved = t->in_profiler;
+  t->in_profiler = 1;
+  pin_module(sites);
+  t->in_profiler = saved;
   pthread_mutex_lock(&llama_prof_lock);
   if (registry.count == registry.capacity) {
     uint64_t capacity = registry.capacity ? registry.capacity * 2 : 256;

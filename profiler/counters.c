@@ -6,9 +6,9 @@
  * A cache is written only by its owner thread (relaxed atomic loads and
  * stores, no locked instruction) and read by the dump. Caches are never
  * unmapped: an exited thread's cache is flushed, zeroed and reused by the
- * next thread. Evicting or flushing writes into site descriptors, so a
- * module must not be dlclose'd while threads still hold counts of its sites
- * (docs/profile-format.md lists this limitation). */
+ * next thread. Evicting or flushing writes into site descriptors, which
+ * is why registration pins every instrumented module (core.c): dlclose
+ * never unmaps them. */
 #include "internal.h"
 
 #include <pthread.h>

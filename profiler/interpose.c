@@ -7,14 +7,16 @@
  * The real function is the first definition that precedes libllamaprof in
  * symbol resolution order, if any (an allocator preloaded or linked before
  * libllamaprof: our interposer never runs then, and freeing its memory with
- * anything else would be wrong), else the next definition after us (dlsym
- * RTLD_NEXT): libc's, or libllamalloc's when it is linked after us. Not
- * dlsym(RTLD_DEFAULT): for a non-PIE executable that takes free's address
- * it returns a PLT stub that jumps back to us. Pointers are
- * resolved in the profiler's constructor and lazily (ld.so and other
- * constructors can free before it runs). dlsym may allocate and free: a free
- * reaching us while this thread is inside dlsym, before the real free is
- * known, is leaked rather than crashed on; a realloc there fails (ENOMEM).
+ * anything else would be wrong), else the next definition after us: libc's,
+ * or libllamalloc's when it is linked after us. Both are found by looking
+ * the name up in each loaded module's dynamic symbol table, in load order
+ * (dlsym(RTLD_NEXT) is only a fallback: it can allocate and free; and
+ * dlsym(RTLD_DEFAULT) would return, for a non-PIE executable that takes
+ * free's address, a PLT stub that jumps back to us). Pointers are resolved
+ * in the profiler's constructor and lazily (ld.so and other constructors
+ * can free before it runs). A free that reaches us from inside that
+ * resolution, before the real free is known, is leaked rather than crashed
+ * on; a realloc there fails (ENOMEM).
  * malloc, calloc and operator new are not interposed: allocations from
  * uninstrumented code are not profiled, and serving them is not our job. */
 #include "internal.h"
@@ -146,42 +148,56 @@ static void *module_defines(const struct dl_phdr_info *info, const char *name) {
 typedef struct search_s {
   const char *name;
   void *ours;
-  void *found;
+  int past_us;
+  void *before; /* first definition preceding libllamaprof */
+  void *after;  /* first definition following it */
 } search_t;
 
 /* Visits the loaded modules in load order, which is symbol resolution
  * order for everything loaded at start-up: the executable, preloaded
- * libraries, then dependencies breadth-first. Stops at libllamaprof (the
- * executable itself when the archive is linked in, where another strong
- * definition, libllamalloc.a's or a sanitizer's, may have won over our
- * weak one). */
+ * libraries, then dependencies breadth-first. Another copy of
+ * libllamaprof (a different file preloaded in front of the linked one) is
+ * skipped: two interposers resolving each other would loop. In our own
+ * module (the executable itself when the archive is linked in) another
+ * strong definition, libllamalloc.a's or a sanitizer's, may have won over
+ * our weak one. */
 static int search_callback(struct dl_phdr_info *info, size_t size, void *arg) {
   search_t *search = arg;
   uintptr_t self = (uintptr_t)&llama_prof_interpose_init;
-  void *found = module_defines(info, search->name);
+  int is_us = 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && self >= start && self < start + ph->p_memsz) {
-      if (found != search->ours) search->found = found;
-      return 1;
-    }
+    if (ph->p_type == PT_LOAD && self >= start && self < start + ph->p_memsz) is_us = 1;
   }
-  search->found = found;
-  return found != NULL;
+  void *found = module_defines(info, search->name);
+  if (is_us) {
+    if (found != search->ours) search->before = found;
+    search->past_us = 1;
+    return search->before != NULL;
+  }
+  if (!found || module_defines(info, LLAMA_PROF_REGISTER_SYMBOL)) return 0;
+  if (!search->past_us) {
+    search->before = found;
+    return 1;
+  }
+  search->after = found;
+  return 1;
 }
 
 /* The function `name` would be without us: the first definition that
  * precedes libllamaprof in resolution order (an allocator preloaded or
- * linked before it, which then serves the process), else the next
- * definition after it. NULL inside a dlsym that called us back. */
+ * linked before it, which then serves the process), else the next one after
+ * it (what dlsym(RTLD_NEXT) would find; dlsym itself is only the fallback,
+ * as it can allocate and free). NULL when called back from inside dlsym. */
 static void *resolve(const char *name, void *ours) {
   llama_prof_thread_t *t = &llama_prof_thread;
   if (t->resolving) return NULL;
   t->resolving = 1;
-  search_t search = {name, ours, NULL};
+  search_t search = {name, ours, 0, NULL, NULL};
   dl_iterate_phdr(search_callback, &search);
-  void *real = search.found ? search.found : dlsym(RTLD_NEXT, name);
+  void *real = search.before ? search.before : search.after;
+  if (!real) real = dlsym(RTLD_NEXT, name);
   if (real == ours) real = NULL;
   t->resolving = 0;
   return real;
