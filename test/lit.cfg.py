@@ -51,7 +51,7 @@ config.substitutions.append(("%opt_llama", "opt -load-pass-plugin=%s" % os.path.
 config.substitutions.append(("%llamaprof_so", os.path.join(libdir, "libllamaprof.so")))
 config.substitutions.append(("%llamaprof_a", os.path.join(libdir, "libllamaprof.a")))
 config.substitutions.append(("%link_llamaprof",
-                             "-L%s -Wl,-rpath,%s -lllamaprof -lunwind -ldl -lpthread" % (libdir, libdir)))
+                             "-L%s -Wl,-rpath,%s -lllamaprof -ldl -lpthread" % (libdir, libdir)))
 config.substitutions.append(("%profdata", os.path.join(bindir, "llama-profdata")))
 config.substitutions.append(("%bindir", bindir))
 config.substitutions.append(("%libdir", libdir))
