@@ -15,7 +15,8 @@
 # Environment: SPEEDTEST_SIZE (default 100, speedtest1 --size), REPS (5),
 # SPEEDTEST_ARGS (extra speedtest1 arguments, default "--memdb"),
 # LLAMA_PROF_SAMPLE (profiler sampling period; default: the profiler's),
-# SHOW_TOP (sites in the table, default 15).
+# SHOW_TOP, SHOW_CONTEXTS, SHOW_DEPTH (sites, contexts per site and frames per
+# context in the table; default 15, 4, 8).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -122,7 +123,7 @@ run_both() {
 merge_and_show() {
   bench_log "speedtest1: llama-profdata merge"
   "$BIN/llama-profdata" merge -o "$WORK/speedtest1.llamaprof" "$WORK"/raw/*.profraw
-  "$BIN/llama-profdata" show --top="${SHOW_TOP:-15}" "$WORK/speedtest1.llamaprof" >"$WORK/show.txt"
+  "$BIN/llama-profdata" show --top="${SHOW_TOP:-15}" --contexts="${SHOW_CONTEXTS:-4}" --depth="${SHOW_DEPTH:-8}" "$WORK/speedtest1.llamaprof" >"$WORK/show.txt"
 }
 
 fetch_sources
