@@ -43,6 +43,17 @@ LLAMA_PROF_EXPORT void *__llama_prof_calloc(size_t count, size_t size,
   return p;
 }
 
+/* The old object of a realloc, taken from the live set before the call:
+ * it ends (LLAMA_RAW_S_REALLOCATED) if the call succeeded or freed it, and
+ * goes back into the live set if the call failed and left it alone. */
+static void end_reallocated(void *p, void *q, size_t n, uint64_t taken,
+                            const struct llama_site *site) {
+  if (q || n == 0)
+    llama_prof_sample_end(taken, site->id, LLAMA_RAW_S_REALLOCATED);
+  else
+    llama_prof_sample_restore(p, taken);
+}
+
 /* realloc: the old object (if sampled) ends with LLAMA_RAW_S_REALLOCATED
  * at this site; the new one may be sampled. See interpose.c for why the
  * old pointer leaves the live set first. */
@@ -51,12 +62,8 @@ LLAMA_PROF_EXPORT void *__llama_prof_realloc(void *p, size_t n, const struct lla
   int sampled = SAMPLED();
   uint64_t taken = p ? llama_prof_take(p) : 0;
   void *q = llama_prof_real_realloc(p, n);
-  if (LLAMA_PROF_UNLIKELY(taken)) {
-    if (q || n == 0)
-      llama_prof_sample_end(taken, site->id, LLAMA_RAW_S_REALLOCATED);
-    else
-      llama_prof_sample_restore(p, taken);
-  }
+  if (LLAMA_PROF_UNLIKELY(taken))
+    end_reallocated(p, q, n, taken, site);
   if (sampled) RECORD(q, n);
   return q;
 }
@@ -68,12 +75,8 @@ LLAMA_PROF_EXPORT void *__llama_prof_reallocarray(void *p, size_t count, size_t 
   int sampled = SAMPLED();
   uint64_t taken = p ? llama_prof_take(p) : 0;
   void *q = llama_prof_real_reallocarray(p, count, size);
-  if (LLAMA_PROF_UNLIKELY(taken)) {
-    if (q || n == 0)
-      llama_prof_sample_end(taken, site->id, LLAMA_RAW_S_REALLOCATED);
-    else
-      llama_prof_sample_restore(p, taken);
-  }
+  if (LLAMA_PROF_UNLIKELY(taken))
+    end_reallocated(p, q, n, taken, site);
   if (sampled) RECORD(q, n);
   return q;
 }
