@@ -2,7 +2,8 @@
 // built exactly as a user would (llama-config's flags), profiled, merged and
 // shown: objects freed at once are class 0 (<= 10 ms), objects kept about
 // 1.5 s class 3 (<= 10 s), objects never freed class 6. Each site has one
-// context, through the caller that allocates it.
+// context, through the caller that allocates it, ending at main: the C
+// library's start-up frames below main are not part of a context.
 // REQUIRES: llama-config
 // RUN: rm -rf %t && mkdir -p %t && cd %t
 // RUN: %cc -O2 %gen_cflags -c %s -o app.o
@@ -15,9 +16,9 @@
 // CHECK-DAG: {{^0x[0-9a-f]+}} malloc {{ *}}2000 {{ *}}64000 {{ *}}2000 {{ *}}100.0 {{.*}} 0 {{ *}}at_once (
 // CHECK-DAG: {{^0x[0-9a-f]+}} malloc {{ *}}40 {{ *}}5120 {{ *}}40 {{ *}}0.0 {{ *}}0.0 {{ *}}0.0 {{ *}}100.0 {{.*}} 3 {{ *}}kept (
 // CHECK-DAG: {{^0x[0-9a-f]+}} malloc {{ *}}30 {{ *}}7680 {{ *}}30 {{.*}} 100.0 {{ *}}6 {{ *}}never_freed (
-// CHECK-DAG: context 0x{{[0-9a-f]+}} samples 2000 class 0: at_once ({{.*}}lifetimes-show.c:{{[0-9]+}}:{{[0-9]+}}) < main (
-// CHECK-DAG: context 0x{{[0-9a-f]+}} samples 40 class 3: kept ({{.*}}lifetimes-show.c:{{[0-9]+}}:{{[0-9]+}}) < main (
-// CHECK-DAG: context 0x{{[0-9a-f]+}} samples 30 class 6: never_freed ({{.*}}lifetimes-show.c:{{[0-9]+}}:{{[0-9]+}}) < main (
+// CHECK-DAG: context 0x{{[0-9a-f]+}} samples 2000 class 0: at_once ({{.*}}lifetimes-show.c:{{[0-9]+}}:{{[0-9]+}}) < main ({{[^<]*}}){{$}}
+// CHECK-DAG: context 0x{{[0-9a-f]+}} samples 40 class 3: kept ({{.*}}lifetimes-show.c:{{[0-9]+}}:{{[0-9]+}}) < main ({{[^<]*}}){{$}}
+// CHECK-DAG: context 0x{{[0-9a-f]+}} samples 30 class 6: never_freed ({{.*}}lifetimes-show.c:{{[0-9]+}}:{{[0-9]+}}) < main ({{[^<]*}}){{$}}
 // JSON: [('at_once', 0), ('kept', 3), ('never_freed', 6)]
 #include <stdlib.h>
 #include <string.h>

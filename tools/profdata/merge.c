@@ -268,6 +268,7 @@ static void emit_frames(void *ctx, size_t i, const struct sym_frame *frames, siz
 struct module_ref {
   const struct llama_raw_module_info *module;
   const char *binary; /* NULL: do not symbolise */
+  int instrumented;   /* some sampled stack starts in this module */
 };
 
 static int compare_module_ref(const void *a, const void *b) {
@@ -547,16 +548,45 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
   }
   free(pending);
 
-  /* 4. stacks -> contexts; samples -> histograms */
+  /* 4. stacks -> contexts; samples -> histograms.
+   * The outermost frames outside instrumented code -- the C library's
+   * start-up and thread-start frames below main or a thread function -- are
+   * dropped: they say nothing about lifetimes, and keeping them would tie
+   * every context id to the libc build. A module is instrumented if some
+   * stack starts in it (frame [0] lies in the function holding the site).
+   * Library frames between instrumented ones (a callback called through
+   * qsort, say) stay. */
+  for (size_t st = 0; st < pr->stack_count; st++) {
+    const struct module_ref *ref = NULL;
+    if (stacks[st].used && pr->stacks[st].depth)
+      ref = find_module(refs, pr->module_count, pr->stacks[st].pcs[0]);
+    if (ref)
+      refs[ref - refs].instrumented = 1;
+  }
   for (size_t st = 0; st < pr->stack_count; st++) {
     struct stack_context *sc = &stacks[st];
     if (!sc->used)
       continue;
     sc->first_frame = (uint32_t)mg->frame_count;
-    for (uint32_t d = 0; d < pr->stacks[st].depth; d++) {
+    uint32_t depth = pr->stacks[st].depth;
+    while (depth > 1) {
+      const struct module_ref *ref =
+          find_module(refs, pr->module_count, pr->stacks[st].pcs[depth - 1]);
+      if (ref && ref->instrumented)
+        break;
+      depth--;
+    }
+    for (uint32_t d = 0; d < depth; d++) {
       uint64_t pc = pr->stacks[st].pcs[d];
       append_pc_frames(mg, find_module(refs, pr->module_count, pc), pc);
     }
+    /* Nothing below main is the program's (crt1's _start lies in the
+     * executable, so the module rule above keeps it). */
+    for (size_t f = sc->first_frame; f < mg->frame_count; f++)
+      if (mg->frames[f].function && strcmp(mg->frames[f].function, "main") == 0) {
+        mg->frame_count = f + 1;
+        break;
+      }
     sc->frame_count = (uint32_t)(mg->frame_count - sc->first_frame);
   }
   for (size_t i = 0; i < pr->sample_count; i++) {
