@@ -352,6 +352,7 @@ enum { SITE_FRAMES_MATCH, SITE_FRAMES_ADDED, SITE_FRAMES_DIFFER };
  * they form for the site of the last sample seen with the stack. */
 struct stack_context {
   int used;
+  uint32_t depth; /* return addresses kept (outer non-program frames cut) */
   uint32_t first_frame, frame_count; /* the symbolised stack */
   int resolved;
   uint64_t site_id; /* site the fields below were computed for */
@@ -502,12 +503,37 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
     stacks[st == LLAMA_RAW_NO_STACK ? pr->stack_count : st].used = 1;
   }
   stacks[pr->stack_count].context_id = LLAMA_HASH_INIT;
+  /* The outermost frames outside instrumented code -- the C library's
+   * start-up and thread-start frames below main or a thread function -- are
+   * cut before symbolising: they say nothing about lifetimes, and keeping
+   * them would tie every context id to the libc build. A module is
+   * instrumented if some stack starts in it (frame [0] lies in the function
+   * holding the site). Library frames between instrumented ones (a callback
+   * called through qsort, say) stay. */
+  for (size_t st = 0; st < pr->stack_count; st++) {
+    const struct module_ref *ref = NULL;
+    if (stacks[st].used && pr->stacks[st].depth)
+      ref = find_module(refs, pr->module_count, pr->stacks[st].pcs[0]);
+    if (ref)
+      refs[ref - refs].instrumented = 1;
+  }
+  for (size_t st = 0; st < pr->stack_count; st++) {
+    uint32_t depth = pr->stacks[st].depth;
+    while (depth > 1) {
+      const struct module_ref *ref =
+          find_module(refs, pr->module_count, pr->stacks[st].pcs[depth - 1]);
+      if (ref && ref->instrumented)
+        break;
+      depth--;
+    }
+    stacks[st].depth = depth;
+  }
   struct pending *pending = NULL;
   size_t pending_count = 0, pending_cap = 0, total = 0;
   for (size_t st = 0; st < pr->stack_count; st++) {
     if (!stacks[st].used)
       continue;
-    for (uint32_t d = 0; d < pr->stacks[st].depth; d++) {
+    for (uint32_t d = 0; d < stacks[st].depth; d++) {
       uint64_t pc = pr->stacks[st].pcs[d];
       const struct module_ref *ref = find_module(refs, pr->module_count, pc);
       if (!ref || !ref->binary)
@@ -548,35 +574,13 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
   }
   free(pending);
 
-  /* 4. stacks -> contexts; samples -> histograms.
-   * The outermost frames outside instrumented code -- the C library's
-   * start-up and thread-start frames below main or a thread function -- are
-   * dropped: they say nothing about lifetimes, and keeping them would tie
-   * every context id to the libc build. A module is instrumented if some
-   * stack starts in it (frame [0] lies in the function holding the site).
-   * Library frames between instrumented ones (a callback called through
-   * qsort, say) stay. */
-  for (size_t st = 0; st < pr->stack_count; st++) {
-    const struct module_ref *ref = NULL;
-    if (stacks[st].used && pr->stacks[st].depth)
-      ref = find_module(refs, pr->module_count, pr->stacks[st].pcs[0]);
-    if (ref)
-      refs[ref - refs].instrumented = 1;
-  }
+  /* 4. stacks -> contexts; samples -> histograms */
   for (size_t st = 0; st < pr->stack_count; st++) {
     struct stack_context *sc = &stacks[st];
     if (!sc->used)
       continue;
     sc->first_frame = (uint32_t)mg->frame_count;
-    uint32_t depth = pr->stacks[st].depth;
-    while (depth > 1) {
-      const struct module_ref *ref =
-          find_module(refs, pr->module_count, pr->stacks[st].pcs[depth - 1]);
-      if (ref && ref->instrumented)
-        break;
-      depth--;
-    }
-    for (uint32_t d = 0; d < depth; d++) {
+    for (uint32_t d = 0; d < sc->depth; d++) {
       uint64_t pc = pr->stacks[st].pcs[d];
       append_pc_frames(mg, find_module(refs, pr->module_count, pc), pc);
     }
