@@ -19,7 +19,7 @@
 # context in the table; default 15, 4, 8).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 bench_use_build speedtest1 "$@"
@@ -125,6 +125,10 @@ merge_and_show() {
   "$BIN/llama-profdata" merge -o "$WORK/speedtest1.llamaprof" "$WORK"/raw/*.profraw
   "$BIN/llama-profdata" show --top="${SHOW_TOP:-15}" --contexts="${SHOW_CONTEXTS:-4}" --depth="${SHOW_DEPTH:-8}" "$WORK/speedtest1.llamaprof" >"$WORK/show.txt"
 }
+
+# bench/sqlite_profiles.sh sources this file (with BUILD_DIR) for the
+# functions above: stop here.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
 
 fetch_sources
 build_both
