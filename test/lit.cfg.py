@@ -8,6 +8,7 @@
 #   %llamapass         build/lib/LlamaPass.so; %opt_llama = opt with it loaded
 #   %llamaprof_so/_a   the profiler runtime; %link_llamaprof its link flags
 #   %profdata          build/bin/llama-profdata
+#   %train             build/bin/llama-train; %model_src the model/ sources
 #   %gen_cflags/_ldflags  `llama-config --generate --cflags/--ldflags`
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
@@ -53,6 +54,9 @@ config.substitutions.append(("%llamaprof_a", os.path.join(libdir, "libllamaprof.
 config.substitutions.append(("%link_llamaprof",
                              "-L%s -Wl,-rpath,%s -lllamaprof -ldl -lpthread" % (libdir, libdir)))
 config.substitutions.append(("%profdata", os.path.join(bindir, "llama-profdata")))
+config.substitutions.append(("%train", os.path.join(bindir, "llama-train")))
+# The model's sources, for unit tests that compile them directly.
+config.substitutions.append(("%model_src", os.path.join(config.llama_src_root, "model")))
 config.substitutions.append(("%bindir", bindir))
 config.substitutions.append(("%libdir", libdir))
 config.substitutions.append(("%srcroot", config.llama_src_root))
