@@ -78,7 +78,7 @@ static void usage(FILE *f) {
           "  --min-count=N         vocabulary: tokens seen in at least N contexts (default 1)\n"
           "  --max-vocab=N         vocabulary size cap (default 65536)\n"
           "  --features=LIST       context tokens: frame,kind,inlined,file or none\n"
-          "                        (default frame,kind,inlined)\n"
+          "                        (default frame,kind)\n"
           "  --sample-power=X      draw examples by allocations^X (default 1)\n"
           "  --token-dropout=X     replace tokens by <oov> at this rate (default 0.05)\n"
           "  --quantile=Q          class rule quantile (default: the profile's)\n"
@@ -301,7 +301,7 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
 
 int main(int argc, char **argv) {
   struct dataset_options dopt = {
-      .features = LLAMA_FEAT_FRAME_MARK | LLAMA_FEAT_KIND | LLAMA_FEAT_INLINED,
+      .features = LLAMA_FEAT_FRAME_MARK | LLAMA_FEAT_KIND,
       .max_tokens = 96,
       .holdout = 0.1,
       .min_count = 1,
