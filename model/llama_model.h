@@ -98,13 +98,15 @@ const char *llama_kind_token(unsigned kind);
 #define LLAMA_FEAT_KIND 0x2u       /* the allocation kind's token at the end */
 #define LLAMA_FEAT_FILE 0x4u       /* file-name tokens after a frame's function */
 #define LLAMA_FEAT_INLINED 0x8u    /* frames inlined into their caller are kept */
-#define LLAMA_FEAT_ALL 0xfu
+#define LLAMA_FEAT_LINE 0x10u      /* "<+N>": the call's line offset in its function */
+#define LLAMA_FEAT_ALL 0x1fu
 
 /* One frame of a context for encoding (innermost first, as in profiles). */
 struct llama_model_frame {
   const char *function; /* linkage name, or "module+0xOFF" */
   const char *file;     /* may be NULL or "" */
   int inlined;          /* inlined into the next (outer) frame */
+  uint32_t line_offset; /* line - first line of function; for LLAMA_FEAT_LINE */
 };
 
 /* An open model: views into the caller's buffer. All fields are read-only. */
@@ -165,7 +167,7 @@ size_t llama_model_encode(const struct llama_model *m, const struct llama_model_
 
 /* Calls fn for every token of a context in the model's order, as `features`
  * say: for each frame from the outermost (frames are innermost first),
- * LLAMA_FRAME_TOKEN, the function's tokens, the file's tokens; then the
+ * LLAMA_FRAME_TOKEN, the function's tokens, the line token, the file's tokens; then the
  * kind's token. No truncation. Returns the number of tokens. llama-train
  * builds its vocabulary with it and llama_model_encode maps it to ids, so
  * training and prediction cannot disagree on what a context is. */

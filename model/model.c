@@ -360,6 +360,12 @@ size_t llama_context_tokens(uint32_t features, const struct llama_model_frame *f
       count++;
     }
     count += llama_tokenize_symbol(f->function, fn, ctx);
+    if (features & LLAMA_FEAT_LINE) {
+      char line[16];
+      int n = snprintf(line, sizeof line, "<+%u>", f->line_offset);
+      fn(ctx, line, (size_t)n);
+      count++;
+    }
     if (features & LLAMA_FEAT_FILE)
       count += llama_tokenize_file(f->file, fn, ctx);
   }

@@ -36,10 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   static const struct llama_model_frame frames[] = {
-      {"at_once", "a.c", 0},
-      {"_ZN5cache10EntryTableC2Em", "", 1},
-      {"libc.so.6+0x1f0", NULL, 0},
-      {"main", "main.c", 0},
+      {"at_once", "a.c", 0, 3},
+      {"_ZN5cache10EntryTableC2Em", "", 1, 12},
+      {"libc.so.6+0x1f0", NULL, 0, 0},
+      {"main", "main.c", 0, 4000000000u},
   };
   uint32_t ids[LLAMA_MODEL_MAX_TOKENS];
   float probs[LLAMA_CLASS_COUNT];

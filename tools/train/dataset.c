@@ -238,6 +238,7 @@ void dataset_frames(const struct llama_idx_context *c, struct llama_model_frame 
     out[i].function = c->frames[i].function;
     out[i].file = c->frames[i].file;
     out[i].inlined = (c->frames[i].flags & LLAMA_IDX_FRAME_INLINED) != 0;
+    out[i].line_offset = c->frames[i].line_offset;
   }
 }
 
@@ -310,6 +311,7 @@ static int add_profile(struct builder *b, const struct llama_idx *idx, size_t pi
         e->label = llama_class_of_histogram(held, b->ds->quantile_ppm);
         e->weight = per_sample * (double)nheld;
         e->context_id = c->context_id;
+        e->group = gi;
       }
     }
   }
@@ -430,8 +432,15 @@ int dataset_build(struct dataset *ds, const char *const *paths, size_t npaths,
     fail(err, errlen, "out of memory");
     goto out;
   }
+  ds->group_label = malloc((b.ngroups + 1) * sizeof *ds->group_label);
+  if (!ds->group_label) {
+    fail(err, errlen, "out of memory");
+    goto out;
+  }
+  ds->ngroups = b.ngroups;
   for (size_t g = 0; g < b.ngroups; g++) {
     unsigned label = llama_class_of_histogram(b.groups[g].hist, ds->quantile_ppm);
+    ds->group_label[g] = b.groups[g].weight > 0 ? label : LLAMA_IDX_NO_CLASS;
     if (b.groups[g].weight <= 0 || label >= LLAMA_CLASS_COUNT)
       continue;
     struct example *e = &ds->train[ds->ntrain++];
@@ -500,6 +509,7 @@ void dataset_free(struct dataset *ds) {
   free(ds->heldout);
   free(ds->ctx_id);
   free(ds->ctx_class);
+  free(ds->group_label);
   memset(ds, 0, sizeof *ds);
 }
 

@@ -22,6 +22,7 @@ struct example {
   uint32_t label;     /* lifetime class */
   double weight;      /* estimated allocations */
   uint64_t context_id; /* held-out examples: the context; training: 0 */
+  uint32_t group;      /* held-out examples: index of the token sequence's group */
 };
 
 struct dataset_options {
@@ -47,6 +48,11 @@ struct dataset {
   uint8_t *ctx_class;
   size_t nctx;
   uint32_t default_class, longest_class; /* by training allocations */
+  /* Training label of each token-sequence group (LLAMA_IDX_NO_CLASS if it
+   * has no training samples): what a perfect model over these tokens would
+   * predict for a held-out example (example.group). */
+  uint32_t *group_label;
+  size_t ngroups;
   uint32_t quantile_ppm;
   /* what went in */
   size_t profiles, contexts;

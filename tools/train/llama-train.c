@@ -77,7 +77,7 @@ static void usage(FILE *f) {
           "  --max-tokens=N        tokens kept per context, innermost (default 96)\n"
           "  --min-count=N         vocabulary: tokens seen in at least N contexts (default 1)\n"
           "  --max-vocab=N         vocabulary size cap (default 65536)\n"
-          "  --features=LIST       context tokens: frame,kind,inlined,file or none\n"
+          "  --features=LIST       context tokens: frame,kind,inlined,line,file or none\n"
           "                        (default frame,kind)\n"
           "  --sample-power=X      draw examples by allocations^X (default 1)\n"
           "  --token-dropout=X     replace tokens by <oov> at this rate (default 0.05)\n"
@@ -123,16 +123,18 @@ static uint32_t parse_features(const char *s) {
       f |= LLAMA_FEAT_FILE;
     else if (strcmp(tok, "inlined") == 0)
       f |= LLAMA_FEAT_INLINED;
+    else if (strcmp(tok, "line") == 0)
+      f |= LLAMA_FEAT_LINE;
     else
-      die("--features: unknown feature '%s' (frame, kind, inlined, file, none)", tok);
+      die("--features: unknown feature '%s' (frame, kind, inlined, line, file, none)", tok);
   }
   return f;
 }
 
 static void features_string(uint32_t f, char *buf, size_t len) {
-  snprintf(buf, len, "%s%s%s%s", f & LLAMA_FEAT_FRAME_MARK ? "frame," : "",
+  snprintf(buf, len, "%s%s%s%s%s", f & LLAMA_FEAT_FRAME_MARK ? "frame," : "",
            f & LLAMA_FEAT_KIND ? "kind," : "", f & LLAMA_FEAT_INLINED ? "inlined," : "",
-           f & LLAMA_FEAT_FILE ? "file," : "");
+           f & LLAMA_FEAT_LINE ? "line," : "", f & LLAMA_FEAT_FILE ? "file," : "");
   size_t n = strlen(buf);
   if (n)
     buf[n - 1] = 0;
@@ -433,7 +435,7 @@ int main(int argc, char **argv) {
                                  LLAMA_CLASS_COUNT};
   char report[512] = "";
   if (ds.nheldout > 0) {
-    struct confusion model = {{{0}}}, table = {{{0}}}, longest = {{{0}}};
+    struct confusion model = {{{0}}}, table = {{{0}}}, longest = {{{0}}}, ceiling = {{{0}}};
     evaluate_examples(&dims, res.params, ds.pool, ds.heldout, ds.nheldout, topt.threads, &model);
     for (size_t i = 0; i < ds.nheldout; i++) {
       const struct example *e = &ds.heldout[i];
@@ -448,6 +450,8 @@ int main(int argc, char **argv) {
       unsigned t = lo < ds.nctx && ds.ctx_id[lo] == e->context_id ? ds.ctx_class[lo] : ds.default_class;
       confusion_add(&table, e->label, t, e->weight);
       confusion_add(&longest, e->label, ds.longest_class, e->weight);
+      unsigned g = ds.group_label[e->group];
+      confusion_add(&ceiling, e->label, g < LLAMA_CLASS_COUNT ? g : ds.default_class, e->weight);
     }
     snprintf(report, sizeof report,
              "held-out %.0f%% of samples (%zu contexts): model %.1f%%, exact-context table %.1f%%, "
@@ -455,6 +459,9 @@ int main(int argc, char **argv) {
              100 * dopt.holdout, ds.nheldout, 100 * confusion_accuracy(&model),
              100 * confusion_accuracy(&table), ds.longest_class, 100 * confusion_accuracy(&longest));
     note("%s", report);
+    note("contexts the tokens cannot tell apart limit any model to %.1f%% here "
+         "(--features=...,line may separate them)",
+         100 * confusion_accuracy(&ceiling));
     if (verbose >= 2)
       print_report(&model);
   } else {
