@@ -57,5 +57,7 @@ for f in keyindex stats; do
   $CXX -std=c++17 $WARN $CFLAGS $LLAMA_CFLAGS "$@" -c "$SRC/$f.cpp" -o "$OBJ/$f.o"
   objs+=("$OBJ/$f.o")
 done
+# (compile-only flags among the extra ones would only warn at link time)
 # shellcheck disable=SC2086
-$CXX $CFLAGS "$@" "${objs[@]}" -o "$OUT_DIR/kvserver" $LDFLAGS $LLAMA_LDFLAGS
+$CXX $CFLAGS -Wno-unused-command-line-argument "$@" "${objs[@]}" -o "$OUT_DIR/kvserver" \
+  $LDFLAGS $LLAMA_LDFLAGS

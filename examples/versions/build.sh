@@ -45,6 +45,8 @@ for v in v1 v2; do
     $CC -std=c11 $WARN $CFLAGS $LLAMA_CFLAGS "$@" -c "$f" -o "$o"
     objs+=("$o")
   done
+  # (compile-only flags among the extra ones would only warn at link time)
   # shellcheck disable=SC2086
-  $CC $CFLAGS "$@" "${objs[@]}" -o "$OUT_DIR/webapp-$v" $LDFLAGS $LLAMA_LDFLAGS
+  $CC $CFLAGS -Wno-unused-command-line-argument "$@" "${objs[@]}" -o "$OUT_DIR/webapp-$v" \
+    $LDFLAGS $LLAMA_LDFLAGS
 done
