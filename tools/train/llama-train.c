@@ -67,7 +67,7 @@ static void usage(FILE *f) {
           "  --info MODEL          print a model's dimensions and training notes\n"
           "  --epochs=N            passes over the examples (default 12)\n"
           "  --embed=N             token embedding width (default 32)\n"
-          "  --hidden=N            LSTM width (default 64, at most %d)\n"
+          "  --hidden=N            LSTM width (default 32, at most %d)\n"
           "  --layers=N            LSTM layers, 1 or 2 (default 1)\n"
           "  --batch=N             examples per step (default 32)\n"
           "  --lr=X                Adam learning rate, decays to a tenth (default 0.005)\n"
@@ -78,7 +78,7 @@ static void usage(FILE *f) {
           "  --min-count=N         vocabulary: tokens seen in at least N contexts (default 1)\n"
           "  --max-vocab=N         vocabulary size cap (default 65536)\n"
           "  --features=LIST       context tokens: frame,kind,inlined,line,file or none\n"
-          "                        (default frame,kind)\n"
+          "                        (default frame,kind,inlined)\n"
           "  --sample-power=X      draw examples by allocations^X (default 1)\n"
           "  --token-dropout=X     replace tokens by <oov> at this rate (default 0.05)\n"
           "  --quantile=Q          class rule quantile (default: the profile's)\n"
@@ -303,7 +303,7 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
 
 int main(int argc, char **argv) {
   struct dataset_options dopt = {
-      .features = LLAMA_FEAT_FRAME_MARK | LLAMA_FEAT_KIND,
+      .features = LLAMA_FEAT_FRAME_MARK | LLAMA_FEAT_KIND | LLAMA_FEAT_INLINED,
       .max_tokens = 96,
       .holdout = 0.1,
       .min_count = 1,
@@ -313,7 +313,7 @@ int main(int argc, char **argv) {
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   struct train_options topt = {
       .embed = 32,
-      .hidden = 64,
+      .hidden = 32,
       .layers = 1,
       .epochs = 12,
       .batch = 32,
