@@ -30,16 +30,8 @@ void llama_lstm_layout(const struct llama_lstm_dims *d, struct llama_lstm_layout
   l->total = at;
 }
 
-/* splitmix64: the initialiser's random numbers. */
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 /* Uniform in [-1, 1). */
-static double uniform_pm1(uint64_t *s) { return (double)(splitmix(s) >> 11) * 0x1p-52 - 1.0; }
+static double uniform_pm1(uint64_t *s) { return (double)(llama_rand64(s) >> 11) * 0x1p-52 - 1.0; }
 
 void llama_lstm_init(const struct llama_lstm_dims *d, llama_real *p, uint64_t seed) {
   struct llama_lstm_layout l;
@@ -230,7 +222,7 @@ double llama_lstm_example(const struct llama_lstm_dims *d, const llama_real *p,
       cell_forward(p + l->W[k], p + l->b[k], INPUT(k, t), k == 0 ? E : H,
                    t ? HID(k, t - 1) : NULL, t ? CELL(k, t - 1) : NULL, H, GATES(k, t),
                    CELL(k, t), HID(k, t));
-  llama_real logits[LLAMA_CLASS_COUNT > 16 ? LLAMA_CLASS_COUNT : 16], probs[16];
+  llama_real logits[LLAMA_CLASS_COUNT], probs[LLAMA_CLASS_COUNT];
   const llama_real *h_last = HID(L - 1, n - 1);
   dense_forward(d, l, p, h_last, logits);
   llama_lstm_softmax(logits, probs, (uint32_t)C);
@@ -240,7 +232,7 @@ double llama_lstm_example(const struct llama_lstm_dims *d, const llama_real *p,
   double loss = -weight * log(pl);
 
   /* Output layer. */
-  llama_real dlogits[16];
+  llama_real dlogits[LLAMA_CLASS_COUNT];
   for (uint64_t k = 0; k < C; k++)
     dlogits[k] = (llama_real)(weight * ((double)probs[k] - (k == label ? 1.0 : 0.0)));
   for (uint64_t k = 0; k < C; k++)

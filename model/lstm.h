@@ -25,6 +25,21 @@
 #endif
 typedef LLAMA_REAL llama_real;
 
+/* The splitmix64 finaliser: a bijection on 64-bit values. Every seeded
+ * random number of the model code (initialisation, the trainer's sampling
+ * and dropout, the held-out split) comes from it, through llama_rand64. */
+static inline uint64_t llama_mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* One step of splitmix64 over the state *s. */
+static inline uint64_t llama_rand64(uint64_t *s) {
+  return llama_mix64(*s += 0x9e3779b97f4a7c15ull);
+}
+
+/* classes is at most LLAMA_CLASS_COUNT (buffers on the stack are sized by it). */
 struct llama_lstm_dims {
   uint32_t vocab, embed, hidden, layers, classes;
 };

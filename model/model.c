@@ -60,17 +60,14 @@ static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...
 /* ---- CRC-32 ---- */
 
 uint32_t llama_crc32(const void *buf, size_t len) {
-  /* Built on first use; the table is the same for every thread that races. */
-  static uint32_t table[256];
-  static volatile int ready;
-  if (!ready) {
-    for (uint32_t i = 0; i < 256; i++) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; k++)
-        c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      table[i] = c;
-    }
-    __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+  /* The table is built per call, on the stack: 2 K steps, nothing next to
+   * hashing a model, and no shared state for threads opening models at once. */
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++)
+      c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
   }
   const unsigned char *p = buf;
   uint32_t c = 0xffffffffu;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "llama_model.h"
+#include "lstm.h"
 
 /* ---- small helpers ---- */
 
@@ -18,12 +19,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
   return -1;
-}
-
-static uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 /* Grows *p (of *cap elements of size sz) to hold at least need. */
@@ -193,7 +188,7 @@ static int seq_eq(const void *ctx, uint32_t v) {
 static uint32_t group_of(struct builder *b, const uint32_t *seq, size_t len) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < len; i++)
-    h = mix64(h ^ seq[i]);
+    h = llama_mix64(h ^ seq[i]);
   struct seq_key key = {b, seq, len};
   size_t slot = map_find(&b->group_map, h, seq_eq, &key);
   if (b->group_map.val[slot] != UINT32_MAX)
@@ -215,7 +210,7 @@ static uint32_t group_of(struct builder *b, const uint32_t *seq, size_t len) {
 
 /* The training histogram of an exact context, created if new. */
 static uint64_t *ctx_hist_of(struct builder *b, uint64_t id) {
-  uint64_t h = mix64(id);
+  uint64_t h = llama_mix64(id);
   /* mix64 is a bijection: equal hashes are equal ids. */
   size_t slot = map_find(&b->ctx_map, h, NULL, NULL);
   if (b->ctx_map.val[slot] != UINT32_MAX)
@@ -248,8 +243,7 @@ static uint64_t binomial(uint64_t n, double p, uint64_t *rng) {
   if (p <= 0)
     return 0;
   for (uint64_t i = 0; i < n; i++) {
-    *rng = mix64(*rng + 0x9e3779b97f4a7c15ull);
-    k += *rng < threshold;
+    k += llama_rand64(rng) < threshold;
   }
   return k;
 }
@@ -282,7 +276,7 @@ static int add_profile(struct builder *b, const struct llama_idx *idx, size_t pi
         goto oom;
 
       /* Split the samples, class by class. */
-      uint64_t rng = mix64(opt->seed ^ mix64(c->context_id ^ mix64(s->site_id + pi)));
+      uint64_t rng = llama_mix64(opt->seed ^ llama_mix64(c->context_id ^ llama_mix64(s->site_id + pi)));
       uint64_t held[LLAMA_HIST_SIZE], kept[LLAMA_HIST_SIZE], nheld = 0, nkept = 0;
       for (int k = 0; k < LLAMA_HIST_SIZE; k++) {
         held[k] = binomial(c->histogram[k], opt->holdout, &rng);

@@ -199,6 +199,31 @@ static void print_report(const struct confusion *c) {
   }
 }
 
+/* ---- scoring: the model and the two baselines, side by side ---- */
+
+struct scores {
+  struct confusion model, table, longest;
+  double allocations, known_allocations;
+  size_t contexts, known;
+};
+
+/* One context of true class `truth` and `w` allocations, which the model
+ * predicted as `predicted`. The exact-context table answers from m's table
+ * (the commonest training class when it does not know the context). */
+static void score(struct scores *s, const struct llama_model *m, uint64_t context_id,
+                  unsigned truth, unsigned predicted, double w) {
+  int looked = llama_model_lookup_context(m, context_id);
+  s->contexts++;
+  s->allocations += w;
+  if (looked >= 0) {
+    s->known++;
+    s->known_allocations += w;
+  }
+  confusion_add(&s->model, truth, predicted, w);
+  confusion_add(&s->table, truth, looked >= 0 ? (unsigned)looked : m->default_class, w);
+  confusion_add(&s->longest, truth, m->longest_class, w);
+}
+
 /* ---- --info ---- */
 
 static int cmd_info(const char *path) {
@@ -232,9 +257,7 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
   if (llama_model_read_file(model_path, &buf, &len, err, sizeof err) ||
       llama_model_open(buf, len, model_path, &m, err, sizeof err))
     die("%s", err);
-  struct confusion model = {{{0}}}, table = {{{0}}}, longest = {{{0}}};
-  double allocations = 0, hit_allocations = 0;
-  size_t contexts = 0, hits = 0;
+  struct scores sc = {0};
   struct llama_model_frame *frames = NULL;
   size_t frame_cap = 0;
   uint32_t ids[LLAMA_MODEL_MAX_TOKENS];
@@ -258,17 +281,7 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
         size_t n = llama_model_encode(&m, frames, c->frame_count, s->kind, ids,
                                       LLAMA_MODEL_MAX_TOKENS);
         unsigned predicted = llama_model_predict(&m, ids, n, NULL);
-        int looked = llama_model_lookup_context(&m, c->context_id);
-        double w = (double)c->calls;
-        contexts++;
-        allocations += w;
-        if (looked >= 0) {
-          hits++;
-          hit_allocations += w;
-        }
-        confusion_add(&model, c->lifetime_class, predicted, w);
-        confusion_add(&table, c->lifetime_class, looked >= 0 ? (unsigned)looked : m.default_class, w);
-        confusion_add(&longest, c->lifetime_class, m.longest_class, w);
+        score(&sc, &m, c->context_id, c->lifetime_class, predicted, (double)c->calls);
         if (verbose >= 2 && predicted != c->lifetime_class) {
           fprintf(stderr, TOOL ": miss: context 0x%016llx class %u predicted %u (%s):",
                   (unsigned long long)c->context_id, c->lifetime_class, predicted, s->function);
@@ -281,20 +294,20 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
     llama_idx_free(idx);
   }
   free(frames);
-  if (contexts == 0)
+  if (sc.contexts == 0)
     die("no sampled contexts with a class in the profiles");
   char a[32];
-  human(a, sizeof a, allocations);
+  human(a, sizeof a, sc.allocations);
   if (verbose >= 1)
     printf("evaluated %s on %zu contexts, %s allocations, from %d profile%s\n", model_path,
-           contexts, a, nprofiles, nprofiles == 1 ? "" : "s");
-  print_report(&model);
+           sc.contexts, a, nprofiles, nprofiles == 1 ? "" : "s");
+  print_report(&sc.model);
   printf("baseline exact-context table: %.1f%% (knows %zu of %zu contexts, %.1f%% of allocations)\n",
-         100.0 * confusion_accuracy(&table), hits, contexts,
-         allocations > 0 ? 100.0 * hit_allocations / allocations : 0);
+         100.0 * confusion_accuracy(&sc.table), sc.known, sc.contexts,
+         sc.allocations > 0 ? 100.0 * sc.known_allocations / sc.allocations : 0);
   printf("baseline always-longest (class %u): %.1f%%\n", m.longest_class,
-         100.0 * confusion_accuracy(&longest));
-  printf("weighted accuracy: %.1f%%\n", 100.0 * confusion_accuracy(&model));
+         100.0 * confusion_accuracy(&sc.longest));
+  printf("weighted accuracy: %.1f%%\n", 100.0 * confusion_accuracy(&sc.model));
   free(buf);
   return 0;
 }
@@ -430,46 +443,11 @@ int main(int argc, char **argv) {
   note("trained %u epochs (%llu steps) in %.1f s: loss %.4f", topt.epochs,
        (unsigned long long)res.steps, res.seconds, res.final_loss);
 
-  /* Held-out report: the model and the two baselines. */
-  struct llama_lstm_dims dims = {ds.vocab_size, topt.embed, topt.hidden, topt.layers,
-                                 LLAMA_CLASS_COUNT};
-  char report[512] = "";
-  if (ds.nheldout > 0) {
-    struct confusion model = {{{0}}}, table = {{{0}}}, longest = {{{0}}}, ceiling = {{{0}}};
-    evaluate_examples(&dims, res.params, ds.pool, ds.heldout, ds.nheldout, topt.threads, &model);
-    for (size_t i = 0; i < ds.nheldout; i++) {
-      const struct example *e = &ds.heldout[i];
-      uint64_t lo = 0, hi = ds.nctx;
-      while (lo < hi) {
-        uint64_t mid = (lo + hi) / 2;
-        if (ds.ctx_id[mid] < e->context_id)
-          lo = mid + 1;
-        else
-          hi = mid;
-      }
-      unsigned t = lo < ds.nctx && ds.ctx_id[lo] == e->context_id ? ds.ctx_class[lo] : ds.default_class;
-      confusion_add(&table, e->label, t, e->weight);
-      confusion_add(&longest, e->label, ds.longest_class, e->weight);
-      unsigned g = ds.group_label[e->group];
-      confusion_add(&ceiling, e->label, g < LLAMA_CLASS_COUNT ? g : ds.default_class, e->weight);
-    }
-    snprintf(report, sizeof report,
-             "held-out %.0f%% of samples (%zu contexts): model %.1f%%, exact-context table %.1f%%, "
-             "always-longest (class %u) %.1f%%",
-             100 * dopt.holdout, ds.nheldout, 100 * confusion_accuracy(&model),
-             100 * confusion_accuracy(&table), ds.longest_class, 100 * confusion_accuracy(&longest));
-    note("%s", report);
-    note("contexts the tokens cannot tell apart limit any model to %.1f%% here "
-         "(--features=...,line may separate them)",
-         100 * confusion_accuracy(&ceiling));
-    if (verbose >= 2)
-      print_report(&model);
-  } else {
-    note("no held-out samples (--holdout=0 or too few samples): no accuracy report");
-  }
-
   /* The model file. Nothing in it depends on the clock or the thread count:
-   * the same profiles, options and seed give the same bytes. */
+   * the same profiles, options and seed give the same bytes. Its notes end
+   * with the held-out report, which is made with the model as written
+   * (llama_model_open, llama_model_predict, its context table): it is
+   * serialised once without the report, then again with it. */
   char meta[2048];
   int mn = snprintf(meta, sizeof meta,
                     "tool=" TOOL " " LLAMA_VERSION "\nseed=%llu\nepochs=%u\nbatch=%u\nlr=%g\n"
@@ -478,8 +456,6 @@ int main(int argc, char **argv) {
                     (unsigned long long)topt.seed, topt.epochs, topt.batch, topt.lr,
                     topt.sample_power, topt.token_dropout, ds.quantile_ppm, ds.contexts, ds.ntrain,
                     (unsigned long long)ds.samples);
-  if (report[0] && mn > 0 && (size_t)mn < sizeof meta)
-    snprintf(meta + mn, sizeof meta - (size_t)mn, "%s\n", report);
   struct llama_model_desc desc = {
       .features = dopt.features,
       .embed = topt.embed,
@@ -500,6 +476,47 @@ int main(int argc, char **argv) {
   size_t file_len;
   if (llama_model_serialize(&desc, &file, &file_len, err, sizeof err))
     die("%s: %s", out, err);
+
+  /* Held-out report: the model and the two baselines, and the ceiling that
+   * token-identical contexts impose. */
+  if (ds.nheldout > 0) {
+    struct llama_model m;
+    unsigned *pred = malloc(ds.nheldout * sizeof *pred);
+    if (!pred)
+      die("out of memory");
+    if (llama_model_open(file, file_len, out, &m, err, sizeof err))
+      die("%s", err);
+    predict_examples(&m, ds.pool, ds.heldout, ds.nheldout, topt.threads, pred);
+    struct scores sc = {0};
+    struct confusion ceiling = {{{0}}};
+    for (size_t i = 0; i < ds.nheldout; i++) {
+      const struct example *e = &ds.heldout[i];
+      score(&sc, &m, e->context_id, e->label, pred[i], e->weight);
+      unsigned g = ds.group_label[e->group];
+      confusion_add(&ceiling, e->label, g < LLAMA_CLASS_COUNT ? g : ds.default_class, e->weight);
+    }
+    free(pred);
+    char report[512];
+    snprintf(report, sizeof report,
+             "held-out %.0f%% of samples (%zu contexts): model %.1f%%, exact-context table %.1f%%, "
+             "always-longest (class %u) %.1f%%",
+             100 * dopt.holdout, ds.nheldout, 100 * confusion_accuracy(&sc.model),
+             100 * confusion_accuracy(&sc.table), ds.longest_class,
+             100 * confusion_accuracy(&sc.longest));
+    note("%s", report);
+    note("contexts the tokens cannot tell apart limit any model to %.1f%% here "
+         "(--features=...,line may separate them)",
+         100 * confusion_accuracy(&ceiling));
+    if (verbose >= 2)
+      print_report(&sc.model);
+    if (mn > 0 && (size_t)mn < sizeof meta)
+      snprintf(meta + mn, sizeof meta - (size_t)mn, "%s\n", report);
+    free(file);
+    if (llama_model_serialize(&desc, &file, &file_len, err, sizeof err))
+      die("%s: %s", out, err);
+  } else {
+    note("no held-out samples (--holdout=0 or too few samples): no accuracy report");
+  }
   write_atomic(out, file, file_len);
   human(a, sizeof a, (double)file_len);
   note("wrote %s (%sB, %llu parameters)", out, a, (unsigned long long)res.nparams);

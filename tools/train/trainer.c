@@ -18,16 +18,8 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 static double unit(uint64_t *s) {
-  *s = mix64(*s);
-  return (double)(*s >> 11) * 0x1p-53;
+  return (double)(llama_rand64(s) >> 11) * 0x1p-53;
 }
 
 static void format_duration(char *buf, size_t len, double s) {
@@ -70,7 +62,7 @@ static void run_shard(struct batch *b, unsigned s) {
   for (uint32_t j = s; j < b->nslots; j += TRAIN_SHARDS) {
     const struct example *e = &b->ds->train[b->slots[j]];
     const uint32_t *src = b->ds->pool + e->off;
-    uint64_t rng = mix64(b->opt->seed ^ mix64(b->step * 1000003u + j));
+    uint64_t rng = llama_mix64(b->opt->seed ^ llama_mix64(b->step * 1000003u + j));
     for (uint32_t t = 0; t < e->len; t++)
       sh->ids[t] = (b->opt->token_dropout > 0 && src[t] >= LLAMA_TOKEN_FIRST &&
                     unit(&rng) < b->opt->token_dropout)
@@ -112,39 +104,27 @@ static void run_batch(struct batch *b) {
   }
 }
 
-/* ---- evaluation ---- */
+/* ---- held-out predictions ---- */
 
-struct eval_job {
-  const struct llama_lstm_dims *d;
-  const float *params;
+struct predict_job {
+  const struct llama_model *m;
   const uint32_t *pool;
   const struct example *ex;
   size_t lo, hi;
-  struct confusion c;
+  unsigned *pred;
 };
 
-static void *eval_main(void *arg) {
-  struct eval_job *j = arg;
-  for (size_t i = j->lo; i < j->hi; i++) {
-    const struct example *e = &j->ex[i];
-    float logits[LLAMA_CLASS_COUNT];
-    unsigned best = 0;
-    if (e->len) {
-      llama_lstm_infer(j->d, j->params, j->pool + e->off, e->len, logits);
-      for (unsigned k = 1; k < LLAMA_CLASS_COUNT; k++)
-        if (logits[k] > logits[best])
-          best = k;
-    }
-    confusion_add(&j->c, e->label, best, e->weight);
-  }
+static void *predict_main(void *arg) {
+  struct predict_job *j = arg;
+  for (size_t i = j->lo; i < j->hi; i++)
+    j->pred[i] = llama_model_predict(j->m, j->pool + j->ex[i].off, j->ex[i].len, NULL);
   return NULL;
 }
 
-void evaluate_examples(const struct llama_lstm_dims *d, const float *params, const uint32_t *pool,
-                       const struct example *examples, size_t n, unsigned threads,
-                       struct confusion *c) {
+void predict_examples(const struct llama_model *m, const uint32_t *pool,
+                      const struct example *examples, size_t n, unsigned threads, unsigned *pred) {
   enum { MAXT = 16 };
-  struct eval_job jobs[MAXT];
+  struct predict_job jobs[MAXT];
   pthread_t th[MAXT];
   int started[MAXT] = {0};
   if (threads < 1)
@@ -152,22 +132,17 @@ void evaluate_examples(const struct llama_lstm_dims *d, const float *params, con
   if (threads > MAXT)
     threads = MAXT;
   for (unsigned t = 0; t < threads; t++) {
-    jobs[t] = (struct eval_job){d, params, pool, examples, n * t / threads, n * (t + 1) / threads,
-                                {{{0}}}};
+    jobs[t] = (struct predict_job){m, pool, examples, n * t / threads, n * (t + 1) / threads, pred};
     if (t > 0)
-      started[t] = pthread_create(&th[t], NULL, eval_main, &jobs[t]) == 0;
+      started[t] = pthread_create(&th[t], NULL, predict_main, &jobs[t]) == 0;
   }
-  eval_main(&jobs[0]);
+  predict_main(&jobs[0]);
   for (unsigned t = 1; t < threads; t++) {
     if (started[t])
       pthread_join(th[t], NULL);
     else
-      eval_main(&jobs[t]);
+      predict_main(&jobs[t]);
   }
-  for (unsigned t = 0; t < threads; t++)
-    for (int a = 0; a < LLAMA_CLASS_COUNT; a++)
-      for (int p = 0; p < LLAMA_CLASS_COUNT; p++)
-        c->w[a][p] += jobs[t].c.w[a][p];
 }
 
 /* ---- the loop ---- */
@@ -213,7 +188,7 @@ int train_model(const struct dataset *ds, const struct train_options *opt,
   uint64_t draws = ds->ntrain > opt->min_epoch_draws ? ds->ntrain : opt->min_epoch_draws;
   uint64_t steps_per_epoch = (draws + opt->batch - 1) / opt->batch;
   uint64_t total_steps = steps_per_epoch * opt->epochs, step = 0;
-  uint64_t rng = mix64(opt->seed ^ 0x747261696eull);
+  uint64_t rng = llama_mix64(opt->seed ^ 0x747261696eull);
   struct llama_adam adam = {opt->lr, 0.9, 0.999, 1e-8};
   double start = now_s(), last_print = 0;
   unsigned threads = opt->threads < 1 ? 1 : opt->threads > TRAIN_SHARDS ? TRAIN_SHARDS : opt->threads;

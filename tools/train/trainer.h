@@ -40,10 +40,10 @@ struct train_result {
 int train_model(const struct dataset *ds, const struct train_options *opt,
                 struct train_result *res, char *err, size_t errlen);
 
-/* Predicts examples[0, n) with params and adds (label, prediction, weight)
- * to c, using `threads` threads. */
-void evaluate_examples(const struct llama_lstm_dims *d, const float *params, const uint32_t *pool,
-                       const struct example *examples, size_t n, unsigned threads,
-                       struct confusion *c);
+/* pred[i] = the class model m predicts for examples[i] (the same
+ * llama_model_predict the runtime calls), using `threads` threads. */
+struct llama_model;
+void predict_examples(const struct llama_model *m, const uint32_t *pool,
+                      const struct example *examples, size_t n, unsigned threads, unsigned *pred);
 
 #endif
