@@ -140,4 +140,56 @@ static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t nam
   return llama_hash_bytes(h, tail, sizeof tail);
 }
 
+/* ---- The use build (issue 5) ---------------------------------------------
+ *
+ * The use build rewrites an allocation call whose lifetime class the profile
+ * (or the model, at compile time) settles into the class-annotated entry
+ * point of libllamalloc (llamalloc.h): malloc -> llama_malloc_class(n, k),
+ * calloc -> llama_calloc_class, realloc -> llama_realloc_class,
+ * aligned_alloc -> llama_aligned_alloc_class, posix_memalign ->
+ * llama_posix_memalign_class, strdup/strndup -> llama_strdup_class /
+ * llama_strndup_class, new/new[] -> llama_new_class, nothrow ->
+ * llama_new_nothrow_class, aligned -> llama_new_aligned_class. The last
+ * argument k encodes what the compiler knows:
+ *
+ *   k < 7                      static: the class itself
+ *   LLAMA_CLASS_HINTED | tag   a wrapper's allocation whose class depends on
+ *                              the wrapper's caller: the class is in the
+ *                              calling thread's hint (below) when that holds
+ *                              the same tag, else the dynamic path
+ *   anything else (LLAMA_CLASS_UNKNOWN)  the dynamic path
+ *
+ * The dynamic path (also taken by plain malloc & co. from code that was not
+ * rebuilt) captures the stack, looks it up in the runtime's cache and on a
+ * miss asks the model; without a model, the default bin.
+ */
+#define LLAMA_CLASS_HINTED 0x80000000u
+#define LLAMA_HINT_TAG_MASK 0x7fffffffu
+/* The tag of a site: its id folded to 31 bits, never 0. */
+static inline uint32_t llama_hint_tag(uint64_t site_id) {
+  uint32_t t = (uint32_t)(site_id ^ (site_id >> 31) ^ (site_id >> 62)) & LLAMA_HINT_TAG_MASK;
+  return t ? t : 1u;
+}
+
+/*
+ * The hint: one thread-local 64-bit word exported by libllamalloc with the
+ * initial-exec TLS model. A caller whose call leads to a hinted wrapper site
+ * stores LLAMA_HINT_VALUE(tag, k) just before the call and 0 just after it.
+ * The hinted site takes the class when the tags match and clears the word.
+ */
+#define LLAMA_HINT_SYMBOL "__llama_hint_v1"
+#define LLAMA_HINT_VALUE(tag, k) (((uint64_t)(tag) << 32) | ((uint64_t)(k) + 1u))
+
+/*
+ * The embedded model: every module the use build rewrote with a model holds
+ * one COMDAT copy of the model file's bytes (16-byte aligned) and a COMDAT
+ * constructor that calls
+ *   void __llama_model_register_v1(const void *bytes, uint64_t size);
+ * once per program. libllamalloc validates the bytes in place and uses them
+ * for the dynamic path unless LLAMA_MODEL names a file.
+ */
+#define LLAMA_MODEL_REGISTER_SYMBOL "__llama_model_register_v1"
+#define LLAMA_MODEL_DATA_SYMBOL "__llama_model_data_v1"
+typedef void llama_model_register_fn(const void *bytes, uint64_t size);
+
 #endif /* LLAMA_ABI_H */
