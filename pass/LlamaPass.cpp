@@ -44,98 +44,20 @@
 #include <string>
 #include <vector>
 
+#include "Sites.h"
+#include "UsePass.h"
 #include "llama_abi.h"
 
 using namespace llvm;
+using namespace llama;
 
 #define LLAMA_PASS_VERSION "0.1.0"
 
 static cl::opt<bool> ClGenerate(
     "llama-generate", cl::init(false),
     cl::desc("LLAMA profiling build: route allocation sites to libllamaprof"));
-static cl::opt<bool> ClVerbose("llama-verbose", cl::init(false),
-                               cl::desc("LLAMA: print what the pass did to each module"));
 
 namespace {
-
-struct AllocFunction {
-  const char *Symbol;
-  const char *ShortName;
-  unsigned Kind;
-  bool Dealloc;
-};
-
-const AllocFunction AllocFunctions[] = {
-#define LLAMA_X(kind, value, short_name, symbol, dealloc)                                \
-  {symbol, #short_name, value, dealloc != 0},
-    LLAMA_ALLOC_FUNCTIONS(LLAMA_X)
-#undef LLAMA_X
-};
-
-// One frame of a site's inline chain, innermost first.
-struct SiteFrame {
-  std::string Function;
-  uint32_t LineOffset;
-  uint32_t Column;
-};
-
-struct Site {
-  CallBase *Call;
-  const AllocFunction *Fn;
-  uint64_t Id;
-  std::vector<SiteFrame> Frames;
-  std::string File;
-  uint32_t Line;
-  uint16_t Flags;
-};
-
-// Prototype check for the functions TargetLibraryInfo does not know
-// (reallocarray, pvalloc): pointer result, integer or pointer parameters of
-// the expected count.
-bool plausiblePrototype(const Function &F, unsigned Kind) {
-  FunctionType *FT = F.getFunctionType();
-  if (FT->isVarArg() || !FT->getReturnType()->isPointerTy())
-    return false;
-  switch (Kind) {
-  case LLAMA_KIND_REALLOCARRAY:
-    return FT->getNumParams() == 3 && FT->getParamType(0)->isPointerTy() &&
-           FT->getParamType(1)->isIntegerTy() && FT->getParamType(2)->isIntegerTy();
-  case LLAMA_KIND_PVALLOC:
-    return FT->getNumParams() == 1 && FT->getParamType(0)->isIntegerTy();
-  default:
-    return false;
-  }
-}
-
-// The allocation function a declaration names, or null. Uses LLVM's
-// TargetLibraryInfo to check the prototype where it knows the function, but
-// ignores its availability: -fno-builtin must not hide allocation sites.
-const AllocFunction *classify(const Function &F, const TargetLibraryInfoImpl &TLII) {
-  if (F.hasLocalLinkage() || F.isIntrinsic())
-    return nullptr;
-  StringRef Name = F.getName();
-  for (const AllocFunction &AF : AllocFunctions) {
-    if (Name != AF.Symbol)
-      continue;
-    LibFunc LF;
-    if (TLII.getLibFunc(Name, LF))
-      return TLII.getLibFunc(F, LF) ? &AF : nullptr;
-    return plausiblePrototype(F, AF.Kind) ? &AF : nullptr;
-  }
-  return nullptr;
-}
-
-uint64_t hashFrames(const std::vector<SiteFrame> &Frames) {
-  uint64_t H = LLAMA_HASH_INIT;
-  for (const SiteFrame &Fr : Frames)
-    H = llama_hash_frame(H, Fr.Function.data(), Fr.Function.size(), Fr.LineOffset, Fr.Column);
-  return H;
-}
-
-StringRef subprogramName(const DISubprogram *SP) {
-  StringRef N = SP->getLinkageName();
-  return N.empty() ? SP->getName() : N;
-}
 
 class InstrumentPass : public PassInfoMixin<InstrumentPass> {
 public:
@@ -144,7 +66,6 @@ public:
   static StringRef name() { return "LlamaInstrumentPass"; }
 
 private:
-  void describe(Site &S, const Function &F, unsigned Ordinal);
   GlobalVariable *buildDescriptors(Module &M, const std::vector<Site> &Sites);
   void rewrite(Module &M, Site &S, Constant *Descriptor);
   void registerModule(Module &M, GlobalVariable *Array, uint64_t Count);
@@ -153,34 +74,6 @@ private:
   StringMap<Constant *> Strings;
   StructType *SiteTy = nullptr;
 };
-
-void InstrumentPass::describe(Site &S, const Function &F, unsigned Ordinal) {
-  const DILocation *DL = S.Call->getDebugLoc().get();
-  if (!DL) {
-    // No source position: identify the call by its order among the
-    // allocation calls of its function.
-    S.Frames.push_back({F.getName().str(), Ordinal, LLAMA_SITE_ORDINAL_COLUMN});
-    S.Line = 0;
-    S.Flags |= LLAMA_SITE_NO_DEBUG_INFO;
-  } else {
-    for (const DILocation *L = DL; L; L = L->getInlinedAt()) {
-      const DISubprogram *SP = L->getScope()->getSubprogram();
-      if (!SP) {
-        S.Frames.push_back({F.getName().str(), L->getLine(), L->getColumn()});
-        continue;
-      }
-      S.Frames.push_back(
-          {subprogramName(SP).str(), L->getLine() - SP->getLine(), L->getColumn()});
-    }
-    S.Line = DL->getLine();
-    S.File = DL->getFilename().str();
-    if (DL->getInlinedAt())
-      S.Flags |= LLAMA_SITE_INLINED;
-  }
-  if (isa<InvokeInst>(S.Call))
-    S.Flags |= LLAMA_SITE_INVOKE;
-  S.Id = hashFrames(S.Frames);
-}
 
 Constant *InstrumentPass::stringConstant(Module &M, StringRef S) {
   auto It = Strings.find(S);
@@ -287,30 +180,14 @@ void InstrumentPass::registerModule(Module &M, GlobalVariable *Array, uint64_t C
 }
 
 PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
-  TargetLibraryInfoImpl TLII(Triple(M.getTargetTriple()));
   std::vector<Site> Sites;
-  for (Function &F : M) {
-    if (F.isDeclaration() || F.getName().starts_with(LLAMA_PROF_ENTRY_PREFIX))
-      continue;
-    unsigned Ordinal = 0;
-    for (Instruction &I : instructions(F)) {
-      auto *CB = dyn_cast<CallBase>(&I);
-      if (!CB || isa<CallBrInst>(CB))
-        continue;
-      auto *Callee = dyn_cast<Function>(CB->getCalledOperand()->stripPointerCasts());
-      if (!Callee || Callee->getFunctionType() != CB->getFunctionType())
-        continue;
-      auto *CI = dyn_cast<CallInst>(CB);
-      if (CI && CI->isMustTailCall())
-        continue; // the signature cannot change under musttail
-      const AllocFunction *AF = classify(*Callee, TLII);
-      if (!AF)
-        continue;
-      Site S{CB, AF, 0, {}, "", 0, 0};
-      describe(S, F, Ordinal++);
-      Sites.push_back(std::move(S));
-    }
-  }
+  forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned Ordinal) {
+    Site S;
+    S.Call = &CB;
+    S.Fn = &AF;
+    describeSite(S, *CB.getFunction(), Ordinal);
+    Sites.push_back(std::move(S));
+  });
   if (Sites.empty())
     return PreservedAnalyses::all();
 
@@ -356,11 +233,27 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
                     MPM.addPass(InstrumentPass());
                     return true;
                   }
+                  if (Name == "llama-use" || Name == "llama-use-annotate" ||
+                      Name == "llama-use-rewrite") {
+                    addUsePasses(MPM, Name != "llama-use-rewrite", Name != "llama-use-annotate");
+                    return true;
+                  }
                   return false;
                 });
             PB.registerPipelineStartEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+              if (ClGenerate && useBuildEnabled())
+                report_fatal_error("llama: -llama-generate and -llama-use exclude each other: "
+                                   "a build is either the profiling build or the use build",
+                                   false);
               if (ClGenerate)
                 MPM.addPass(InstrumentPass());
+              else if (useBuildEnabled())
+                addUsePasses(MPM, true, false);
             });
+            PB.registerOptimizerLastEPCallback(
+                [](ModulePassManager &MPM, OptimizationLevel) {
+                  if (useBuildEnabled() && !ClGenerate)
+                    addUsePasses(MPM, false, true);
+                });
           }};
 }

@@ -1,0 +1,669 @@
+//===- UsePass.cpp - the LLAMA use build: profile-guided lifetime classes -===//
+//
+// The use build (`-mllvm -llama-use=PROFILE [-mllvm -llama-model=MODEL]`, or
+// `opt -passes=llama-use`) gives every allocation site the lifetime class its
+// profile settles, so that libllamalloc bins the object without unwinding a
+// stack. It runs in two steps:
+//
+//  1. UseAnnotatePass, at the start of the pipeline (PipelineStartEP, where
+//     the profiling build instrumented, so the calls and their ids are the
+//     same), decides per site and records the decision as `!llama.class`
+//     metadata on the call:
+//       - the profile has the site and its contexts agree on class k (at
+//         least -llama-agreement of its allocations):         k
+//       - they disagree, but grouping the contexts by the call d frames up
+//         (the wrapper's caller, or its caller...) separates them: the site
+//         gets LLAMA_CLASS_HINTED | tag, and each such caller stores the
+//         class in the thread-local hint word around its call  (hinted)
+//       - the profile never saw the site, and the model, given what the
+//         compiler sees of the context, is at least -llama-confidence sure:
+//                                                              its class
+//       - otherwise no metadata: the runtime's dynamic path decides.
+//     It also embeds the model for the runtime (a COMDAT copy registered by
+//     a COMDAT constructor) and reports: one optimisation remark per site and
+//     per hint (-Rpass=llama, -Rpass-missed=llama), and one summary warning
+//     when the profile looks stale.
+//  2. UseRewritePass, at the end of the optimisation pipeline
+//     (OptimizerLastEP), turns each annotated call into the class-annotated
+//     entry point (malloc -> llama_malloc_class ...). Rewriting late keeps
+//     LLVM's knowledge of malloc and new during optimisation: paired
+//     new/delete still fold away, malloc+memset still becomes calloc (that
+//     new call has no metadata and takes the dynamic path).
+//
+// docs/design.md §7 explains the choices; the contract with the runtime is in
+// runtime/llama_abi.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Analysis/OptimizationRemarkEmitter.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Sites.h"
+#include "UsePass.h"
+#include "indexed.h"
+#include "llama_abi.h"
+#include "llama_model.h"
+
+using namespace llvm;
+using namespace llama;
+
+static cl::opt<std::string>
+    ClUse("llama-use", cl::init(""), cl::value_desc("PROFILE"),
+          cl::desc("LLAMA use build: rewrite allocation sites with the lifetime classes of "
+                   "this indexed profile (llama-profdata merge)"));
+static cl::opt<std::string>
+    ClModel("llama-model", cl::init(""), cl::value_desc("MODEL"),
+            cl::desc("LLAMA use build: lifetime model (llama-train) for sites the profile "
+                     "never saw, embedded in the program for the runtime's predictions"));
+static cl::opt<double> ClAgreement(
+    "llama-agreement", cl::init(0.9),
+    cl::desc("LLAMA: a site (or a caller) gets a static class when at least this fraction of "
+             "its profiled allocations have that class (default 0.9)"));
+static cl::opt<double> ClConfidence(
+    "llama-confidence", cl::init(0.9),
+    cl::desc("LLAMA: use the model's compile-time prediction for a site the profile never "
+             "saw when its probability is at least this (default 0.9)"));
+static cl::opt<unsigned> ClHintDepth(
+    "llama-hint-depth", cl::init(8),
+    cl::desc("LLAMA: how many callers up a hint may be set for a wrapper's allocation "
+             "(0: no hints)"));
+static cl::opt<bool> ClEmbedModel("llama-embed-model", cl::init(true),
+                                  cl::desc("LLAMA: embed -llama-model in the program"));
+static cl::opt<bool> ClWarnStale(
+    "llama-warn-stale", cl::init(true),
+    cl::desc("LLAMA: warn when sites of profiled functions are missing from the profile"));
+
+namespace {
+
+constexpr const char *ClassMD = "llama.class";
+constexpr const char *PassName = "llama";
+
+// ---- the profile, digested once per process --------------------------------
+
+// What the annotate step does with one profiled site.
+struct SiteDecision {
+  enum Kind { Static, Hinted, Dynamic, NoData } How = NoData;
+  unsigned Class = 0;       // Static: the class
+  double Agreement = 0;     // share of the majority class over all contexts
+  uint64_t Allocations = 0; // estimated allocations with a class
+  unsigned Contexts = 0;
+  double HintedShare = 0; // Hinted: share of allocations a hint covers
+  unsigned HintSites = 0; // Hinted: caller call sites that set a hint
+  unsigned HintDepthMax = 0;
+};
+
+// One hint a caller's call sets: "allocations of site Tag under this call
+// have class Class". Weight orders competing hints at one call.
+struct Hint {
+  uint64_t SiteId;
+  uint32_t Tag;
+  unsigned Class;
+  unsigned Depth;
+  uint64_t Weight;
+};
+
+struct UseData {
+  std::string Error; // non-empty: the profile or model could not be used
+  llama_idx *Idx = nullptr;
+  std::unique_ptr<uint64_t[]> ModelStorage; // 8-byte aligned model bytes
+  size_t ModelSize = 0;
+  llama_model Model{};
+  bool HasModel = false;
+  DenseMap<uint64_t, SiteDecision> Decisions; // by site id
+  DenseMap<uint64_t, SmallVector<Hint, 1>> Hints; // by hashFrame of the caller's call
+  StringSet<> ProfiledFunctions; // functions holding a profiled site
+
+  ~UseData() {
+    if (Idx)
+      llama_idx_free(Idx);
+  }
+};
+
+uint64_t contextWeight(const llama_idx_context &C) { return C.calls ? C.calls : C.samples; }
+
+// The decision for one site, and the hints that make a context-dependent
+// site static: for d = 1, 2, ... group the contexts not yet covered by their
+// frame d (a call instruction d callers up); a group whose contexts agree
+// becomes a hint at that call. The innermost hint is set last at run time,
+// so it wins, which is why deeper groups only see what shallower ones left.
+SiteDecision decide(UseData &D, const llama_idx_site &S) {
+  SiteDecision R;
+  uint64_t ByClass[LLAMA_CLASS_COUNT] = {};
+  std::vector<const llama_idx_context *> Ctx;
+  for (uint32_t I = 0; I < S.context_count; I++) {
+    const llama_idx_context &C = S.contexts[I];
+    if (C.lifetime_class >= LLAMA_CLASS_COUNT)
+      continue;
+    ByClass[C.lifetime_class] += contextWeight(C);
+    Ctx.push_back(&C);
+  }
+  for (uint64_t W : ByClass)
+    R.Allocations += W;
+  R.Contexts = Ctx.size();
+  if (!R.Allocations)
+    return R; // NoData
+  unsigned Major = std::max_element(ByClass, ByClass + LLAMA_CLASS_COUNT) - ByClass;
+  R.Class = Major;
+  R.Agreement = double(ByClass[Major]) / double(R.Allocations);
+  if (R.Agreement >= ClAgreement) {
+    R.How = SiteDecision::Static;
+    return R;
+  }
+  R.How = SiteDecision::Dynamic;
+  uint32_t Tag = llama_hint_tag(S.site_id);
+  std::vector<bool> Covered(Ctx.size(), false);
+  uint64_t CoveredWeight = 0;
+  for (unsigned Depth = 1; Depth <= ClHintDepth; Depth++) {
+    struct Group {
+      uint64_t ByClass[LLAMA_CLASS_COUNT] = {};
+      std::vector<size_t> Members;
+    };
+    std::map<uint64_t, Group> Groups; // ordered: deterministic output
+    for (size_t I = 0; I < Ctx.size(); I++) {
+      const llama_idx_context &C = *Ctx[I];
+      if (Covered[I] || C.frame_count <= Depth)
+        continue;
+      const llama_idx_frame &F = C.frames[Depth];
+      if (F.flags & LLAMA_IDX_FRAME_UNSYMBOLIZED)
+        continue;
+      Group &G = Groups[hashFrame(F.function, F.line_offset, F.column)];
+      G.ByClass[C.lifetime_class] += contextWeight(C);
+      G.Members.push_back(I);
+    }
+    for (auto &[Key, G] : Groups) {
+      uint64_t Total = 0;
+      for (uint64_t W : G.ByClass)
+        Total += W;
+      unsigned K = std::max_element(G.ByClass, G.ByClass + LLAMA_CLASS_COUNT) - G.ByClass;
+      if (!Total || double(G.ByClass[K]) / double(Total) < ClAgreement)
+        continue;
+      D.Hints[Key].push_back({S.site_id, Tag, K, Depth, Total});
+      for (size_t I : G.Members)
+        Covered[I] = true;
+      CoveredWeight += G.ByClass[K];
+      R.HintSites++;
+      R.HintDepthMax = std::max(R.HintDepthMax, Depth);
+    }
+  }
+  if (R.HintSites) {
+    R.How = SiteDecision::Hinted;
+    R.HintedShare = double(CoveredWeight) / double(R.Allocations);
+  }
+  return R;
+}
+
+std::unique_ptr<UseData> loadUseData() {
+  auto D = std::make_unique<UseData>();
+  char Err[512];
+  D->Idx = llama_idx_read_file(ClUse.c_str(), Err, sizeof Err);
+  if (!D->Idx) {
+    D->Error = Err;
+    return D;
+  }
+  for (size_t I = 0, N = llama_idx_site_count(D->Idx); I < N; I++) {
+    const llama_idx_site &S = *llama_idx_site_at(D->Idx, I);
+    if (llama_alloc_kind_is_dealloc(S.kind))
+      continue;
+    D->ProfiledFunctions.insert(S.function);
+    D->Decisions[S.site_id] = decide(*D, S);
+  }
+  // Competing hints at one call: the heaviest first.
+  for (auto &[Key, V] : D->Hints)
+    std::sort(V.begin(), V.end(), [](const Hint &A, const Hint &B) {
+      return A.Weight != B.Weight ? A.Weight > B.Weight : A.SiteId < B.SiteId;
+    });
+  if (!ClModel.empty()) {
+    void *Buf = nullptr;
+    size_t Len = 0;
+    if (llama_model_read_file(ClModel.c_str(), &Buf, &Len, Err, sizeof Err) != 0) {
+      D->Error = Err;
+      return D;
+    }
+    D->ModelStorage.reset(new uint64_t[(Len + 7) / 8]);
+    memcpy(D->ModelStorage.get(), Buf, Len);
+    free(Buf);
+    D->ModelSize = Len;
+    if (llama_model_open(D->ModelStorage.get(), Len, ClModel.c_str(), &D->Model, Err,
+                         sizeof Err) != 0) {
+      D->Error = Err;
+      return D;
+    }
+    D->HasModel = true;
+  }
+  return D;
+}
+
+// clang compiles one file per process, opt may run the pass on several
+// modules: either way the profile is read once.
+UseData &useData() {
+  static std::unique_ptr<UseData> D = loadUseData();
+  return *D;
+}
+
+const char *className(unsigned K) {
+  static const char *Names[] = {"<= 10 ms", "<= 100 ms", "<= 1 s",   "<= 10 s",
+                                "<= 100 s", "<= 1000 s", "longer"};
+  return K < LLAMA_CLASS_COUNT ? Names[K] : "?";
+}
+
+std::string percent(double X) {
+  std::string S;
+  raw_string_ostream(S) << format("%.1f%%", 100.0 * X);
+  return S;
+}
+
+// ---- the class-annotated entry points ----------------------------------------
+
+// How a call of one allocation function becomes a call of its class-annotated
+// entry point: which of the original arguments it keeps, in order; the class
+// is appended. Functions without one keep the dynamic path.
+struct Target {
+  unsigned Kind;
+  const char *Name;
+  SmallVector<unsigned, 3> Args;
+};
+
+const Target Targets[] = {
+    {LLAMA_KIND_MALLOC, "llama_malloc_class", {0}},
+    {LLAMA_KIND_CALLOC, "llama_calloc_class", {0, 1}},
+    {LLAMA_KIND_REALLOC, "llama_realloc_class", {0, 1}},
+    {LLAMA_KIND_ALIGNED_ALLOC, "llama_aligned_alloc_class", {0, 1}},
+    {LLAMA_KIND_POSIX_MEMALIGN, "llama_posix_memalign_class", {0, 1, 2}},
+    {LLAMA_KIND_STRDUP, "llama_strdup_class", {0}},
+    {LLAMA_KIND_STRNDUP, "llama_strndup_class", {0, 1}},
+    {LLAMA_KIND_NEW, "llama_new_class", {0}},
+    {LLAMA_KIND_NEW_ARRAY, "llama_new_class", {0}},
+    {LLAMA_KIND_NEW_NOTHROW, "llama_new_nothrow_class", {0}},
+    {LLAMA_KIND_NEW_ARRAY_NOTHROW, "llama_new_nothrow_class", {0}},
+    {LLAMA_KIND_NEW_ALIGNED, "llama_new_aligned_class", {0, 1}},
+    {LLAMA_KIND_NEW_ARRAY_ALIGNED, "llama_new_aligned_class", {0, 1}},
+};
+
+const Target *targetOf(unsigned Kind) {
+  for (const Target &T : Targets)
+    if (T.Kind == Kind)
+      return &T;
+  return nullptr;
+}
+
+// ---- step 1: decide and annotate ----------------------------------------------
+
+class UseAnnotatePass : public PassInfoMixin<UseAnnotatePass> {
+public:
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+  static StringRef name() { return "LlamaUseAnnotatePass"; }
+};
+
+struct ModuleCounts {
+  unsigned Sites = 0, Static = 0, Hinted = 0, Predicted = 0, Dynamic = 0;
+  unsigned Unprofiled = 0, Stale = 0, NoEntry = 0, HintCalls = 0;
+};
+
+void annotate(CallBase &CB, uint32_t K) {
+  LLVMContext &C = CB.getContext();
+  CB.setMetadata(ClassMD, MDNode::get(C, {ConstantAsMetadata::get(
+                                             ConstantInt::get(Type::getInt32Ty(C), K))}));
+}
+
+// Compile-time prediction for a site the profile never saw: the model gets
+// the context the compiler knows, the site's inline chain.
+bool predict(const UseData &D, const Site &S, unsigned &Class, float &Confidence) {
+  if (!D.HasModel || S.Flags & LLAMA_SITE_NO_DEBUG_INFO)
+    return false;
+  std::vector<llama_model_frame> Frames;
+  for (size_t I = 0; I < S.Frames.size(); I++)
+    Frames.push_back({S.Frames[I].Function.c_str(), I == 0 ? S.File.c_str() : "",
+                      I + 1 < S.Frames.size(), S.Frames[I].LineOffset});
+  uint32_t Ids[LLAMA_MODEL_MAX_TOKENS];
+  size_t N = llama_model_encode(&D.Model, Frames.data(), Frames.size(), S.Fn->Kind, Ids,
+                                LLAMA_MODEL_MAX_TOKENS);
+  float P[LLAMA_CLASS_COUNT];
+  Class = llama_model_predict(&D.Model, Ids, N, P);
+  Confidence = P[Class];
+  return Confidence >= ClConfidence;
+}
+
+void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecision *Dec,
+                const char *Outcome, unsigned Class, float Confidence) {
+  StringRef Kind = S.Fn->ShortName;
+  std::string Msg;
+  raw_string_ostream OS(Msg);
+  OS << Kind << ": ";
+  bool Missed = false;
+  if (!strcmp(Outcome, "static")) {
+    OS << "lifetime class " << Class << " (" << className(Class) << ") from the profile: "
+       << Dec->Allocations << " allocations in " << Dec->Contexts << " contexts, "
+       << percent(Dec->Agreement) << " agree";
+  } else if (!strcmp(Outcome, "hinted")) {
+    OS << "class depends on the caller (" << percent(Dec->Agreement) << " in class " << Dec->Class
+       << "); " << Dec->HintSites << " caller call sites up to " << Dec->HintDepthMax
+       << " frames up set a hint covering " << percent(Dec->HintedShare)
+       << " of its allocations, the rest take the dynamic path";
+  } else if (!strcmp(Outcome, "predicted")) {
+    OS << "not in the profile; the model predicts class " << Class << " (" << className(Class)
+       << ") with probability " << format("%.2f", Confidence);
+  } else if (!strcmp(Outcome, "noentry")) {
+    Missed = true;
+    OS << "no class-annotated entry point for " << Kind << "; the runtime predicts";
+  } else if (!strcmp(Outcome, "disagree")) {
+    Missed = true;
+    OS << "contexts disagree (" << percent(Dec->Agreement) << " in class " << Dec->Class
+       << ") and no caller separates them; the runtime predicts from the stack";
+  } else if (!strcmp(Outcome, "unsure")) {
+    Missed = true;
+    OS << "not in the profile; the model is unsure (class " << Class << ", probability "
+       << format("%.2f", Confidence) << "); the runtime predicts";
+  } else {
+    Missed = true;
+    OS << "not in the profile" << (Dec ? " (no lifetime samples)" : "")
+       << "; the runtime predicts";
+  }
+  if (Missed)
+    ORE.emit([&] { return OptimizationRemarkMissed(PassName, Outcome, S.Call) << OS.str(); });
+  else
+    ORE.emit([&] { return OptimizationRemark(PassName, Outcome, S.Call) << OS.str(); });
+}
+
+GlobalVariable *hintVariable(Module &M) {
+  if (GlobalVariable *GV = M.getGlobalVariable(LLAMA_HINT_SYMBOL))
+    return GV;
+  auto *GV = new GlobalVariable(M, Type::getInt64Ty(M.getContext()), false,
+                                GlobalValue::ExternalLinkage, nullptr, LLAMA_HINT_SYMBOL,
+                                nullptr, GlobalValue::InitialExecTLSModel);
+  GV->setAlignment(Align(8));
+  return GV;
+}
+
+// Around a call that leads to hinted sites: save the hint word, store ours,
+// restore after the call (on the normal path; an exception leaves a stale
+// hint whose tag only its own site reads).
+void setHint(Module &M, CallBase &CB, const Hint &H) {
+  GlobalVariable *GV = hintVariable(M);
+  Type *I64 = Type::getInt64Ty(M.getContext());
+  IRBuilder<> B(&CB);
+  Value *Addr = B.CreateThreadLocalAddress(GV);
+  Value *Old = B.CreateAlignedLoad(I64, Addr, Align(8), "llama.hint.saved");
+  B.CreateAlignedStore(ConstantInt::get(I64, LLAMA_HINT_VALUE(H.Tag, H.Class)), Addr, Align(8));
+  Instruction *After = nullptr;
+  if (auto *II = dyn_cast<InvokeInst>(&CB)) {
+    BasicBlock *Normal = II->getNormalDest();
+    if (Normal->getSinglePredecessor())
+      After = &*Normal->getFirstInsertionPt();
+  } else {
+    After = CB.getNextNode();
+  }
+  if (!After)
+    return;
+  IRBuilder<> A(After);
+  A.CreateAlignedStore(Old, A.CreateThreadLocalAddress(GV), Align(8));
+}
+
+void embedModel(Module &M, const UseData &D) {
+  LLVMContext &C = M.getContext();
+  if (M.getGlobalVariable(LLAMA_MODEL_DATA_SYMBOL))
+    return;
+  ArrayRef<uint8_t> Bytes(reinterpret_cast<const uint8_t *>(D.ModelStorage.get()), D.ModelSize);
+  Constant *Init = ConstantDataArray::get(C, Bytes);
+  auto *Data = new GlobalVariable(M, Init->getType(), true, GlobalValue::LinkOnceODRLinkage,
+                                  Init, LLAMA_MODEL_DATA_SYMBOL);
+  Data->setAlignment(Align(16));
+  Data->setVisibility(GlobalValue::HiddenVisibility);
+  Data->setComdat(M.getOrInsertComdat(LLAMA_MODEL_DATA_SYMBOL));
+
+  Type *Ptr = PointerType::getUnqual(C), *I64 = Type::getInt64Ty(C);
+  FunctionCallee Register = M.getOrInsertFunction(
+      LLAMA_MODEL_REGISTER_SYMBOL, FunctionType::get(Type::getVoidTy(C), {Ptr, I64}, false));
+  Function *Ctor = Function::Create(FunctionType::get(Type::getVoidTy(C), false),
+                                    GlobalValue::LinkOnceODRLinkage,
+                                    std::string(LLAMA_MODEL_DATA_SYMBOL) + ".ctor", M);
+  Ctor->setVisibility(GlobalValue::HiddenVisibility);
+  Ctor->setComdat(Data->getComdat());
+  Ctor->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> B(BasicBlock::Create(C, "", Ctor));
+  B.CreateCall(Register, {Data, ConstantInt::get(I64, D.ModelSize)});
+  B.CreateRetVoid();
+  // Keyed on the data: the linker keeps one constructor with the one copy.
+  appendToGlobalCtors(M, Ctor, 1, Data);
+}
+
+PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
+  LLVMContext &C = M.getContext();
+  if (ClUse.empty()) {
+    C.emitError("llama-use: no profile given: pass -llama-use=PROFILE (llama-config "
+                "--use=PROFILE --cflags does)");
+    return PreservedAnalyses::all();
+  }
+  UseData &D = useData();
+  if (!D.Error.empty()) {
+    C.emitError("llama: cannot use the profile or model: " + D.Error);
+    return PreservedAnalyses::all();
+  }
+
+  ModuleCounts N;
+  std::map<const Function *, std::unique_ptr<OptimizationRemarkEmitter>> OREs;
+  auto ore = [&](const Function &F) -> OptimizationRemarkEmitter & {
+    auto &P = OREs[&F];
+    if (!P)
+      P = std::make_unique<OptimizationRemarkEmitter>(&F);
+    return *P;
+  };
+  std::vector<CallBase *> AllocCalls;
+  forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned Ordinal) {
+    AllocCalls.push_back(&CB);
+    if (AF.Dealloc)
+      return;
+    Site S;
+    S.Call = &CB;
+    S.Fn = &AF;
+    describeSite(S, *CB.getFunction(), Ordinal);
+    N.Sites++;
+    OptimizationRemarkEmitter &ORE = ore(*CB.getFunction());
+    auto It = D.Decisions.find(S.Id);
+    const SiteDecision *Dec = It == D.Decisions.end() ? nullptr : &It->second;
+    const Target *T = targetOf(AF.Kind);
+    if (!T) {
+      N.NoEntry++;
+      N.Dynamic++;
+      remarkSite(ORE, S, Dec, "noentry", 0, 0);
+      return;
+    }
+    if (Dec && Dec->How == SiteDecision::Static) {
+      annotate(CB, Dec->Class);
+      N.Static++;
+      remarkSite(ORE, S, Dec, "static", Dec->Class, 0);
+      return;
+    }
+    if (Dec && Dec->How == SiteDecision::Hinted) {
+      annotate(CB, LLAMA_CLASS_HINTED | llama_hint_tag(S.Id));
+      N.Hinted++;
+      remarkSite(ORE, S, Dec, "hinted", 0, 0);
+      return;
+    }
+    if (Dec && Dec->How == SiteDecision::Dynamic) {
+      N.Dynamic++;
+      remarkSite(ORE, S, Dec, "disagree", 0, 0);
+      return;
+    }
+    if (!Dec) {
+      N.Unprofiled++;
+      if (D.ProfiledFunctions.count(S.Frames.front().Function))
+        N.Stale++;
+    }
+    unsigned K = 0;
+    float P = 0;
+    if (predict(D, S, K, P)) {
+      annotate(CB, K);
+      N.Predicted++;
+      remarkSite(ORE, S, Dec, "predicted", K, P);
+      return;
+    }
+    N.Dynamic++;
+    remarkSite(ORE, S, Dec, D.HasModel && P > 0 ? "unsure" : "unprofiled", K, P);
+  });
+
+  // Hints: every other call whose position is a caller frame of a hinted
+  // site's contexts.
+  if (!D.Hints.empty()) {
+    std::sort(AllocCalls.begin(), AllocCalls.end());
+    for (Function &F : M) {
+      if (F.isDeclaration())
+        continue;
+      SmallVector<std::pair<CallBase *, const Hint *>, 8> ToHint;
+      for (Instruction &I : instructions(F)) {
+        auto *CB = dyn_cast<CallBase>(&I);
+        if (!CB || isa<CallBrInst>(CB) || isa<IntrinsicInst>(CB) || !CB->getDebugLoc())
+          continue;
+        if (std::binary_search(AllocCalls.begin(), AllocCalls.end(), CB))
+          continue;
+        std::vector<SiteFrame> Frames = framesOf(*CB);
+        const SiteFrame &Fr = Frames.front();
+        auto It = D.Hints.find(hashFrame(Fr.Function, Fr.LineOffset, Fr.Column));
+        if (It != D.Hints.end())
+          ToHint.push_back({CB, &It->second.front()});
+      }
+      for (auto &Entry : ToHint) {
+        CallBase *CB = Entry.first;
+        const Hint *H = Entry.second;
+        setHint(M, *CB, *H);
+        N.HintCalls++;
+        ore(F).emit([&] {
+          std::string Msg;
+          raw_string_ostream OS(Msg);
+          OS << "hint: allocations of site " << format_hex(H->SiteId, 18) << " under this call ("
+             << H->Depth << (H->Depth == 1 ? " frame" : " frames") << " up) have class "
+             << H->Class << " (" << className(H->Class) << "), " << H->Weight
+             << " profiled allocations";
+          return OptimizationRemark(PassName, "hint", CB) << OS.str();
+        });
+      }
+    }
+  }
+
+  if (D.HasModel && ClEmbedModel && N.Sites)
+    embedModel(M, D);
+
+  if (N.Stale && ClWarnStale) {
+    std::string Msg;
+    raw_string_ostream OS(Msg);
+    OS << "llama: " << N.Stale << " of " << N.Sites
+       << " allocation sites are missing from the profile " << ClUse
+       << " although it has data for their functions: the source changed since profiling "
+          "(stale profile?). They take the runtime's dynamic path; -Rpass-missed=llama lists "
+          "them, -mllvm -llama-warn-stale=false silences this";
+    C.diagnose(DiagnosticInfoPGOProfile(M.getSourceFileName().c_str(), OS.str(), DS_Warning));
+  }
+  if (ClVerbose)
+    errs() << "llama: " << M.getSourceFileName() << ": " << N.Sites << " allocation sites: "
+           << N.Static << " static, " << N.Hinted << " hinted, " << N.Predicted
+           << " predicted, " << N.Dynamic << " dynamic (" << N.Unprofiled
+           << " not in the profile, " << N.Stale << " of them stale, " << N.NoEntry
+           << " without a class entry point); " << N.HintCalls << " calls set hints\n";
+  return N.Static + N.Hinted + N.Predicted + N.HintCalls || (D.HasModel && N.Sites)
+             ? PreservedAnalyses::none()
+             : PreservedAnalyses::all();
+}
+
+// ---- step 2: rewrite --------------------------------------------------------------
+
+class UseRewritePass : public PassInfoMixin<UseRewritePass> {
+public:
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
+  static bool isRequired() { return true; }
+  static StringRef name() { return "LlamaUseRewritePass"; }
+};
+
+void rewriteCall(Module &M, CallBase &CB, const Target &T, uint32_t K) {
+  LLVMContext &C = M.getContext();
+  FunctionType *OrigTy = CB.getFunctionType();
+  SmallVector<Type *, 4> Params;
+  SmallVector<Value *, 4> Args;
+  for (unsigned I : T.Args) {
+    Params.push_back(OrigTy->getParamType(I));
+    Args.push_back(CB.getArgOperand(I));
+  }
+  Params.push_back(Type::getInt32Ty(C));
+  Args.push_back(ConstantInt::get(Type::getInt32Ty(C), K));
+  FunctionCallee Entry =
+      M.getOrInsertFunction(T.Name, FunctionType::get(OrigTy->getReturnType(), Params, false));
+  SmallVector<OperandBundleDef, 1> Bundles;
+  CB.getOperandBundlesAsDefs(Bundles);
+  CallBase *New;
+  if (auto *II = dyn_cast<InvokeInst>(&CB))
+    New = InvokeInst::Create(Entry, II->getNormalDest(), II->getUnwindDest(), Args, Bundles, "",
+                             CB.getIterator());
+  else
+    New = CallInst::Create(Entry, Args, Bundles, "", CB.getIterator());
+  // Keep what the call promised about its result (noalias, nonnull, align,
+  // dereferenceable) and the function attributes that are not about being
+  // the library function itself; parameter attributes belong to the old
+  // parameter list.
+  AttributeList AL = CB.getAttributes();
+  AttrBuilder Fn(C, AL.getFnAttrs());
+  for (Attribute::AttrKind A :
+       {Attribute::Builtin, Attribute::NoBuiltin, Attribute::AllocKind, Attribute::AllocSize})
+    Fn.removeAttribute(A);
+  Fn.removeAttribute("alloc-family");
+  New->setAttributes(AttributeList::get(C, AttributeSet::get(C, Fn), AL.getRetAttrs(), {}));
+  New->setCallingConv(CB.getCallingConv());
+  New->copyMetadata(CB);
+  New->setMetadata(ClassMD, nullptr);
+  New->setDebugLoc(CB.getDebugLoc());
+  New->takeName(&CB);
+  CB.replaceAllUsesWith(New);
+  CB.eraseFromParent();
+}
+
+PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
+  unsigned Rewritten = 0;
+  forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned) {
+    MDNode *MD = CB.getMetadata(ClassMD);
+    const Target *T = targetOf(AF.Kind);
+    if (!MD || !T || MD->getNumOperands() != 1)
+      return;
+    auto *K = mdconst::dyn_extract<ConstantInt>(MD->getOperand(0));
+    if (!K)
+      return;
+    rewriteCall(M, CB, *T, uint32_t(K->getZExtValue()));
+    Rewritten++;
+  });
+  return Rewritten ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace
+
+namespace llama {
+
+bool useBuildEnabled() { return !ClUse.empty(); }
+
+void addUsePasses(ModulePassManager &MPM, bool Annotate, bool Rewrite) {
+  if (Annotate)
+    MPM.addPass(UseAnnotatePass());
+  if (Rewrite)
+    MPM.addPass(UseRewritePass());
+}
+
+} // namespace llama
