@@ -7,6 +7,8 @@
  * the block back on its span. Everything else is in heap.c, large.c. */
 
 #include "internal.h"
+#include "llama_abi.h"
+#include "predict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@ _Atomic int llama_init_state;
 static int stats_fd = 2;
 
 static void fork_prepare(void) {
+  llama_predict_fork_prepare(); /* first: a miss may allocate while it holds it */
   llama_heaps_fork_prepare();
   llama_large_fork_prepare();
   llama_hugepages_fork_prepare();
@@ -32,11 +35,13 @@ static void fork_parent(void) {
   llama_hugepages_fork_parent();
   llama_large_fork_parent();
   llama_heaps_fork_parent();
+  llama_predict_fork_parent();
 }
 static void fork_child(void) {
   llama_hugepages_fork_child();
   llama_large_fork_child();
   llama_heaps_fork_child();
+  llama_predict_fork_child();
 }
 
 /* One-time initialisation, on the first allocation of the process. Nothing
@@ -54,6 +59,7 @@ void llama_init_slow(void) {
     }
     atomic_store_explicit(&llama_init_state, 2, memory_order_release);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    llama_predict_init(); /* after state 2: may report, must not deadlock */
     return;
   }
   while (atomic_load_explicit(&llama_init_state, memory_order_acquire) != 2) sched_yield();
@@ -75,10 +81,6 @@ void llama_size_classes_init(void) {
 }
 
 /* ---- core ------------------------------------------------------------------- */
-
-LLAMA_INLINE unsigned bin_of_class(unsigned k) {
-  return k < LLAMA_NUM_CLASSES ? k : llama_options.default_bin;
-}
 
 static LLAMA_NOINLINE void *alloc_slow(size_t n, unsigned bin, unsigned source) {
   llama_heap_t *heap = llama_tls_heap;
@@ -260,47 +262,190 @@ static int memalign_in(void **out, size_t alignment, size_t n, unsigned bin, uns
   return 0;
 }
 
+/* ---- how an allocation gets its class ---------------------------------------------
+ *
+ * Every exported allocation function decides the class in one of three ways
+ * (llama_abi.h, "The use build"):
+ *   static    k < 7 from the compiler: the fast path, no other work;
+ *   hinted    k = LLAMA_CLASS_HINTED | tag: the caller's thread-local hint
+ *             holds the class when its tag matches (counted static);
+ *   dynamic   plain malloc & co., LLAMA_CLASS_UNKNOWN, a hint that does not
+ *             match: without a model the default bin; with one, predict.c.
+ * The dynamic and hinted cases leave the exported function by a guaranteed
+ * tail call (musttail) into a *_dyn twin with the same signature: the twin's
+ * __builtin_return_address(0) is then the return address into the caller of
+ * the exported function, and its frame record (it takes its own frame
+ * address, so it has one) starts the frame-pointer walk at that caller. The
+ * exported functions themselves keep no frame pointer on the fast path. */
+
+#define MUSTTAIL __attribute__((musttail))
+#define RET_ADDR __builtin_return_address(0)
+#define FRAME_ADDR __builtin_frame_address(0)
+
+LLAMA_INLINE unsigned packed_bin(unsigned packed) {
+  return packed == LLAMA_PACKED_DEFAULT ? llama_options.default_bin : (packed & 0xffu);
+}
+LLAMA_INLINE unsigned packed_source(unsigned packed) {
+  return packed == LLAMA_PACKED_DEFAULT ? (unsigned)SOURCE_DEFAULT : (packed >> 8);
+}
+
+/* The dynamic path's class: one relaxed load and a branch without a model. */
+LLAMA_INLINE unsigned dynamic_class(unsigned kind, void *ret, void *frame) {
+  if (LLAMA_LIKELY(!llama_predict_active())) return LLAMA_PACKED_DEFAULT;
+  return llama_predict_packed(kind, ret, frame);
+}
+
+/* A class argument k >= 7: the hint if it matches, else the dynamic path.
+ * The hint is not cleared: the caller restores its previous value after the
+ * call (a wrapper may allocate more than once under one hint). */
+LLAMA_INLINE unsigned resolve(unsigned k, unsigned kind, void *ret, void *frame) {
+  if (k != LLAMA_CLASS_UNKNOWN && (k & LLAMA_CLASS_HINTED)) {
+    uint64_t hint = __llama_hint_v1;
+    uint32_t c = (uint32_t)hint - 1u;
+    if ((uint32_t)(hint >> 32) == (k & LLAMA_HINT_TAG_MASK) && c < LLAMA_NUM_CLASSES)
+      return LLAMA_PACK(c, SOURCE_STATIC);
+  }
+  return dynamic_class(kind, ret, frame);
+}
+
+unsigned llama_resolve_class(unsigned k, unsigned kind, void *ret, void *frame) {
+  return resolve(k, kind, ret, frame);
+}
+
+void *llama_alloc_packed(size_t n, size_t alignment, unsigned packed) {
+  if (alignment <= MIN_ALIGN) return llama_alloc(n, packed_bin(packed), packed_source(packed));
+  return alloc_aligned(n, alignment, packed_bin(packed), packed_source(packed));
+}
+
+/* realloc: a class from the dynamic path without a model keeps the bin of
+ * the old object when it moves; a static or predicted class applies. */
+LLAMA_INLINE void *realloc_packed(void *p, size_t n, unsigned packed) {
+  return realloc_in(p, n, packed_bin(packed), packed_source(packed),
+                    packed == LLAMA_PACKED_DEFAULT);
+}
+
+LLAMA_INLINE char *strndup_in(const char *s, size_t max, unsigned packed) {
+  size_t len = strnlen(s, max);
+  char *p = llama_alloc(len + 1, packed_bin(packed), packed_source(packed));
+  if (!p) return NULL;
+  memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
 /* ---- class-annotated entry points ----------------------------------------------- */
 
-LLAMA_INLINE unsigned source_of_class(unsigned k) {
-  return k < LLAMA_NUM_CLASSES ? SOURCE_STATIC : SOURCE_DEFAULT;
+static LLAMA_NOINLINE void *malloc_class_dyn(size_t n, unsigned k) {
+  unsigned c = resolve(k, LLAMA_KIND_MALLOC, RET_ADDR, FRAME_ADDR);
+  return llama_alloc(n, packed_bin(c), packed_source(c));
+}
+LLAMA_EXPORT void *llama_malloc_class(size_t n, unsigned k) {
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return llama_alloc(n, k, SOURCE_STATIC);
+  MUSTTAIL return malloc_class_dyn(n, k);
 }
 
-LLAMA_EXPORT void *llama_malloc_class(size_t n, unsigned k) {
-  return llama_alloc(n, bin_of_class(k), source_of_class(k));
+static LLAMA_NOINLINE void *calloc_class_dyn(size_t count, size_t size, unsigned k) {
+  unsigned c = resolve(k, LLAMA_KIND_CALLOC, RET_ADDR, FRAME_ADDR);
+  return calloc_in(count, size, packed_bin(c), packed_source(c));
 }
 LLAMA_EXPORT void *llama_calloc_class(size_t count, size_t size, unsigned k) {
-  return calloc_in(count, size, bin_of_class(k), source_of_class(k));
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return calloc_in(count, size, k, SOURCE_STATIC);
+  MUSTTAIL return calloc_class_dyn(count, size, k);
+}
+
+static LLAMA_NOINLINE void *realloc_class_dyn(void *p, size_t n, unsigned k) {
+  return realloc_packed(p, n, resolve(k, LLAMA_KIND_REALLOC, RET_ADDR, FRAME_ADDR));
 }
 LLAMA_EXPORT void *llama_realloc_class(void *p, size_t n, unsigned k) {
-  return realloc_in(p, n, bin_of_class(k), source_of_class(k), k >= LLAMA_NUM_CLASSES);
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return realloc_in(p, n, k, SOURCE_STATIC, false);
+  MUSTTAIL return realloc_class_dyn(p, n, k);
+}
+
+static LLAMA_NOINLINE void *aligned_alloc_class_dyn(size_t alignment, size_t n, unsigned k) {
+  unsigned c = resolve(k, LLAMA_KIND_ALIGNED_ALLOC, RET_ADDR, FRAME_ADDR);
+  return alloc_aligned(n, alignment, packed_bin(c), packed_source(c));
 }
 LLAMA_EXPORT void *llama_aligned_alloc_class(size_t alignment, size_t n, unsigned k) {
   if (alignment == 0 || (alignment & (alignment - 1))) {
     errno = EINVAL;
     return NULL;
   }
-  return alloc_aligned(n, alignment, bin_of_class(k), source_of_class(k));
-}
-LLAMA_EXPORT int llama_posix_memalign_class(void **out, size_t alignment, size_t n, unsigned k) {
-  return memalign_in(out, alignment, n, bin_of_class(k), source_of_class(k));
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return alloc_aligned(n, alignment, k, SOURCE_STATIC);
+  MUSTTAIL return aligned_alloc_class_dyn(alignment, n, k);
 }
 
+static LLAMA_NOINLINE int posix_memalign_class_dyn(void **out, size_t alignment, size_t n,
+                                                   unsigned k) {
+  unsigned c = resolve(k, LLAMA_KIND_POSIX_MEMALIGN, RET_ADDR, FRAME_ADDR);
+  return memalign_in(out, alignment, n, packed_bin(c), packed_source(c));
+}
+LLAMA_EXPORT int llama_posix_memalign_class(void **out, size_t alignment, size_t n, unsigned k) {
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return memalign_in(out, alignment, n, k, SOURCE_STATIC);
+  MUSTTAIL return posix_memalign_class_dyn(out, alignment, n, k);
+}
+
+static LLAMA_NOINLINE char *strdup_class_dyn(const char *s, unsigned k) {
+  return strndup_in(s, SIZE_MAX, resolve(k, LLAMA_KIND_STRDUP, RET_ADDR, FRAME_ADDR));
+}
+LLAMA_EXPORT char *llama_strdup_class(const char *s, unsigned k) {
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return strndup_in(s, SIZE_MAX, LLAMA_PACK(k, SOURCE_STATIC));
+  MUSTTAIL return strdup_class_dyn(s, k);
+}
+
+static LLAMA_NOINLINE char *strndup_class_dyn(const char *s, size_t max, unsigned k) {
+  return strndup_in(s, max, resolve(k, LLAMA_KIND_STRNDUP, RET_ADDR, FRAME_ADDR));
+}
+LLAMA_EXPORT char *llama_strndup_class(const char *s, size_t max, unsigned k) {
+  if (LLAMA_LIKELY(k < LLAMA_NUM_CLASSES)) return strndup_in(s, max, LLAMA_PACK(k, SOURCE_STATIC));
+  MUSTTAIL return strndup_class_dyn(s, max, k);
+}
 
 /* ---- the malloc family ----------------------------------------------------------- */
 
 #define DEFAULT_BIN (llama_options.default_bin)
 
-LLAMA_EXPORT void *malloc(size_t n) { return llama_alloc(n, DEFAULT_BIN, SOURCE_DEFAULT); }
+/* Each function: without a model, the default bin right here; with one, a
+ * tail call into its *_dyn twin (see above). */
+#define DYNAMIC(kind) dynamic_class((kind), RET_ADDR, FRAME_ADDR)
+
+static LLAMA_NOINLINE void *malloc_dyn(size_t n) {
+  unsigned c = DYNAMIC(LLAMA_KIND_MALLOC);
+  return llama_alloc(n, packed_bin(c), packed_source(c));
+}
+LLAMA_EXPORT void *malloc(size_t n) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return malloc_dyn(n);
+  return llama_alloc(n, DEFAULT_BIN, SOURCE_DEFAULT);
+}
 LLAMA_EXPORT void free(void *p) { llama_free(p); }
 LLAMA_EXPORT void cfree(void *p) { llama_free(p); }
+
+static LLAMA_NOINLINE void *calloc_dyn(size_t count, size_t size) {
+  unsigned c = DYNAMIC(LLAMA_KIND_CALLOC);
+  return calloc_in(count, size, packed_bin(c), packed_source(c));
+}
 LLAMA_EXPORT void *calloc(size_t count, size_t size) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return calloc_dyn(count, size);
   return calloc_in(count, size, DEFAULT_BIN, SOURCE_DEFAULT);
 }
+
+static LLAMA_NOINLINE void *realloc_dyn(void *p, size_t n) {
+  return realloc_packed(p, n, DYNAMIC(LLAMA_KIND_REALLOC));
+}
 LLAMA_EXPORT void *realloc(void *p, size_t n) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return realloc_dyn(p, n);
   return realloc_in(p, n, DEFAULT_BIN, SOURCE_DEFAULT, true);
 }
+
+static LLAMA_NOINLINE void *reallocarray_dyn(void *p, size_t count, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return realloc_packed(p, n, DYNAMIC(LLAMA_KIND_REALLOCARRAY));
+}
 LLAMA_EXPORT void *reallocarray(void *p, size_t count, size_t size) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return reallocarray_dyn(p, count, size);
   size_t n;
   if (__builtin_mul_overflow(count, size, &n)) {
     errno = ENOMEM;
@@ -308,37 +453,102 @@ LLAMA_EXPORT void *reallocarray(void *p, size_t count, size_t size) {
   }
   return realloc_in(p, n, DEFAULT_BIN, SOURCE_DEFAULT, true);
 }
+
+static LLAMA_NOINLINE int posix_memalign_dyn(void **out, size_t alignment, size_t n) {
+  unsigned c = DYNAMIC(LLAMA_KIND_POSIX_MEMALIGN);
+  return memalign_in(out, alignment, n, packed_bin(c), packed_source(c));
+}
 LLAMA_EXPORT int posix_memalign(void **out, size_t alignment, size_t n) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return posix_memalign_dyn(out, alignment, n);
   return memalign_in(out, alignment, n, DEFAULT_BIN, SOURCE_DEFAULT);
 }
-LLAMA_EXPORT void *aligned_alloc(size_t alignment, size_t n) {
-  return llama_aligned_alloc_class(alignment, n, LLAMA_CLASS_UNKNOWN);
+
+static LLAMA_NOINLINE void *aligned_alloc_dyn(size_t alignment, size_t n) {
+  unsigned c = DYNAMIC(LLAMA_KIND_ALIGNED_ALLOC);
+  return alloc_aligned(n, alignment, packed_bin(c), packed_source(c));
 }
+LLAMA_EXPORT void *aligned_alloc(size_t alignment, size_t n) {
+  if (alignment == 0 || (alignment & (alignment - 1))) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return aligned_alloc_dyn(alignment, n);
+  return alloc_aligned(n, alignment, DEFAULT_BIN, SOURCE_DEFAULT);
+}
+
 /* glibc's memalign rounds a non-power-of-two alignment up. */
-LLAMA_EXPORT void *memalign(size_t alignment, size_t n) {
+static void *memalign_packed(size_t alignment, size_t n, unsigned packed) {
   if (alignment > LLAMA_MAX_REQUEST) {
     errno = EINVAL;
     return NULL;
   }
   size_t a = MIN_ALIGN;
   while (a < alignment) a <<= 1;
-  return alloc_aligned(n, a, DEFAULT_BIN, SOURCE_DEFAULT);
+  return alloc_aligned(n, a, packed_bin(packed), packed_source(packed));
+}
+static LLAMA_NOINLINE void *memalign_dyn(size_t alignment, size_t n) {
+  return memalign_packed(alignment, n, DYNAMIC(LLAMA_KIND_MEMALIGN));
+}
+LLAMA_EXPORT void *memalign(size_t alignment, size_t n) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return memalign_dyn(alignment, n);
+  return memalign_packed(alignment, n, LLAMA_PACKED_DEFAULT);
+}
+
+static void *valloc_packed(size_t n, unsigned packed) {
+  return alloc_aligned(n, (size_t)sysconf(_SC_PAGESIZE), packed_bin(packed), packed_source(packed));
+}
+static LLAMA_NOINLINE void *valloc_dyn(size_t n) {
+  return valloc_packed(n, DYNAMIC(LLAMA_KIND_VALLOC));
 }
 LLAMA_EXPORT void *valloc(size_t n) {
-  return alloc_aligned(n, (size_t)sysconf(_SC_PAGESIZE), DEFAULT_BIN, SOURCE_DEFAULT);
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return valloc_dyn(n);
+  return valloc_packed(n, LLAMA_PACKED_DEFAULT);
 }
-LLAMA_EXPORT void *pvalloc(size_t n) {
+
+static void *pvalloc_packed(size_t n, unsigned packed) {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   if (n > LLAMA_MAX_REQUEST) {
     errno = ENOMEM;
     return NULL;
   }
   n = (n + page - 1) & ~(page - 1);
-  return alloc_aligned(n ? n : page, page, DEFAULT_BIN, SOURCE_DEFAULT);
+  return alloc_aligned(n ? n : page, page, packed_bin(packed), packed_source(packed));
 }
+static LLAMA_NOINLINE void *pvalloc_dyn(size_t n) {
+  return pvalloc_packed(n, DYNAMIC(LLAMA_KIND_PVALLOC));
+}
+LLAMA_EXPORT void *pvalloc(size_t n) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return pvalloc_dyn(n);
+  return pvalloc_packed(n, LLAMA_PACKED_DEFAULT);
+}
+
+/* strdup/strndup: glibc's would reach malloc from inside the C library, so
+ * the dynamic path would see libc's strdup as the innermost frame and the
+ * kind as malloc; the profile (whose build rewrote the call) sees the
+ * caller and the kind strdup. Replacing them keeps both views the same. */
+static LLAMA_NOINLINE char *strdup_dyn(const char *s) {
+  return strndup_in(s, SIZE_MAX, DYNAMIC(LLAMA_KIND_STRDUP));
+}
+LLAMA_EXPORT char *strdup(const char *s) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return strdup_dyn(s);
+  return strndup_in(s, SIZE_MAX, LLAMA_PACKED_DEFAULT);
+}
+static LLAMA_NOINLINE char *strndup_dyn(const char *s, size_t max) {
+  return strndup_in(s, max, DYNAMIC(LLAMA_KIND_STRNDUP));
+}
+LLAMA_EXPORT char *strndup(const char *s, size_t max) {
+  if (LLAMA_UNLIKELY(llama_predict_active())) MUSTTAIL return strndup_dyn(s, max);
+  return strndup_in(s, max, LLAMA_PACKED_DEFAULT);
+}
+/* The C library's internal names, so that a static link never pulls libc's
+ * strdup.o (which would define strdup a second time). */
+LLAMA_EXPORT char *__strdup(const char *s) __attribute__((alias("strdup")));
+LLAMA_EXPORT char *__strndup(const char *s, size_t max) __attribute__((alias("strndup")));
+
 LLAMA_EXPORT size_t malloc_usable_size(void *p) { return usable_size(p); }
 LLAMA_EXPORT int malloc_trim(size_t pad) {
   llama_collect(1);
+  (void)pad;
   return 1;
 }
 

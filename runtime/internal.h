@@ -157,6 +157,9 @@ typedef struct llama_heap_s {
   uint32_t retained_count;
   llama_retained_t retained[RETAINED_MAX]; /* oldest first */
   uint64_t allocations[LLAMA_NUM_BINS][SOURCE_COUNT];
+  /* The dynamic path (predict.c): stack-cache hits and misses of this
+   * thread, and nanoseconds spent in misses. Owner-written, like above. */
+  uint64_t predict_hits, predict_misses, predict_ns;
   bool alive;                   /* owned by a live thread */
   bool orphaned;                /* its thread vanished in fork(): never reused */
   struct llama_heap_s *next_all; /* every heap ever made (never freed) */
@@ -174,6 +177,10 @@ typedef struct llama_options_s {
   int huge_pages;          /* LLAMA_HUGE_PAGES: madvise(MADV_HUGEPAGE) */
   int purge_units;         /* LLAMA_PURGE_UNITS: decommit idle free units of held pages */
   unsigned purge_min_free_units; /* LLAMA_PURGE_MIN_FREE: ... of pages with this many free */
+  int predict;             /* LLAMA_PREDICT: 0 turns the dynamic path off */
+  unsigned predict_depth;  /* LLAMA_PREDICT_DEPTH: return addresses captured (1..64) */
+  unsigned predict_cache;  /* LLAMA_PREDICT_CACHE: stack-cache entries (power of 2) */
+  const char *model_path;  /* LLAMA_MODEL: model file (points into environ) */
 } llama_options_t;
 extern llama_options_t llama_options;
 void llama_options_init(void);
@@ -262,6 +269,32 @@ void llama_large_fork_prepare(void);
 void llama_large_fork_parent(void);
 void llama_large_fork_child(void);
 void llama_large_stats(llama_stats_t *out);
+
+/* ---- predict.c (the dynamic path; see predict.h) -------------------------- */
+#define LLAMA_PREDICT_MAX_DEPTH 64
+/* The use build's hint word (llama_abi.h: LLAMA_HINT_SYMBOL). */
+extern __thread uint64_t __llama_hint_v1 __attribute__((tls_model("initial-exec")));
+void llama_predict_init(void);  /* after initialisation: loads LLAMA_MODEL */
+void llama_predict_fork_prepare(void);
+void llama_predict_fork_parent(void);
+void llama_predict_fork_child(void);
+/* For the report: model name ("none" without one), cache use and size. */
+const char *llama_predict_model_name(void);
+void llama_predict_cache_use(uint64_t *entries, uint64_t *capacity);
+
+/* ---- symtab.c (function names for the dynamic path's misses) -------------- */
+typedef struct llama_symbol_s {
+  const char *name; /* linkage name; NULL if the address is in no known function */
+  bool outer;       /* in the C library or the dynamic loader (start-up frames) */
+} llama_symbol_t;
+/* Names the function holding each return address addrs[i] (looked up at
+ * addrs[i] - 1). Builds the module tables on first use and again when an
+ * address lies in no known module and the set of loaded modules changed.
+ * Uses open/mmap only: no malloc, no stdio. */
+void llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out);
+void llama_symtab_fork_prepare(void);
+void llama_symtab_fork_parent(void);
+void llama_symtab_fork_child(void);
 
 /* ---- alloc.c ------------------------------------------------------------- */
 void llama_init_slow(void);

@@ -13,9 +13,13 @@
  *   class 2  <= 1 s          class 6  longer, or never freed
  *   class 3  <= 10 s
  *
- * LLAMA_CLASS_UNKNOWN (or any value >= LLAMA_NUM_CLASSES) means "no class
- * known": the allocation goes to the default bin (see docs/runtime.md,
- * LLAMA_DEFAULT_CLASS).
+ * LLAMA_CLASS_UNKNOWN (or any other value >= LLAMA_NUM_CLASSES) means "no
+ * class known": the allocation takes the dynamic path, like plain malloc. A
+ * value LLAMA_CLASS_HINTED | tag (llama_abi.h) takes the class from the
+ * calling thread's hint word __llama_hint_v1 when that holds the same tag.
+ * The dynamic path captures the stack and asks the lifetime model (LLAMA_MODEL
+ * or the model the use build embedded), caching the answer per stack; without
+ * a model it is the default bin (see docs/runtime.md, LLAMA_DEFAULT_CLASS).
  *
  * Every pointer returned by any function here, or by malloc & co. while
  * libllamalloc is the process allocator, may be released with free(),
@@ -70,6 +74,11 @@ void *llama_aligned_alloc_class(size_t alignment, size_t n, unsigned k);
 int llama_posix_memalign_class(void **out, size_t alignment, size_t n,
                                unsigned k);
 
+/* strdup() / strndup() in class k: a copy of s (at most n bytes of it),
+ * NUL-terminated, or NULL with ENOMEM. */
+char *llama_strdup_class(const char *s, unsigned k);
+char *llama_strndup_class(const char *s, size_t n, unsigned k);
+
 /* C++ operator new in class k: never returns NULL; on exhaustion it calls the
  * installed std::new_handler and retries, or throws std::bad_alloc.
  * Defined in the C++ part of the runtime. */
@@ -106,6 +115,10 @@ typedef struct llama_stats_s {
   uint64_t allocations_predicted; /* class from the runtime predictor */
   uint64_t allocations_default;   /* no class known */
   uint64_t threads;               /* thread heaps ever created */
+  /* The dynamic path (added in ABI 1, issue 5; zero in older runtimes). */
+  uint64_t cache_hits;            /* stacks found in the prediction cache */
+  uint64_t cache_misses;          /* stacks the model was asked about */
+  uint64_t predict_ns;            /* nanoseconds spent in misses */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

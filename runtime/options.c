@@ -20,6 +20,10 @@ llama_options_t llama_options = {
     .huge_pages = 1,
     .purge_units = 1,
     .purge_min_free_units = 32,
+    .predict = 1,
+    .predict_depth = 16,
+    .predict_cache = 65536,
+    .model_path = NULL,
 };
 
 static const char *env_lookup(const char *name) {
@@ -70,6 +74,16 @@ void llama_options_init(void) {
   option_unsigned("LLAMA_DEADLINE_SLACK", 1000, &llama_options.deadline_slack);
   option_unsigned("LLAMA_PURGE_DELAY_MS", 3600000, &llama_options.purge_delay_ms);
   if (llama_options.deadline_slack == 0) llama_options.deadline_slack = 1;
+  option_int("LLAMA_PREDICT", &llama_options.predict);
+  option_unsigned("LLAMA_PREDICT_DEPTH", LLAMA_PREDICT_MAX_DEPTH, &llama_options.predict_depth);
+  if (llama_options.predict_depth == 0) llama_options.predict_depth = 1;
+  option_unsigned("LLAMA_PREDICT_CACHE", 1u << 26, &llama_options.predict_cache);
+  /* A power of two, at least 1024 entries (rounded up). */
+  unsigned cache = 1024;
+  while (cache < llama_options.predict_cache) cache <<= 1;
+  llama_options.predict_cache = cache;
+  const char *model = env_lookup("LLAMA_MODEL");
+  if (model && *model) llama_options.model_path = model;
   const char *def = env_lookup("LLAMA_DEFAULT_CLASS");
   if (def) {
     unsigned k;

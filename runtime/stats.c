@@ -20,6 +20,9 @@ static void stats_collect(llama_stats_t *out) {
       out->allocations_predicted += a[SOURCE_PREDICTED];
       out->allocations_default += a[SOURCE_DEFAULT];
     }
+    out->cache_hits += h->predict_hits;
+    out->cache_misses += h->predict_misses;
+    out->predict_ns += h->predict_ns;
     out->threads++;
   }
   llama_heaps_unlock();
@@ -43,6 +46,31 @@ LLAMA_EXPORT int llama_stats_get_sized(llama_stats_t *out, size_t size) {
 static void flush(int fd, llama_buf_t *b) {
   llama_write_fd(fd, b->p, b->len);
   b->len = 0;
+}
+
+/* "prediction: model NAME, cache hits N (xx.x%), misses N, mean miss cost N us,
+ * cache entries N/CAP" */
+static void print_prediction(llama_buf_t *b, const llama_stats_t *s) {
+  uint64_t entries, capacity, lookups = s->cache_hits + s->cache_misses;
+  llama_predict_cache_use(&entries, &capacity);
+  llama_buf_str(b, "prediction: model ");
+  llama_buf_str(b, llama_predict_model_name());
+  llama_buf_str(b, ", cache hits ");
+  llama_buf_u64(b, s->cache_hits, 0);
+  uint64_t permille = lookups ? (s->cache_hits * 1000 + lookups / 2) / lookups : 0;
+  llama_buf_str(b, " (");
+  llama_buf_u64(b, permille / 10, 0);
+  llama_buf_str(b, ".");
+  llama_buf_u64(b, permille % 10, 0);
+  llama_buf_str(b, "%), misses ");
+  llama_buf_u64(b, s->cache_misses, 0);
+  llama_buf_str(b, ", mean miss cost ");
+  llama_buf_u64(b, s->cache_misses ? (s->predict_ns / s->cache_misses + 500) / 1000 : 0, 0);
+  llama_buf_str(b, " us, cache entries ");
+  llama_buf_u64(b, entries, 0);
+  llama_buf_str(b, "/");
+  llama_buf_u64(b, capacity, 0);
+  llama_buf_str(b, "\n");
 }
 
 LLAMA_EXPORT void llama_stats_print(int fd) {
@@ -101,6 +129,8 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_buf_str(&b, ", default ");
   llama_buf_u64(&b, s.allocations_default, 0);
   llama_buf_str(&b, "\n");
+  flush(fd, &b);
+  print_prediction(&b, &s);
   if (live_total == 0) llama_buf_str(&b, "all objects were freed\n");
   else {
     llama_buf_str(&b, "not freed: ");

@@ -1,15 +1,16 @@
 // libllamalloc.a linked statically into the executable: the malloc family,
 // the class API and libc's own internal allocations (strdup, fopen, getline)
 // are all served by the archive's allocator, and the executable does not
-// depend on libllamalloc.so. No flags beyond the archive and -lpthread are
-// needed for C; C++ programs get libstdc++ from the clang++ driver.
+// depend on libllamalloc.so. No flags beyond the archive, -lpthread and -lm
+// (the lifetime model's expf) are needed for C; C++ programs get libstdc++
+// and libm from the clang++ driver.
 //
-// RUN: %cc -fno-builtin %s %llamalloc_a -lpthread -o %t
+// RUN: %cc -fno-builtin %s %llamalloc_a -lpthread -lm -o %t
 // RUN: llvm-readelf --needed-libs %t | FileCheck --check-prefix=NEEDED %s
 // RUN: %t 2>&1 | FileCheck %s
 //
 // Fully static (glibc's libc.a must not drag in its own malloc.o):
-// RUN: %cc -fno-builtin -static %s %llamalloc_a -lpthread -o %t.static
+// RUN: %cc -fno-builtin -static %s %llamalloc_a -lpthread -lm -o %t.static
 // RUN: %t.static 2>&1 | FileCheck %s
 //
 // C++: the archive's operator new/delete replace libstdc++'s (the C++ test,

@@ -9,9 +9,9 @@
 // instrumented. Any TSan report fails the test.
 //
 // REQUIRES: tsan
-// RUN: %cc -fsanitize=thread -fno-sanitize-link-runtime -fno-builtin -ftls-model=initial-exec -DLLAMA_DEBUG=1 -r -nostdlib %srcroot/runtime/*.c -o %t.rt.o
+// RUN: %cc -fsanitize=thread -fno-sanitize-link-runtime -fno-builtin -ftls-model=initial-exec -DLLAMA_DEBUG=1 -r -nostdlib %srcroot/runtime/*.c %srcroot/model/model.c %srcroot/model/tokenize.c %srcroot/model/lstm.c -o %t.rt.o
 // RUN: llvm-objcopy --redefine-syms=%S/../Inputs/sanitizer_rename.txt %t.rt.o %t.rt-renamed.o
-// RUN: %cc -fsanitize=thread -DSTRESS_RENAMED_RUNTIME -DSTRESS_SLOTS=4 -DSTRESS_RUNS=8 -DSTRESS_TABLE_OPS=5000 -DSTRESS_OPS=3000 %s %t.rt-renamed.o -lpthread -o %t
+// RUN: %cc -fsanitize=thread -DSTRESS_RENAMED_RUNTIME -DSTRESS_SLOTS=4 -DSTRESS_RUNS=8 -DSTRESS_TABLE_OPS=5000 -DSTRESS_OPS=3000 %s %t.rt-renamed.o -lpthread -lm -o %t
 // RUN: env TSAN_OPTIONS=suppressions=%S/../Inputs/tsan_suppressions.txt %t 2>&1 | FileCheck %s
 // CHECK-NOT: ThreadSanitizer
 // CHECK-NOT: FAIL
