@@ -9,12 +9,16 @@
 //     the profiling build instrumented, so the calls and their ids are the
 //     same), decides per site and records the decision as `!llama.class`
 //     metadata on the call:
-//       - the profile has the site and its contexts agree on class k (at
-//         least -llama-agreement of its allocations):         k
-//       - they disagree, but grouping the contexts by the call d frames up
-//         (the wrapper's caller, or its caller...) separates them: the site
-//         gets LLAMA_CLASS_HINTED | tag, and each such caller stores the
-//         class in the thread-local hint word around its call  (hinted)
+//       - the profile has the site and all its contexts have class k:  k
+//       - they differ, and grouping the contexts by the call d frames up
+//         (the wrapper's caller, or its caller...) separates some of them:
+//         the site gets llama_hinted_class(tag, fallback), and each such
+//         caller stores the class in the thread-local hint word around its
+//         call (hinted). The fallback, for callers no hint covers, is the
+//         commonest class when at least -llama-agreement of the site's
+//         allocations have it, else none (the dynamic path)
+//       - they differ, no hint helps, and the commonest class has at least
+//         -llama-agreement of the allocations:                   that class
 //       - the profile never saw the site, and the model, given what the
 //         compiler sees of the context, is at least -llama-confidence sure:
 //                                                              its class
@@ -106,7 +110,8 @@ constexpr const char *PassName = "llama";
 // What the annotate step does with one profiled site.
 struct SiteDecision {
   enum Kind { Static, Hinted, Dynamic, NoData } How = NoData;
-  unsigned Class = 0;       // Static: the class
+  unsigned Class = 0;       // the majority class (Static: the class)
+  unsigned Fallback = LLAMA_HINT_NO_FALLBACK; // Hinted: class where no hint covers
   double Agreement = 0;     // share of the majority class over all contexts
   uint64_t Allocations = 0; // estimated allocations with a class
   unsigned Contexts = 0;
@@ -168,14 +173,15 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
   unsigned Major = std::max_element(ByClass, ByClass + LLAMA_CLASS_COUNT) - ByClass;
   R.Class = Major;
   R.Agreement = double(ByClass[Major]) / double(R.Allocations);
-  if (R.Agreement >= ClAgreement) {
+  R.Fallback = R.Agreement >= ClAgreement ? Major : LLAMA_HINT_NO_FALLBACK;
+  if (ByClass[Major] == R.Allocations) {
     R.How = SiteDecision::Static;
     return R;
   }
   R.How = SiteDecision::Dynamic;
   uint32_t Tag = llama_hint_tag(S.site_id);
   std::vector<bool> Covered(Ctx.size(), false);
-  uint64_t CoveredWeight = 0;
+  uint64_t CoveredWeight = 0, HintedByClass[LLAMA_CLASS_COUNT] = {};
   for (unsigned Depth = 1; Depth <= ClHintDepth; Depth++) {
     struct Group {
       uint64_t ByClass[LLAMA_CLASS_COUNT] = {};
@@ -204,14 +210,24 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
       for (size_t I : G.Members)
         Covered[I] = true;
       CoveredWeight += G.ByClass[K];
+      HintedByClass[K] += G.ByClass[K];
       R.HintSites++;
       R.HintDepthMax = std::max(R.HintDepthMax, Depth);
     }
   }
-  if (R.HintSites) {
+  // Hints pay off when they place some allocations better than the
+  // fallback would: a hint whose class is the fallback's changes nothing.
+  bool Useful = false;
+  for (unsigned K = 0; K < LLAMA_CLASS_COUNT; K++)
+    Useful |= K != R.Fallback && HintedByClass[K] > 0;
+  if (R.HintSites && Useful) {
     R.How = SiteDecision::Hinted;
     R.HintedShare = double(CoveredWeight) / double(R.Allocations);
+  } else if (R.Fallback != LLAMA_HINT_NO_FALLBACK) {
+    R.How = SiteDecision::Static;
   }
+  // Hints already recorded for a site that ends up static or dynamic are
+  // harmless: nothing reads their tag.
   return R;
 }
 
@@ -362,7 +378,11 @@ void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecisio
     OS << "class depends on the caller (" << percent(Dec->Agreement) << " in class " << Dec->Class
        << "); " << Dec->HintSites << " caller call sites up to " << Dec->HintDepthMax
        << " frames up set a hint covering " << percent(Dec->HintedShare)
-       << " of its allocations, the rest take the dynamic path";
+       << " of its allocations, the rest ";
+    if (Dec->Fallback < LLAMA_CLASS_COUNT)
+      OS << "get class " << Dec->Fallback;
+    else
+      OS << "take the dynamic path";
   } else if (!strcmp(Outcome, "predicted")) {
     OS << "not in the profile; the model predicts class " << Class << " (" << className(Class)
        << ") with probability " << format("%.2f", Confidence);
@@ -498,7 +518,7 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
       return;
     }
     if (Dec && Dec->How == SiteDecision::Hinted) {
-      annotate(CB, LLAMA_CLASS_HINTED | llama_hint_tag(S.Id));
+      annotate(CB, llama_hinted_class(llama_hint_tag(S.Id), Dec->Fallback));
       N.Hinted++;
       remarkSite(ORE, S, Dec, "hinted", 0, 0);
       return;

@@ -153,10 +153,13 @@ static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t nam
  * argument k encodes what the compiler knows:
  *
  *   k < 7                      static: the class itself
- *   LLAMA_CLASS_HINTED | tag   a wrapper's allocation whose class depends on
+ *   LLAMA_CLASS_HINTED | fallback << 28 | tag
+ *                              a wrapper's allocation whose class depends on
  *                              the wrapper's caller: the class is in the
  *                              calling thread's hint (below) when that holds
- *                              the same tag, else the dynamic path
+ *                              the same tag; else the fallback class when it
+ *                              is < 7 (the compiler's static choice for the
+ *                              callers no hint covers), else the dynamic path
  *   anything else (LLAMA_CLASS_UNKNOWN)  the dynamic path
  *
  * The dynamic path (also taken by plain malloc & co. from code that was not
@@ -164,18 +167,31 @@ static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t nam
  * miss asks the model; without a model, the default bin.
  */
 #define LLAMA_CLASS_HINTED 0x80000000u
-#define LLAMA_HINT_TAG_MASK 0x7fffffffu
-/* The tag of a site: its id folded to 31 bits, never 0. */
+#define LLAMA_HINT_TAG_MASK 0x0fffffffu
+#define LLAMA_HINT_FALLBACK_SHIFT 28
+#define LLAMA_HINT_NO_FALLBACK 7u
+/* The tag of a site: its id folded to 28 bits, never 0 and never all ones
+ * (so that no hinted k equals LLAMA_CLASS_UNKNOWN). */
 static inline uint32_t llama_hint_tag(uint64_t site_id) {
-  uint32_t t = (uint32_t)(site_id ^ (site_id >> 31) ^ (site_id >> 62)) & LLAMA_HINT_TAG_MASK;
-  return t ? t : 1u;
+  uint32_t t = (uint32_t)(site_id ^ (site_id >> 28) ^ (site_id >> 56)) & LLAMA_HINT_TAG_MASK;
+  return t == 0 || t == LLAMA_HINT_TAG_MASK ? 1u : t;
+}
+/* The class argument of a hinted site. */
+static inline uint32_t llama_hinted_class(uint32_t tag, unsigned fallback) {
+  return LLAMA_CLASS_HINTED | ((uint32_t)(fallback & 7u) << LLAMA_HINT_FALLBACK_SHIFT) | tag;
+}
+/* The fallback class of a hinted k, or LLAMA_HINT_NO_FALLBACK. */
+static inline unsigned llama_hint_fallback(uint32_t k) {
+  return (k >> LLAMA_HINT_FALLBACK_SHIFT) & 7u;
 }
 
 /*
  * The hint: one thread-local 64-bit word exported by libllamalloc with the
  * initial-exec TLS model. A caller whose call leads to a hinted wrapper site
- * stores LLAMA_HINT_VALUE(tag, k) just before the call and 0 just after it.
- * The hinted site takes the class when the tags match and clears the word.
+ * saves the word, stores LLAMA_HINT_VALUE(tag, k) just before the call and
+ * restores the saved value just after it. The hinted site takes the class
+ * when the tags match and leaves the word alone (a wrapper may allocate
+ * several times under one hint).
  */
 #define LLAMA_HINT_SYMBOL "__llama_hint_v1"
 #define LLAMA_HINT_VALUE(tag, k) (((uint64_t)(tag) << 32) | ((uint64_t)(k) + 1u))

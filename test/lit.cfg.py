@@ -10,6 +10,8 @@
 #   %profdata          build/bin/llama-profdata
 #   %train             build/bin/llama-train; %model_src the model/ sources
 #   %gen_cflags/_ldflags  `llama-config --generate --cflags/--ldflags`
+#   %use_cflags/_ldflags  `llama-config --use=P --cflags/--ldflags` without the
+#                      `-mllvm -llama-use=P`, which tests add
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
 #   FileCheck, not, count   from LLVM 19
@@ -69,6 +71,15 @@ if os.access(llama_config, os.X_OK):
         return subprocess.check_output([llama_config] + list(args), text=True).strip()
     config.substitutions.append(("%gen_cflags", _llama_config("--generate", "--cflags")))
     config.substitutions.append(("%gen_ldflags", _llama_config("--generate", "--ldflags")))
+    # The use build's flags without the profile: tests add
+    # `-mllvm -llama-use=%t/app.llamaprof` (lit's shell has no $(...)).
+    dummy = os.path.join(config.test_exec_root, "dummy.llamaprof")
+    os.makedirs(config.test_exec_root, exist_ok=True)
+    with open(dummy, "wb") as f:
+        f.write(b"LLAMAIDX")
+    use_cflags = _llama_config("--use=" + dummy, "--cflags")
+    config.substitutions.append(("%use_cflags", use_cflags.replace("-mllvm -llama-use=" + dummy, "")))
+    config.substitutions.append(("%use_ldflags", _llama_config("--use=" + dummy, "--ldflags")))
     config.available_features.add("llama-config")
 # FileCheck, not, count, opt come from LLVM 19's bin directory, first on PATH.
 
