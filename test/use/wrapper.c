@@ -13,6 +13,17 @@
 // RUN: FileCheck %s --check-prefix=REMARK < %t/remarks
 // RUN: env LLAMA_STATS=1 %t/use 50000 2> %t/stats | FileCheck %s
 // RUN: FileCheck %s --check-prefix=STATS < %t/stats
+// Lines added above a function keep its sites' ids (they count from the
+// function's first line); a line added inside one moves the site: one
+// summary warning, and the site keeps the dynamic path.
+// RUN: sed -e '1i\' -e '// moved' %s > %t/above.c
+// RUN: %cc -O2 %use_cflags -mllvm -llama-use=%t/p.llamaprof -c %t/above.c -o %t/above.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=SAME --allow-empty
+// RUN: sed -e 's/^  char \*p = malloc(32/\n&/' %s > %t/inside.c
+// RUN: %cc -O2 %use_cflags -mllvm -llama-use=%t/p.llamaprof -c %t/inside.c -o %t/inside.o 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=STALE
+// RUN: %cc -O2 %use_cflags -mllvm -llama-use=%t/p.llamaprof -Wno-backend-plugin -c %t/inside.c \
+// RUN:   -o %t/inside.o 2>&1 | FileCheck %s --check-prefix=SAME --allow-empty
 //
 // REMARK-DAG: wrap_util.c:7:13: remark: malloc: class depends on the caller {{.*}} covering 100.0% of its allocations
 // REMARK-DAG: wrapper.c:{{[0-9]+}}:{{[0-9]+}}: remark: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0
@@ -23,6 +34,9 @@
 // CHECK: config in bin 6: yes
 // CHECK: static share: {{(9[5-9]|100)\.[0-9]}}%
 // STATS: allocations: static {{[0-9]+}}, predicted 0, default {{[0-9]+}}
+// SAME-NOT: warning
+// STALE: warning: {{.*}}inside.c: llama: 1 of 1 allocation sites are missing from the profile {{.*}}p.llamaprof although it has data for their functions: the source changed since profiling (stale profile?). {{.*}} [-Wbackend-plugin]
+// STALE-NOT: warning
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
