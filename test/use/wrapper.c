@@ -34,9 +34,9 @@
 // CHECK: config in bin 6: yes
 // CHECK: static share: {{(9[5-9]|100)\.[0-9]}}%
 // STATS: allocations: static {{[0-9]+}}, predicted 0, default {{[0-9]+}}
-// SAME-NOT: warning
+// SAME-NOT: warning:
 // STALE: warning: {{.*}}inside.c: llama: 1 of 1 allocation sites are missing from the profile {{.*}}p.llamaprof although it has data for their functions: the source changed since profiling (stale profile?). {{.*}} [-Wbackend-plugin]
-// STALE-NOT: warning
+// STALE-NOT: warning:
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
