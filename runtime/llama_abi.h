@@ -103,6 +103,21 @@ struct llama_site {
                              inlined into, innermost first; "" if none */
 };
 
+/*
+ * External allocations: calls of malloc & co. and operator new from code the
+ * pass did not rewrite (libstdc++'s std::string, libc's strdup, other
+ * libraries). libllamaprof interposes the allocation functions and records
+ * such allocations under one pseudo-site per kind: id
+ * llama_external_site_id(kind), function LLAMA_EXTERNAL_FUNCTION, flags
+ * LLAMA_SITE_EXTERNAL, no file or line. Its contexts start at the function
+ * that called the allocation function (often in a library), so the use build
+ * can still make them static through hints set by the program's own calls
+ * further up, and libllamalloc's plain malloc/new check the hint for the
+ * pseudo-site's tag before taking the dynamic path.
+ */
+#define LLAMA_SITE_EXTERNAL 0x8u
+#define LLAMA_EXTERNAL_FUNCTION "<external>"
+
 /* Column recorded for sites identified by call order (no debug info). */
 #define LLAMA_SITE_ORDINAL_COLUMN 0xffffffffu
 
@@ -207,5 +222,11 @@ static inline unsigned llama_hint_fallback(uint32_t k) {
 #define LLAMA_MODEL_REGISTER_SYMBOL "__llama_model_register_v1"
 #define LLAMA_MODEL_DATA_SYMBOL "__llama_model_data_v1"
 typedef void llama_model_register_fn(const void *bytes, uint64_t size);
+
+/* The id of the external pseudo-site of an allocation kind. */
+static inline uint64_t llama_external_site_id(unsigned kind) {
+  return llama_hash_frame(LLAMA_HASH_INIT, LLAMA_EXTERNAL_FUNCTION,
+                          sizeof LLAMA_EXTERNAL_FUNCTION - 1, kind, 0);
+}
 
 #endif /* LLAMA_ABI_H */
