@@ -173,8 +173,12 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
   unsigned Major = std::max_element(ByClass, ByClass + LLAMA_CLASS_COUNT) - ByClass;
   R.Class = Major;
   R.Agreement = double(ByClass[Major]) / double(R.Allocations);
-  R.Fallback = R.Agreement >= ClAgreement ? Major : LLAMA_HINT_NO_FALLBACK;
-  if (ByClass[Major] == R.Allocations) {
+  // An external pseudo-site (allocations inside code the pass did not
+  // rewrite, e.g. libstdc++) has no call to annotate: only hints reach it,
+  // so it gets them even when its contexts agree.
+  bool External = S.site_flags & LLAMA_SITE_EXTERNAL;
+  R.Fallback = R.Agreement >= ClAgreement && !External ? Major : LLAMA_HINT_NO_FALLBACK;
+  if (ByClass[Major] == R.Allocations && !External) {
     R.How = SiteDecision::Static;
     return R;
   }
@@ -657,19 +661,62 @@ void rewriteCall(Module &M, CallBase &CB, const Target &T, uint32_t K) {
   CB.eraseFromParent();
 }
 
+// The class argument the profile gives a call that lost its annotation: LLVM
+// replaced an annotated call with a new one (malloc + memset -> calloc,
+// realloc(NULL, n) -> malloc) which carries the old call's debug location
+// but not its metadata. Its site is found from that location: the id the
+// profiling build gave it is the hash of its inline chain as it was at the
+// pipeline start, a suffix (the innermost frames) of the chain now.
+bool classFromLocation(const CallBase &CB, uint32_t &K) {
+  if (!CB.getDebugLoc())
+    return false;
+  UseData &D = useData();
+  if (!D.Error.empty())
+    return false;
+  std::vector<SiteFrame> Frames = framesOf(CB);
+  for (size_t N = 1; N <= Frames.size(); N++) {
+    std::vector<SiteFrame> Inner(Frames.begin(), Frames.begin() + N);
+    uint64_t Id = hashFrames(Inner);
+    auto It = D.Decisions.find(Id);
+    if (It == D.Decisions.end())
+      continue;
+    const SiteDecision &Dec = It->second;
+    if (Dec.How == SiteDecision::Static)
+      K = Dec.Class;
+    else if (Dec.How == SiteDecision::Hinted)
+      K = llama_hinted_class(llama_hint_tag(Id), Dec.Fallback);
+    else
+      return false;
+    return true;
+  }
+  return false;
+}
+
 PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
-  unsigned Rewritten = 0;
+  unsigned Rewritten = 0, Recovered = 0;
   forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned) {
-    MDNode *MD = CB.getMetadata(ClassMD);
     const Target *T = targetOf(AF.Kind);
-    if (!MD || !T || MD->getNumOperands() != 1)
+    if (!T)
       return;
-    auto *K = mdconst::dyn_extract<ConstantInt>(MD->getOperand(0));
-    if (!K)
+    uint32_t K;
+    MDNode *MD = CB.getMetadata(ClassMD);
+    if (MD && MD->getNumOperands() == 1) {
+      auto *C = mdconst::dyn_extract<ConstantInt>(MD->getOperand(0));
+      if (!C)
+        return;
+      K = uint32_t(C->getZExtValue());
+    } else if (useBuildEnabled() && classFromLocation(CB, K)) {
+      Recovered++;
+    } else {
       return;
-    rewriteCall(M, CB, *T, uint32_t(K->getZExtValue()));
+    }
+    rewriteCall(M, CB, *T, K);
     Rewritten++;
   });
+  if (ClVerbose && Rewritten)
+    errs() << "llama: " << M.getSourceFileName() << ": rewrote " << Rewritten
+           << " allocation calls, " << Recovered
+           << " of them found by debug location (LLVM had replaced the annotated call)\n";
   return Rewritten ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
 

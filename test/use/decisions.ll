@@ -38,6 +38,9 @@
 ; CHECK-LABEL: define ptr @put_handler(
 ; CHECK: store i64 {{[0-9]+}}, ptr
 ; CHECK-NEXT: call ptr @xmalloc(i64 200)
+; CHECK-LABEL: define ptr @make_name(
+; CHECK: store i64 {{[0-9]+}}, ptr
+; CHECK-NEXT: call ptr @string_create(i64 40)
 ; CHECK-LABEL: define ptr @mixed(
 ; CHECK: call ptr @malloc(i64 32)
 ; CHECK-LABEL: define ptr @fresh(
@@ -47,6 +50,7 @@
 ; REMARK-DAG: remark: t.c:21:10: malloc: class depends on the caller (60.0% in class 0); 2 caller call sites up to 1 frames up set a hint covering 100.0% of its allocations, the rest take the dynamic path
 ; REMARK-DAG: remark: t.c:31:5: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<= 10 ms), 300 profiled allocations
 ; REMARK-DAG: remark: t.c:42:9: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 6 (longer), 200 profiled allocations
+; REMARK-DAG: remark: t.c:71:7: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<= 10 ms), 700 profiled allocations
 ; REMARK-DAG: remark: t.c:51:3: malloc: contexts disagree (50.0% in class 1) and no caller separates them; the runtime predicts from the stack
 ; REMARK-DAG: remark: t.c:61:3: malloc: not in the profile; the runtime predicts
 ; REMARK-DAG: warning: {{.*}}decisions.ll: llama: 1 of 5 allocation sites are missing from the profile {{.*}} although it has data for their functions
@@ -81,6 +85,15 @@ define ptr @put_handler() !dbg !40 {
   ret ptr %p
 }
 
+; Allocations inside code the pass never saw (the external pseudo-site):
+; only a hint at the program's call can reach them.
+define ptr @make_name() !dbg !70 {
+  %p = call ptr @string_create(i64 40), !dbg !71
+  ret ptr %p
+}
+
+declare ptr @string_create(i64)
+
 define ptr @mixed() !dbg !50 {
   %p = call ptr @malloc(i64 32), !dbg !51
   ret ptr %p
@@ -114,3 +127,5 @@ declare ptr @malloc(i64)
 !51 = !DILocation(line: 51, column: 3, scope: !50)
 !60 = distinct !DISubprogram(name: "fresh", scope: !1, file: !1, line: 60, type: !5, unit: !0)
 !61 = !DILocation(line: 61, column: 3, scope: !60)
+!70 = distinct !DISubprogram(name: "make_name", scope: !1, file: !1, line: 70, type: !5, unit: !0)
+!71 = !DILocation(line: 71, column: 7, scope: !70)

@@ -5,6 +5,9 @@
  *
  *   site KIND FRAME[;FRAME...]        a site: its kind (malloc, calloc, new...)
  *                                     and inline chain, innermost first
+ *   external KIND                     the external pseudo-site of KIND
+ *                                     (allocations by code the pass did not
+ *                                     rewrite); its contexts give all frames
  *   ctx CLASS COUNT [FRAME...]        a context of the last site: COUNT
  *                                     allocations of lifetime CLASS (0..6),
  *                                     its callers innermost first
@@ -94,6 +97,15 @@ int main(int argc, char **argv) {
       s->s.line = s->own[0].line;
       s->s.column = s->own[0].column;
       s->s.line_offset = s->own[0].line_offset;
+      s->s.inlined_at = "";
+      s->s.contexts = s->ctx;
+    } else if (!strcmp(kw, "external")) {
+      struct site *s = &sites[nsites++];
+      s->s.kind = (uint16_t)kind_of(strtok(NULL, " "));
+      s->s.site_id = llama_external_site_id(s->s.kind);
+      s->s.site_flags = LLAMA_SITE_EXTERNAL;
+      s->s.function = LLAMA_EXTERNAL_FUNCTION;
+      s->s.file = "";
       s->s.inlined_at = "";
       s->s.contexts = s->ctx;
     } else if (!strcmp(kw, "ctx") && nsites) {
