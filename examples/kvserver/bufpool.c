@@ -21,6 +21,7 @@ struct kv_buf *buf_alloc(size_t cap) {
   b->cap = cap;
   b->len = 0;
   b->data[0] = '\0';
+  kv_live_add(sizeof *b + cap);
   return b;
 }
 
@@ -30,6 +31,7 @@ static void buf_grow(struct kv_buf **bp, size_t need) {
   while (cap < need)
     cap *= 2;
   b = kv_xrealloc(b, sizeof *b + cap);
+  kv_live_add(cap - b->cap);
   b->cap = cap;
   *bp = b;
 }
@@ -56,7 +58,10 @@ void buf_appendf(struct kv_buf **bp, const char *fmt, ...) {
   buf_append(bp, tmp, (size_t)n);
 }
 
-void buf_free(struct kv_buf *b) { kv_free(b); }
+void buf_free(struct kv_buf *b) {
+  kv_live_sub(sizeof *b + b->cap);
+  kv_free(b);
+}
 
 struct kv_buf *iobuf_acquire(void) {
   struct kv_buf *b = iobuf_free_list;

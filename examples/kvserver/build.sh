@@ -48,7 +48,7 @@ mkdir -p "$OBJ"
 objs=()
 # shellcheck disable=SC2086
 for f in util strutil bufpool value config store cache response session request command \
-         logger snapshot workload server; do
+         logger snapshot workload memstat server; do
   $CC -std=c11 $WARN $CFLAGS $LLAMA_CFLAGS "$@" -c "$SRC/$f.c" -o "$OBJ/$f.o"
   objs+=("$OBJ/$f.o")
 done

@@ -35,6 +35,7 @@ struct lru_cache *cache_create(size_t capacity, size_t nbuckets) {
   c->nbuckets = n;
   c->buckets = kv_xcalloc(n, sizeof *c->buckets);
   c->capacity = capacity;
+  kv_live_add(sizeof *c + n * sizeof *c->buckets);
   return c;
 }
 
@@ -94,6 +95,7 @@ static void cache_entry_remove(struct lru_cache *c, struct cache_entry *e) {
   lru_unlink(c, e);
   wheel_unlink(c, e);
   value_blob_free(e->value);
+  kv_live_sub(sizeof *e + kv_str_size(e->key));
   kv_free(e->key);
   free(e);
   c->count--;
@@ -109,6 +111,7 @@ static struct cache_entry *cache_entry_create(const char *key, uint64_t h, const
   e->value = value_blob_create(data, len);
   e->hash = h;
   e->expire_at_ms = expire_at;
+  kv_live_add(sizeof *e + kv_str_size(e->key));
   return e;
 }
 
@@ -188,6 +191,7 @@ uint64_t cache_evictions(const struct lru_cache *c) { return c->evictions; }
 void cache_destroy(struct lru_cache *c) {
   while (c->lru_head)
     cache_entry_remove(c, c->lru_head);
+  kv_live_sub(sizeof *c + c->nbuckets * sizeof *c->buckets);
   kv_free(c->buckets);
   kv_free(c);
 }

@@ -20,16 +20,22 @@ static size_t config_count, config_capacity;
 static void config_set_value(const char *name, const char *value) {
   for (size_t i = 0; i < config_count; i++)
     if (strcmp(config_entries[i].name, name) == 0) {
+      kv_live_sub(kv_str_size(config_entries[i].value));
       kv_free(config_entries[i].value);
       config_entries[i].value = kv_strdup(value);
+      kv_live_add(kv_str_size(config_entries[i].value));
       return;
     }
   if (config_count == config_capacity) {
+    kv_live_sub(config_capacity * sizeof *config_entries);
     config_capacity = config_capacity ? config_capacity * 2 : 8;
+    kv_live_add(config_capacity * sizeof *config_entries);
     config_entries = kv_xrealloc(config_entries, config_capacity * sizeof *config_entries);
   }
   config_entries[config_count].name = kv_strdup(name);
   config_entries[config_count].value = kv_strdup(value);
+  kv_live_add(kv_str_size(config_entries[config_count].name) +
+              kv_str_size(config_entries[config_count].value));
   config_count++;
 }
 
@@ -76,6 +82,7 @@ static size_t command_count;
 
 void command_table_init(void) {
   command_table = kv_xcalloc(64, sizeof *command_table);
+  kv_live_add(64 * sizeof *command_table);
   command_count = 0;
 }
 
@@ -89,6 +96,7 @@ void command_table_register(const char *name, const char *summary, command_handl
   c->handler = fn;
   c->arity = arity;
   c->is_write = is_write;
+  kv_live_add(sizeof *c + kv_str_size(c->name) + kv_str_size(c->summary));
   command_table[command_count++] = c;
 }
 
@@ -114,6 +122,8 @@ static void intern_table_grow(void) {
         j = (j + 1) & (cap - 1);
       slots[j] = intern_slots[i];
     }
+  kv_live_sub(intern_capacity * sizeof *intern_slots);
+  kv_live_add(cap * sizeof *slots);
   kv_free(intern_slots);
   intern_slots = slots;
   intern_capacity = cap;
@@ -129,6 +139,7 @@ const char *intern_string(const char *s) {
     j = (j + 1) & (intern_capacity - 1);
   }
   intern_slots[j] = kv_strdup(s);
+  kv_live_add(kv_str_size(intern_slots[j]));
   intern_used++;
   return intern_slots[j];
 }

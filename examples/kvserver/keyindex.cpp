@@ -12,14 +12,28 @@
 
 namespace {
 
+// What one key costs the index, for the demo's held-bytes count: the tree
+// node (four pointer-sized words of links and colour, then the pair) and the
+// key's heap buffer when it is too long for the string's inline storage.
+size_t indexNodeBytes(const std::string &key) {
+  size_t heap = key.size() > 15 ? key.size() + 1 : 0;
+  return 4 * sizeof(void *) + sizeof(std::pair<const std::string, uint64_t>) + heap;
+}
+
 class KeyIndex {
 public:
-  void insertKey(const char *key) { keys_.emplace(std::string(key), ++generation_); }
+  void insertKey(const char *key) {
+    auto ins = keys_.emplace(std::string(key), ++generation_);
+    if (ins.second)
+      bytes_ += indexNodeBytes(ins.first->first);
+  }
 
   void eraseKey(const char *key) {
     auto it = keys_.find(key);
-    if (it != keys_.end())
+    if (it != keys_.end()) {
+      bytes_ -= indexNodeBytes(it->first);
       keys_.erase(it);
+    }
   }
 
   std::vector<std::string> collectPrefixRange(const std::string &prefix, size_t limit) const {
@@ -33,10 +47,12 @@ public:
   }
 
   size_t size() const { return keys_.size(); }
+  size_t bytes() const { return sizeof *this + bytes_; }
 
 private:
   std::map<std::string, uint64_t, std::less<>> keys_;
   uint64_t generation_ = 0;
+  size_t bytes_ = 0;
 };
 
 KeyIndex *theKeyIndex; // deliberately never deleted
@@ -58,3 +74,5 @@ extern "C" size_t keyindex_scan_prefix(const char *prefix, size_t limit, keyinde
 }
 
 extern "C" size_t keyindex_size(void) { return theKeyIndex ? theKeyIndex->size() : 0; }
+
+extern "C" size_t keyindex_bytes(void) { return theKeyIndex ? theKeyIndex->bytes() : 0; }

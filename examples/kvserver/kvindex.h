@@ -21,6 +21,9 @@ void keyindex_insert(const char *key);
 void keyindex_erase(const char *key);
 size_t keyindex_scan_prefix(const char *prefix, size_t limit, keyindex_emit_fn emit, void *ctx);
 size_t keyindex_size(void);
+/* Bytes the index holds (nodes and key buffers, estimated from libstdc++'s
+ * layout), for the demo's fragmentation figure. */
+size_t keyindex_bytes(void);
 
 void stats_record_command(const char *name, uint64_t latency_ns);
 void stats_roll_window(uint64_t now_ms);
@@ -30,6 +33,8 @@ char *stats_render_report(void);
 void hotkeys_touch(const char *key);
 void hotkeys_reset(uint64_t now_ms);
 size_t hotkeys_tracked(void);
+/* Bytes the statistics registry and the hot-key table hold (estimated). */
+size_t stats_bytes(void);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,15 @@ void clock_wait_until_ms(uint64_t logical_ms);
 double clock_elapsed_seconds(void);
 uint64_t hash_string(const char *s);
 
+/* What the program holds: every module adds the bytes it asked for when it
+ * keeps an object past the current request and takes them off when it frees
+ * it (per-request scratch is never counted). The demo's fragmentation is
+ * 1 - held/RSS; memstat.c samples it. */
+void kv_live_add(size_t n);
+void kv_live_sub(size_t n);
+size_t kv_live_bytes(void);
+size_t kv_str_size(const char *s); /* strlen + 1, 0 for NULL */
+
 /* ---- strutil.c: strings ---- */
 char *kv_strdup(const char *s);
 char *kv_strndup(const char *s, size_t n);
@@ -234,12 +243,26 @@ uint64_t snapshot_last_checksum(void);
 struct workload_options {
   uint64_t seed;
   uint32_t clients;
-  uint32_t request_rate; /* requests per second per client */
+  uint32_t request_rate;   /* requests per second per client */
+  uint32_t burst_clients;  /* extra clients that connect only during bursts */
+  uint32_t burst_every_ms; /* a burst starts every burst_every_ms ... */
+  uint32_t burst_ms;       /* ... at half that period, and lasts burst_ms */
 };
 void workload_init(const struct workload_options *o);
 void workload_tick(uint64_t now);
 void workload_shutdown(uint64_t now);
 uint64_t workload_requests_served(void);
+
+/* ---- memstat.c: memory of the process, sampled every 50 logical ms ---- */
+struct memstat_sample {
+  uint64_t rss_kib, anon_kib, huge_kib; /* VmRSS, RssAnon, AnonHugePages */
+};
+int memstat_read(struct memstat_sample *out); /* 0 on success; allocates nothing */
+uint64_t memstat_hwm_kib(void);              /* VmHWM: the kernel's peak RSS */
+size_t memstat_held_bytes(void);             /* C modules + C++ index and statistics */
+void memstat_open_series(const char *path);
+void memstat_tick(uint64_t now, double seconds);
+void memstat_report(FILE *out);
 
 /* ---- server state shared by the modules (server.c) ---- */
 struct kv_server {

@@ -37,11 +37,13 @@ static struct log_batch *log_batch_create(uint64_t now) {
   b->records = kv_xmalloc(b->capacity * sizeof *b->records);
   b->opened_ms = now;
   b->batch_no = ++batches_total;
+  kv_live_add(sizeof *b + b->capacity * sizeof *b->records);
   return b;
 }
 
 static void log_batch_append(struct log_batch *b, char *record) {
   if (b->count == b->capacity) {
+    kv_live_add(b->capacity * sizeof *b->records);
     b->capacity *= 2;
     b->records = kv_xrealloc(b->records, b->capacity * sizeof *b->records);
   }
@@ -58,6 +60,7 @@ void log_event(uint64_t now, const char *fmt, ...) {
   char *record = kv_sprintf_alloc("%llu.%03llu notice %s", (unsigned long long)(now / 1000),
                                   (unsigned long long)(now % 1000), message);
   kv_free(message);
+  kv_live_add(kv_str_size(record));
   log_batch_append(current_batch, record);
   records_total++;
 }
@@ -74,8 +77,10 @@ void log_flush_batch(uint64_t now) {
       fputc('\n', log_sink);
     }
     log_checksum = log_checksum * 31 + strlen(b->records[i]);
+    kv_live_sub(kv_str_size(b->records[i]));
     kv_free(b->records[i]);
   }
+  kv_live_sub(sizeof *b + b->capacity * sizeof *b->records);
   kv_free(b->records);
   free(b);
 }

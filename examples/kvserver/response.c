@@ -15,6 +15,7 @@ struct response *response_create(size_t hint) {
   r->next = NULL;
   r->deliver_at_ms = 0;
   r->body = buf_alloc(hint);
+  kv_live_add(sizeof *r);
   return r;
 }
 
@@ -58,6 +59,7 @@ struct response *response_bulk(const char *data, size_t len) {
 }
 
 void response_free(struct response *r) {
+  kv_live_sub(sizeof *r);
   buf_free(r->body);
   kv_free(r);
 }

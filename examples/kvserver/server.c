@@ -3,9 +3,15 @@
  * shutdown.
  *
  *   kvserver [--seed=N] [--seconds=S] [--clients=N] [--rate=R] [--log=PATH]
+ *            [--burst=N] [--burst-every=MS] [--burst-ms=MS]
+ *            [--unpaced] [--memstats] [--series=PATH]
  *
  * --seconds is logical time; the loop runs one tick per millisecond, paced
- * against the wall clock, so a run takes about S seconds.
+ * against the wall clock, so a run takes about S seconds. --unpaced runs the
+ * same ticks back to back (the same allocation sequence, as fast as the
+ * allocator allows: a throughput measurement; lifetimes shrink with it).
+ * --memstats samples memory every 50 logical ms (memstat.c) and prints one
+ * more line at exit; --series=PATH also writes the samples to PATH.
  *
  * Periodic tasks (logical ms): cache expiry every tick, log flush every 50,
  * hot-key reset every 250, statistics window every 500, snapshot every 750,
@@ -21,7 +27,9 @@ struct kv_server g_server;
 
 static void usage(void) {
   fprintf(stderr, "usage: kvserver [--seed=N] [--seconds=S] [--clients=N] [--rate=R] "
-                  "[--log=PATH]\n");
+                  "[--log=PATH]\n"
+                  "                [--burst=N] [--burst-every=MS] [--burst-ms=MS] [--unpaced] "
+                  "[--memstats] [--series=PATH]\n");
   exit(2);
 }
 
@@ -83,7 +91,9 @@ static void server_run_periodic_tasks(uint64_t now) {
 
 int main(int argc, char **argv) {
   uint64_t seed = 1, seconds = 4, nclients = 16, rate = 250;
-  const char *log_path = NULL, *v;
+  uint64_t burst = 0, burst_every = 5000, burst_ms = 1500;
+  const char *log_path = NULL, *series_path = NULL, *v;
+  int paced = 1, memstats = 0;
   for (int i = 1; i < argc; i++) {
     if (option_value(argv[i], "--seed", &v))
       seed = parse_number(v, "seed");
@@ -93,12 +103,25 @@ int main(int argc, char **argv) {
       nclients = parse_number(v, "clients");
     else if (option_value(argv[i], "--rate", &v))
       rate = parse_number(v, "rate");
+    else if (option_value(argv[i], "--burst", &v))
+      burst = parse_number(v, "burst");
+    else if (option_value(argv[i], "--burst-every", &v))
+      burst_every = parse_number(v, "burst-every");
+    else if (option_value(argv[i], "--burst-ms", &v))
+      burst_ms = parse_number(v, "burst-ms");
     else if (option_value(argv[i], "--log", &v))
       log_path = v;
+    else if (strcmp(argv[i], "--unpaced") == 0)
+      paced = 0;
+    else if (strcmp(argv[i], "--memstats") == 0)
+      memstats = 1;
+    else if (option_value(argv[i], "--series", &v))
+      series_path = v, memstats = 1;
     else
       usage();
   }
-  if (nclients < 1 || nclients > 10000 || rate > 100000 || seconds > 3600)
+  if (nclients < 1 || nclients > 10000 || burst > 100000 || rate > 100000 || seconds > 3600 ||
+      burst_every < 1 || burst_every > 3600000 || burst_ms > burst_every)
     kv_die("options out of range");
 
   config_load_defaults(seed);
@@ -112,15 +135,25 @@ int main(int argc, char **argv) {
                                 (size_t)config_get_long("cache-buckets", 4096));
   dataset_preload(g_server.store, seed);
 
-  struct workload_options wo = {seed, (uint32_t)nclients, (uint32_t)rate};
+  struct workload_options wo = {seed,          (uint32_t)nclients,    (uint32_t)rate,
+                                (uint32_t)burst, (uint32_t)burst_every, (uint32_t)burst_ms};
   workload_init(&wo);
 
+  if (series_path)
+    memstat_open_series(series_path);
   uint64_t end_ms = seconds * 1000, now = 0;
+  double busy = 0;
   clock_start_pacing();
   for (now = 0; now < end_ms; now++) {
-    clock_wait_until_ms(now);
+    if (paced)
+      clock_wait_until_ms(now);
+    double t0 = clock_elapsed_seconds();
     workload_tick(now);
     server_run_periodic_tasks(now);
+    double t1 = clock_elapsed_seconds();
+    busy += t1 - t0;
+    if (memstats && now % 50 == 0)
+      memstat_tick(now, t1);
   }
 
   /* Shutdown: close the sessions, flush the log, drop the cache, the
@@ -135,13 +168,17 @@ int main(int argc, char **argv) {
   snapshot_release_all();
   bufpool_destroy();
 
+  uint64_t requests = workload_requests_served();
   printf("kvserver: seed=%llu seconds=%llu clients=%llu requests=%llu keys=%zu indexed=%zu "
          "cached=%zu evictions=%llu sessions=%llu log_records=%llu snapshots=%llu "
-         "snapshot_sum=%016llx elapsed=%.2fs\n",
+         "snapshot_sum=%016llx elapsed=%.2fs busy=%.3fs requests_per_busy_s=%.0f\n",
          (unsigned long long)seed, (unsigned long long)seconds, (unsigned long long)nclients,
-         (unsigned long long)workload_requests_served(), g_server.store->count, keyindex_size(),
+         (unsigned long long)requests, g_server.store->count, keyindex_size(),
          cached, (unsigned long long)evictions, (unsigned long long)sessions_opened_total(),
          (unsigned long long)log_records_total(), (unsigned long long)snapshots_taken(),
-         (unsigned long long)snapshot_last_checksum(), clock_elapsed_seconds());
+         (unsigned long long)snapshot_last_checksum(), clock_elapsed_seconds(), busy,
+         busy > 0 ? (double)requests / busy : 0.0);
+  if (memstats)
+    memstat_report(stdout);
   return 0;
 }

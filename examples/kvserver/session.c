@@ -28,12 +28,14 @@ static struct connection *connection_open(uint32_t client_id, const char *host) 
       kv_sprintf_alloc("conn#%u %s:%u -> kvserver", c->conn_id, host, 40000 + client_id);
   c->read_buffer = iobuf_acquire();
   c->write_buffer = buf_alloc(1024);
+  kv_live_add(sizeof *c + kv_str_size(c->peer_description));
   return c;
 }
 
 static void connection_close(struct connection *c) {
   iobuf_release(c->read_buffer);
   buf_free(c->write_buffer);
+  kv_live_sub(sizeof *c + kv_str_size(c->peer_description));
   kv_free(c->peer_description);
   kv_free(c);
 }
@@ -53,6 +55,7 @@ struct session *session_create(uint32_t client_id, uint64_t now, uint64_t lifeti
   s->conn = connection_open(client_id, s->client_host);
   s->opened_ms = now;
   s->close_at_ms = now + lifetime_ms;
+  kv_live_add(sizeof *s + kv_str_size(s->name) + kv_str_size(s->auth_token));
   opened_total++;
   return s;
 }
@@ -60,8 +63,10 @@ struct session *session_create(uint32_t client_id, uint64_t now, uint64_t lifeti
 void session_set_attribute(struct session *s, const char *name, const char *value) {
   for (struct session_attr *a = s->attrs; a; a = a->next)
     if (strcmp(a->name, name) == 0) {
+      kv_live_sub(kv_str_size(a->value));
       kv_free(a->value);
       a->value = kv_strdup(value);
+      kv_live_add(kv_str_size(a->value));
       return;
     }
   struct session_attr *a = kv_xmalloc(sizeof *a);
@@ -69,6 +74,7 @@ void session_set_attribute(struct session *s, const char *name, const char *valu
   a->value = kv_strdup(value);
   a->next = s->attrs;
   s->attrs = a;
+  kv_live_add(sizeof *a + kv_str_size(a->name) + kv_str_size(a->value));
 }
 
 const char *session_get_attribute(struct session *s, const char *name) {
@@ -83,11 +89,13 @@ void session_destroy(struct session *s) {
   while (s->attrs) {
     struct session_attr *a = s->attrs;
     s->attrs = a->next;
+    kv_live_sub(sizeof *a + kv_str_size(a->name) + kv_str_size(a->value));
     kv_free(a->name);
     kv_free(a->value);
     kv_free(a);
   }
   connection_close(s->conn);
+  kv_live_sub(sizeof *s + kv_str_size(s->name) + kv_str_size(s->auth_token));
   kv_free(s->auth_token);
   kv_free(s->name);
   free(s);

@@ -35,6 +35,7 @@ static void snapshot_release_current(void) {
   if (current_image)
     buf_free(current_image);
   if (current_manifest) {
+    kv_live_sub(sizeof *current_manifest + kv_str_size(current_manifest->file_name));
     kv_free(current_manifest->file_name);
     kv_free(current_manifest);
   }
@@ -60,6 +61,7 @@ void snapshot_take(struct kv_store *st, uint64_t now) {
   m->items = st->count;
   m->bytes = image->len;
   m->checksum = checksum_bytes(image->data, image->len);
+  kv_live_add(sizeof *m + kv_str_size(m->file_name));
 
   snapshot_release_current();
   current_image = image;

@@ -56,6 +56,14 @@ public:
     lastRollMs_ = nowMs;
   }
 
+  size_t bytes() const {
+    size_t n = sizeof *this;
+    for (const auto &entry : perCommand_)
+      n += 4 * sizeof(void *) + sizeof entry + (entry.first.size() > 15 ? entry.first.size() + 1 : 0) +
+           entry.second.windowLatencyUs.capacity() * sizeof(uint32_t);
+    return n;
+  }
+
   std::string renderReport() const {
     std::vector<std::pair<uint64_t, const std::string *>> byCalls;
     for (const auto &entry : perCommand_)
@@ -94,16 +102,27 @@ private:
 
 class HotKeyTracker {
 public:
-  void touchKey(const char *key) { ++counts_[key]; }
+  void touchKey(const char *key) {
+    size_t before = counts_.size();
+    ++counts_[key];
+    if (counts_.size() != before) {
+      size_t len = strlen(key);
+      nodeBytes_ += kNodeBytes + (len > 15 ? len + 1 : 0);
+    }
+  }
 
   void resetWindow(uint64_t nowMs) {
     (void)nowMs;
     if (!counts_.empty())
       rememberTopKeys();
     counts_.clear();
+    nodeBytes_ = 0;
   }
 
   size_t tracked() const { return counts_.size(); }
+  size_t bytes() const {
+    return sizeof *this + nodeBytes_ + counts_.bucket_count() * sizeof(void *);
+  }
 
 private:
   void rememberTopKeys() {
@@ -117,8 +136,12 @@ private:
     hottestCount_ = top.empty() ? 0 : top.front().first;
   }
 
+  // A hash node: the next pointer, the pair and the cached hash.
+  static constexpr size_t kNodeBytes =
+      sizeof(void *) + sizeof(std::pair<const std::string, uint32_t>) + sizeof(size_t);
   std::unordered_map<std::string, uint32_t> counts_;
   uint32_t hottestCount_ = 0;
+  size_t nodeBytes_ = 0;
 };
 
 StatsRegistry *theStatsRegistry; // deliberately never deleted
@@ -154,3 +177,8 @@ extern "C" void hotkeys_touch(const char *key) { hotKeyTracker().touchKey(key); 
 extern "C" void hotkeys_reset(uint64_t now_ms) { hotKeyTracker().resetWindow(now_ms); }
 
 extern "C" size_t hotkeys_tracked(void) { return hotKeyTracker().tracked(); }
+
+extern "C" size_t stats_bytes(void) {
+  return (theStatsRegistry ? theStatsRegistry->bytes() : 0) +
+         (theHotKeyTracker ? theHotKeyTracker->bytes() : 0);
+}

@@ -10,11 +10,13 @@
 #include <string.h>
 
 static struct store_item **store_bucket_array_alloc(size_t n) {
+  kv_live_add(n * sizeof(struct store_item *));
   return kv_xcalloc(n, sizeof(struct store_item *));
 }
 
 struct kv_store *store_create(size_t initial_buckets) {
   struct kv_store *st = kv_xcalloc(1, sizeof *st);
+  kv_live_add(sizeof *st);
   size_t n = 1;
   while (n < initial_buckets)
     n *= 2;
@@ -43,6 +45,7 @@ void store_rehash(struct kv_store *st, size_t nbuckets) {
       it = next;
     }
   }
+  kv_live_sub(st->nbuckets * sizeof *st->buckets);
   kv_free(st->buckets);
   st->buckets = nb;
   st->nbuckets = nbuckets;
@@ -55,6 +58,7 @@ static struct store_item *store_item_create(const char *key, uint64_t h) {
   it->value = NULL;
   it->next = NULL;
   it->version = 0;
+  kv_live_add(sizeof *it + kv_str_size(it->key));
   return it;
 }
 
@@ -88,6 +92,7 @@ int store_delete(struct kv_store *st, const char *key) {
     if (it->hash == h && strcmp(it->key, key) == 0) {
       *pp = it->next;
       value_blob_free(it->value);
+      kv_live_sub(sizeof *it + kv_str_size(it->key));
       kv_free(it->key);
       kv_free(it);
       st->count--;

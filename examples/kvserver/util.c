@@ -46,6 +46,13 @@ void *kv_xrealloc(void *p, size_t n) {
 
 void kv_free(void *p) { free(p); }
 
+static size_t live_bytes;
+
+void kv_live_add(size_t n) { live_bytes += n; }
+void kv_live_sub(size_t n) { live_bytes -= n; }
+size_t kv_live_bytes(void) { return live_bytes; }
+size_t kv_str_size(const char *s) { return s ? strlen(s) + 1 : 0; }
+
 /* splitmix64: tiny, fast, and the same sequence everywhere. */
 void rng_seed(struct kv_rng *r, uint64_t seed, uint64_t stream) {
   r->state = seed * 0x9e3779b97f4a7c15ull + stream * 0xd1b54a32d192ed03ull + 1;

@@ -14,6 +14,7 @@ struct value_blob *value_blob_create(const char *data, size_t len) {
   v->flags = 0;
   memcpy(v->data, data, len);
   v->data[len] = '\0';
+  kv_live_add(sizeof *v + len + 1);
   return v;
 }
 
@@ -29,7 +30,11 @@ struct value_blob *value_blob_clone(const struct value_blob *v) {
   return value_blob_create(v->data, v->len);
 }
 
-void value_blob_free(struct value_blob *v) { kv_free(v); }
+void value_blob_free(struct value_blob *v) {
+  if (v)
+    kv_live_sub(sizeof *v + v->len + 1);
+  kv_free(v);
+}
 
 int value_to_integer(const struct value_blob *v, long long *out) {
   char *end;

@@ -6,6 +6,12 @@
  *
  * Request mix: GET 24%, CGET 14%, INCR 14%, SET 10%, SETEX 10%, PING 6%,
  * MGET 5%, SESSATTR 5%, WHOAMI 5%, SCAN 3%, DEL 3%, STATS 1%.
+ *
+ * Bursts (--burst=N): N more clients, a flash crowd, connect only during a
+ * burst window (burst_ms long, starting at half of every burst_every_ms
+ * period) and stay for their 2-5 s session. Their sessions, buffers and
+ * queued replies come and go with the crowd; the keys they SET stay. The
+ * regular clients' sequence does not depend on the bursts.
  */
 #include "kvserver.h"
 
@@ -26,7 +32,8 @@ struct client {
 };
 
 static struct client *clients;
-static uint32_t client_count, request_rate;
+static uint32_t client_count, regular_clients, request_rate;
+static uint32_t burst_every_ms, burst_ms;
 static uint64_t requests_served, responses_inline;
 
 static void random_word(struct kv_rng *r, char *out, size_t len) {
@@ -140,9 +147,13 @@ static void client_disconnect(struct client *c, uint64_t now) {
 }
 
 void workload_init(const struct workload_options *o) {
-  client_count = o->clients;
+  regular_clients = o->clients;
+  client_count = o->clients + o->burst_clients;
   request_rate = o->request_rate;
+  burst_every_ms = o->burst_every_ms ? o->burst_every_ms : 1;
+  burst_ms = o->burst_ms;
   clients = kv_xcalloc(client_count, sizeof *clients);
+  kv_live_add(client_count * sizeof *clients);
   for (uint32_t i = 0; i < client_count; i++) {
     clients[i].id = i;
     rng_seed(&clients[i].rng, o->seed, i + 1);
@@ -151,10 +162,16 @@ void workload_init(const struct workload_options *o) {
   }
 }
 
+static int in_burst(uint64_t now) {
+  uint64_t phase = now % burst_every_ms, start = burst_every_ms / 2;
+  return phase >= start && phase < start + burst_ms;
+}
+
 void workload_tick(uint64_t now) {
+  int burst = in_burst(now);
   for (uint32_t i = 0; i < client_count; i++) {
     struct client *c = &clients[i];
-    if (!c->session && now >= c->reconnect_at_ms)
+    if (!c->session && now >= c->reconnect_at_ms && (i < regular_clients || burst))
       client_connect(c, now);
     if (!c->session)
       continue;
@@ -172,6 +189,7 @@ void workload_shutdown(uint64_t now) {
   for (uint32_t i = 0; i < client_count; i++)
     if (clients[i].session)
       client_disconnect(&clients[i], now);
+  kv_live_sub(client_count * sizeof *clients);
   kv_free(clients);
   clients = NULL;
 }
