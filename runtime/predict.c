@@ -215,37 +215,51 @@ static LLAMA_NOINLINE void init_stack_bounds(predict_tls_t *t) {
   t->stack_hi = top;
 }
 
+/* The cache key of a stack: a multilinear hash (sum of frame x odd
+ * per-position constant; the multiplies are independent, so a deep stack
+ * costs one add of latency per frame rather than a multiply chain), then
+ * a full avalanche. A collision can only give an allocation another stack's
+ * class: a placement choice, never a correctness problem. */
+static const uint64_t position_keys[LLAMA_PREDICT_MAX_DEPTH] = {
+#define K4(a) a##1ull * 0x9e3779b97f4a7c15ull | 1, a##3ull * 0xbf58476d1ce4e5b9ull | 1, \
+              a##5ull * 0x94d049bb133111ebull | 1, a##7ull * 0xff51afd7ed558ccdull | 1
+    K4(1), K4(2), K4(3), K4(4), K4(5), K4(6), K4(7), K4(8),
+    K4(9), K4(10), K4(11), K4(12), K4(13), K4(14), K4(15), K4(16),
+#undef K4
+};
+
+/* Captures the stack into frames[0, return value) and its cache key into
+ * *hash, in one pass (the walk is a chain of dependent loads; the hash's
+ * independent multiplies hide in its latency). */
 LLAMA_INLINE unsigned capture(uintptr_t *frames, unsigned max, uintptr_t ret, uintptr_t frame,
-                              uintptr_t high) {
+                              uintptr_t high, unsigned kind, uint64_t *hash) {
   frames[0] = ret;
+  uint64_t h = ((uint64_t)kind << 8) + (uint64_t)ret * position_keys[0];
   unsigned n = 1;
   uintptr_t low = (uintptr_t)__builtin_frame_address(0);
-  if (frame < low || frame + 16 > high) return n; /* not on this thread's stack */
-  const uintptr_t *record = (const uintptr_t *)frame;
-  /* The record of the tail-called runtime function holds [0] itself. */
-  uintptr_t fp = record[1] == ret ? record[0] : frame, previous = frame;
-  while (n < max) {
-    if (fp <= previous || (fp & 7) || fp + 16 > high) break;
-    record = (const uintptr_t *)fp;
-    uintptr_t r = record[1];
-    if (r < 4096) break;
-    frames[n++] = r;
-    previous = fp;
-    fp = record[0];
+  if (frame >= low && frame + 16 <= high) {
+    const uintptr_t *record = (const uintptr_t *)frame;
+    /* The record of the tail-called runtime function holds [0] itself. */
+    uintptr_t fp = record[1] == ret ? record[0] : frame, previous = frame;
+    while (n < max) {
+      if (fp <= previous || (fp & 7) || fp + 16 > high) break;
+      record = (const uintptr_t *)fp;
+      uintptr_t r = record[1];
+      if (r < 4096) break;
+      h += (uint64_t)r * position_keys[n];
+      frames[n++] = r;
+      previous = fp;
+      fp = record[0];
+    }
   }
-  return n;
-}
-
-LLAMA_INLINE uint64_t hash_frames(const uintptr_t *frames, unsigned n, unsigned kind) {
-  uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ ((uint64_t)kind << 32 | n);
-  for (unsigned i = 0; i < n; i++) {
-    h ^= frames[i];
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 32;
-  }
+  h += n;
+  h ^= h >> 33;
+  h *= UINT64_C(0xff51afd7ed558ccd);
+  h ^= h >> 33;
   h *= UINT64_C(0xc4ceb9fe1a85ec53);
-  h ^= h >> 29;
-  return h;
+  h ^= h >> 33;
+  *hash = h;
+  return n;
 }
 
 #define CACHE_PROBES 8
@@ -329,8 +343,8 @@ unsigned llama_predict_packed(unsigned kind, void *ret, void *frame) {
   llama_heap_t *heap = llama_tls_heap;
   if (LLAMA_UNLIKELY(!heap) && !(heap = llama_heap_init_thread())) return LLAMA_PACKED_DEFAULT;
   uintptr_t frames[LLAMA_PREDICT_MAX_DEPTH];
-  unsigned n = capture(frames, depth, (uintptr_t)ret, (uintptr_t)frame, t->stack_hi);
-  uint64_t h = hash_frames(frames, n, kind);
+  uint64_t h;
+  unsigned n = capture(frames, depth, (uintptr_t)ret, (uintptr_t)frame, t->stack_hi, kind, &h);
   int k = cache_get(h);
   if (LLAMA_LIKELY(k >= 0)) {
     heap->predict_hits++;
