@@ -31,6 +31,8 @@ static int init_state;
 static struct {
   llama_prof_module_sites_t *items;
   uint64_t count, capacity;
+  uint64_t modules; /* instrumented modules registered (not the
+                       external pseudo-sites); atomic */
 } registry;
 
 int llama_prof_ready(void) { return __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_DONE; }
@@ -38,7 +40,7 @@ int llama_prof_ready(void) { return __atomic_load_n(&init_state, __ATOMIC_ACQUIR
 static void at_exit(void) {
   /* A process without instrumented code (the library preloaded, say)
    * leaves no file behind. */
-  if (!__atomic_load_n(&registry.count, __ATOMIC_ACQUIRE)) return;
+  if (!__atomic_load_n(&registry.modules, __ATOMIC_ACQUIRE)) return;
   llama_prof_write(NULL, 0);
 }
 
@@ -70,6 +72,8 @@ static void fork_child(void) {
   llama_prof_write_fork_child();
 }
 
+static void add_registration(struct llama_site *sites, uint64_t count);
+
 void llama_prof_init(void) {
   int expected = INIT_NONE;
   if (!__atomic_compare_exchange_n(&init_state, &expected, INIT_RUNNING, 0, __ATOMIC_ACQ_REL,
@@ -80,11 +84,16 @@ void llama_prof_init(void) {
   t->in_profiler = 1;
   llama_prof_start_ns = llama_prof_now_ns();
   llama_prof_options_read();
+  llama_prof_external_init();
   atexit(at_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   llama_prof_counters_init();
   llama_prof_interpose_init();
   llama_prof_stack_init();
+  /* The external pseudo-sites, like a module's array (not pinned: they
+   * live in libllamaprof, which the counter caches already need). */
+  if (llama_prof_options.external)
+    add_registration(llama_prof_external_sites, LLAMA_PROF_EXT_COUNT);
   t->in_profiler = saved;
   __atomic_store_n(&init_state, INIT_DONE, __ATOMIC_RELEASE);
 }
@@ -112,6 +121,11 @@ LLAMA_PROF_EXPORT void __llama_prof_register_v1(struct llama_site *sites, uint64
   t->in_profiler = 1;
   pin_module(sites);
   t->in_profiler = saved;
+  add_registration(sites, count);
+  __atomic_fetch_add(&registry.modules, 1, __ATOMIC_RELEASE);
+}
+
+static void add_registration(struct llama_site *sites, uint64_t count) {
   pthread_mutex_lock(&llama_prof_lock);
   if (registry.count == registry.capacity) {
     uint64_t capacity = registry.capacity ? registry.capacity * 2 : 256;

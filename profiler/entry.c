@@ -1,9 +1,11 @@
 /* entry.c - the C entry points of the profiling build: one per C entry of
  * LLAMA_ALLOC_FUNCTIONS (runtime/llama_abi.h), same arguments and result as
  * the function they replace plus the site descriptor. Every call is counted
- * in its site; allocations are served by the process's allocator (plain
- * calls to malloc & co., so glibc's or libllamalloc's serves them) and
- * sampled when the thread's countdown runs out; deallocations end the
+ * in its site; allocations are served by the process's allocator (the real
+ * malloc & co. that external.c resolves, glibc's or libllamalloc's, called
+ * directly: a plain call would reach our own interposer and be counted a
+ * second time at an external pseudo-site) and sampled when the thread's
+ * countdown runs out; deallocations end the
  * lifetime of sampled objects, then call the real function (interpose.c).
  * The unsampled path is the site counters, one TLS decrement and the call.
  * The operator new entry points are in new_entry.cc. */
@@ -27,8 +29,8 @@ static size_t product(size_t a, size_t b) {
 
 LLAMA_PROF_EXPORT void *__llama_prof_malloc(size_t n, const struct llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return malloc(n);
-  void *p = malloc(n);
+  if (!SAMPLED()) return llama_prof_real_malloc(n);
+  void *p = llama_prof_real_malloc(n);
   RECORD(p, n);
   return p;
 }
@@ -37,8 +39,8 @@ LLAMA_PROF_EXPORT void *__llama_prof_calloc(size_t count, size_t size,
                                             const struct llama_site *site) {
   size_t n = product(count, size);
   llama_prof_count(site, n);
-  if (!SAMPLED()) return calloc(count, size);
-  void *p = calloc(count, size);
+  if (!SAMPLED()) return llama_prof_real_calloc(count, size);
+  void *p = llama_prof_real_calloc(count, size);
   RECORD(p, n);
   return p;
 }
@@ -84,8 +86,8 @@ LLAMA_PROF_EXPORT void *__llama_prof_reallocarray(void *p, size_t count, size_t 
 LLAMA_PROF_EXPORT void *__llama_prof_aligned_alloc(size_t alignment, size_t n,
                                                    const struct llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return aligned_alloc(alignment, n);
-  void *p = aligned_alloc(alignment, n);
+  if (!SAMPLED()) return llama_prof_real_aligned_alloc(alignment, n);
+  void *p = llama_prof_real_aligned_alloc(alignment, n);
   RECORD(p, n);
   return p;
 }
@@ -93,8 +95,8 @@ LLAMA_PROF_EXPORT void *__llama_prof_aligned_alloc(size_t alignment, size_t n,
 LLAMA_PROF_EXPORT int __llama_prof_posix_memalign(void **out, size_t alignment, size_t n,
                                                   const struct llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return posix_memalign(out, alignment, n);
-  int r = posix_memalign(out, alignment, n);
+  if (!SAMPLED()) return llama_prof_real_posix_memalign(out, alignment, n);
+  int r = llama_prof_real_posix_memalign(out, alignment, n);
   if (r == 0) RECORD(*out, n);
   return r;
 }
@@ -102,34 +104,52 @@ LLAMA_PROF_EXPORT int __llama_prof_posix_memalign(void **out, size_t alignment, 
 LLAMA_PROF_EXPORT void *__llama_prof_memalign(size_t alignment, size_t n,
                                               const struct llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return memalign(alignment, n);
-  void *p = memalign(alignment, n);
+  if (!SAMPLED()) return llama_prof_real_memalign(alignment, n);
+  void *p = llama_prof_real_memalign(alignment, n);
   RECORD(p, n);
   return p;
 }
 
 LLAMA_PROF_EXPORT void *__llama_prof_valloc(size_t n, const struct llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return valloc(n);
-  void *p = valloc(n);
+  if (!SAMPLED()) return llama_prof_real_valloc(n);
+  void *p = llama_prof_real_valloc(n);
   RECORD(p, n);
   return p;
 }
 
 LLAMA_PROF_EXPORT void *__llama_prof_pvalloc(size_t n, const struct llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return pvalloc(n);
-  void *p = pvalloc(n);
+  if (!SAMPLED()) return llama_prof_real_pvalloc(n);
+  void *p = llama_prof_real_pvalloc(n);
   RECORD(p, n);
   return p;
 }
 
-/* strdup and strndup: the size is the copy's, terminator included. */
+/* strdup and strndup: the size is the copy's, terminator included. They
+ * call malloc (through the PLT, so ours): the forwarding guard keeps that
+ * call from being counted again at the external malloc pseudo-site. */
+static char *forward_strdup(const char *s) {
+  llama_prof_thread_t *t = &llama_prof_thread;
+  t->forwarding++;
+  char *p = strdup(s);
+  t->forwarding--;
+  return p;
+}
+
+static char *forward_strndup(const char *s, size_t max) {
+  llama_prof_thread_t *t = &llama_prof_thread;
+  t->forwarding++;
+  char *p = strndup(s, max);
+  t->forwarding--;
+  return p;
+}
+
 LLAMA_PROF_EXPORT char *__llama_prof_strdup(const char *s, const struct llama_site *site) {
   size_t n = strlen(s) + 1;
   llama_prof_count(site, n);
-  if (!SAMPLED()) return strdup(s);
-  char *p = strdup(s);
+  if (!SAMPLED()) return forward_strdup(s);
+  char *p = forward_strdup(s);
   RECORD(p, n);
   return p;
 }
@@ -138,8 +158,8 @@ LLAMA_PROF_EXPORT char *__llama_prof_strndup(const char *s, size_t max,
                                              const struct llama_site *site) {
   size_t n = strnlen(s, max) + 1;
   llama_prof_count(site, n);
-  if (!SAMPLED()) return strndup(s, max);
-  char *p = strndup(s, max);
+  if (!SAMPLED()) return forward_strndup(s, max);
+  char *p = forward_strndup(s, max);
   RECORD(p, n);
   return p;
 }

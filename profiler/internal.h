@@ -66,6 +66,8 @@ typedef struct llama_prof_options_s {
   uint32_t unwinder;      /* LLAMA_PROF_UNWIND: enum llama_prof_unwinder */
   uint32_t verbose;       /* LLAMA_PROF_VERBOSE */
   uint64_t max_samples;   /* LLAMA_PROF_MAX_SAMPLES */
+  uint32_t external;      /* LLAMA_PROF_EXTERNAL: record allocations from
+                             uninstrumented code (external.c) */
   const char *file;       /* LLAMA_PROF_FILE, made absolute at start-up */
 } llama_prof_options_t;
 
@@ -112,6 +114,9 @@ typedef struct llama_prof_thread_s {
   uint8_t in_profiler; /* recursion guard: profiler code below us */
   uint8_t initialized;
   uint8_t resolving; /* interpose.c: inside dlsym */
+  uint8_t forwarding; /* external.c: inside a real allocation function,
+                         whose own calls of malloc & co. (libstdc++'s
+                         operator new calling malloc) are not counted */
   struct llama_prof_counters_s *counters; /* counters.c */
 } llama_prof_thread_t;
 
@@ -267,6 +272,11 @@ void llama_prof_live_fork_child(void);
 /* ---- stack.c: calling contexts ------------------------------------------ */
 /* Captures up to llama_prof_options.depth return addresses, [0] = ret. */
 uint32_t llama_prof_stack_capture(uint64_t *frames, void *ret, void *frame);
+/* The same for an external allocation, whose caller was built without the
+ * pass and usually without frame pointers: DWARF unwinding (libgcc's
+ * _Unwind_Backtrace, or libunwind with LLAMA_PROF_UNWIND=libunwind); frame
+ * pointers only when neither can be loaded. */
+uint32_t llama_prof_stack_capture_external(uint64_t *frames, void *ret, void *frame);
 uint64_t llama_prof_stack_hash(const uint64_t *frames, uint32_t depth);
 /* Under llama_prof_lock: the id (1-based) of this stack, 0 if out of memory. */
 uint32_t llama_prof_stack_intern(const uint64_t *frames, uint32_t depth, uint64_t hash);
@@ -326,6 +336,66 @@ enum llama_prof_delete_kind {
 /* Calls the real operator delete of `kind` (a, b: its extra arguments). */
 void llama_prof_real_delete(int kind, void *p, uintptr_t a, uintptr_t b);
 void llama_prof_interpose_init(void);
+
+/* ---- external.c, external_new.cc: allocations from uninstrumented code --- */
+/* The interposed malloc & co. and operator new record calls from code the
+ * pass did not rewrite under one pseudo-site per kind (runtime/llama_abi.h,
+ * "External allocations"). The descriptors live in
+ * llama_prof_external_sites, indexed by llama_prof_external_index(kind). */
+enum llama_prof_external_index {
+  LLAMA_PROF_EXT_MALLOC,
+  LLAMA_PROF_EXT_CALLOC,
+  LLAMA_PROF_EXT_REALLOC,
+  LLAMA_PROF_EXT_REALLOCARRAY,
+  LLAMA_PROF_EXT_ALIGNED_ALLOC,
+  LLAMA_PROF_EXT_POSIX_MEMALIGN,
+  LLAMA_PROF_EXT_MEMALIGN,
+  LLAMA_PROF_EXT_VALLOC,
+  LLAMA_PROF_EXT_PVALLOC,
+  LLAMA_PROF_EXT_NEW, /* + kind - LLAMA_KIND_NEW for the 8 operator new kinds */
+  LLAMA_PROF_EXT_COUNT = LLAMA_PROF_EXT_NEW + 8
+};
+extern struct llama_site llama_prof_external_sites[LLAMA_PROF_EXT_COUNT];
+/* Nonzero while external allocations are recorded (LLAMA_PROF_EXTERNAL). */
+extern int llama_prof_external_on;
+void llama_prof_external_init(void); /* ids; called first thing by init */
+
+/* Nonzero if an allocation by the calling thread's caller is to be
+ * recorded at an external pseudo-site: not made below the profiler or
+ * inside a real allocation function. */
+LLAMA_PROF_INLINE int llama_prof_external_wanted(const llama_prof_thread_t *t) {
+  return LLAMA_PROF_LIKELY(!(t->in_profiler | t->forwarding)) &&
+         LLAMA_PROF_LIKELY(__atomic_load_n(&llama_prof_external_on, __ATOMIC_RELAXED));
+}
+/* The sampling decision of an external allocation: like an instrumented
+ * site's, but an allocation made before the profiler has started (ld.so,
+ * other libraries' constructors) never starts it from here. */
+int llama_prof_sample_now_external(void);
+#define LLAMA_PROF_EXTERNAL_SAMPLED() \
+  LLAMA_PROF_UNLIKELY(!llama_prof_skip() && llama_prof_sample_now_external())
+
+/* The process's allocation functions (the next definitions after ours, as
+ * for free). A call made while they are being resolved (dlsym allocating)
+ * is served from a small static bootstrap arena whose blocks are never
+ * freed: free, realloc and operator delete recognise them. */
+void *llama_prof_real_malloc(size_t n);
+void *llama_prof_real_calloc(size_t count, size_t size);
+void *llama_prof_real_aligned_alloc(size_t alignment, size_t n);
+int llama_prof_real_posix_memalign(void **out, size_t alignment, size_t n);
+void *llama_prof_real_memalign(size_t alignment, size_t n);
+void *llama_prof_real_valloc(size_t n);
+void *llama_prof_real_pvalloc(size_t n);
+/* operator new of `kind` (LLAMA_KIND_NEW...): the real one, with the
+ * thread's forwarding guard set; throws what it throws. */
+void *llama_prof_forward_new(unsigned kind, size_t n, size_t alignment);
+/* interpose.c: the resolver and the bootstrap arena. */
+void *llama_prof_resolve(const char *name, void *ours);
+void *llama_prof_boot_alloc(size_t n, size_t alignment); /* NULL when full */
+#define LLAMA_PROF_BOOT_SIZE ((size_t)128 << 10)
+extern unsigned char llama_prof_boot_arena[LLAMA_PROF_BOOT_SIZE];
+LLAMA_PROF_INLINE int llama_prof_boot_owns(const void *p) {
+  return (uintptr_t)p - (uintptr_t)llama_prof_boot_arena < LLAMA_PROF_BOOT_SIZE;
+}
 
 /* ---- write.c ------------------------------------------------------------- */
 /* Writes a profile to `pattern` (NULL = LLAMA_PROF_FILE or the default);

@@ -2,7 +2,10 @@
  * family, defined here so that sampled objects freed by code the pass did
  * not rewrite (libc, libstdc++, other libraries, calls through function
  * pointers) still end their lifetime; and the "real" deallocation
- * functions every path forwards to.
+ * functions every path forwards to. realloc and reallocarray called by
+ * such code are also allocations: they are counted and sampled at the
+ * external pseudo-sites like malloc (external.c has the other allocation
+ * functions, external_new.cc operator new).
  *
  * The real function is the first definition that precedes libllamaprof in
  * symbol resolution order, if any (an allocator preloaded or linked before
@@ -14,11 +17,12 @@
  * dlsym(RTLD_DEFAULT) would return, for a non-PIE executable that takes
  * free's address, a PLT stub that jumps back to us). Pointers are resolved
  * in the profiler's constructor and lazily (ld.so and other constructors
- * can free before it runs). A free that reaches us from inside that
- * resolution, before the real free is known, is leaked rather than crashed
- * on; a realloc there fails (ENOMEM).
- * malloc, calloc and operator new are not interposed: allocations from
- * uninstrumented code are not profiled, and serving them is not our job. */
+ * allocate and free before it runs). An allocation made from inside that
+ * resolution, before the real function is known, is served from a static
+ * bootstrap arena; its blocks are never given back (free and operator
+ * delete ignore them, realloc copies them out). A free that reaches us
+ * from inside the resolution, before the real free is known, is leaked
+ * rather than crashed on. */
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -194,13 +198,61 @@ static void *resolve(const char *name, void *ours) {
   llama_prof_thread_t *t = &llama_prof_thread;
   if (t->resolving) return NULL;
   t->resolving = 1;
+  /* What dlsym allocates is the profiler's own: never sampled. */
+  uint8_t saved = t->in_profiler;
+  t->in_profiler = 1;
   search_t search = {name, ours, 0, NULL, NULL};
   dl_iterate_phdr(search_callback, &search);
   void *real = search.before ? search.before : search.after;
   if (!real) real = dlsym(RTLD_NEXT, name);
   if (real == ours) real = NULL;
+  t->in_profiler = saved;
   t->resolving = 0;
   return real;
+}
+
+void *llama_prof_resolve(const char *name, void *ours) { return resolve(name, ours); }
+
+/* ---- the bootstrap arena -------------------------------------------------- */
+
+/* Blocks carry their size in the 16 bytes before them (for realloc). The
+ * arena is zero (bss) and never reused, so calloc needs no memset. */
+__attribute__((aligned(64))) unsigned char llama_prof_boot_arena[LLAMA_PROF_BOOT_SIZE];
+static size_t boot_used; /* atomic */
+
+void *llama_prof_boot_alloc(size_t n, size_t alignment) {
+  if (alignment < 16) alignment = 16;
+  if (n > LLAMA_PROF_BOOT_SIZE || alignment > LLAMA_PROF_BOOT_SIZE / 2 ||
+      (alignment & (alignment - 1)))
+    return NULL;
+  size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+  for (;;) {
+    size_t start = (used + 16 + alignment - 1) & ~(alignment - 1);
+    if (start + n > LLAMA_PROF_BOOT_SIZE || start + n < start) return NULL;
+    if (__atomic_compare_exchange_n(&boot_used, &used, start + n, 1, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED)) {
+      unsigned char *p = llama_prof_boot_arena + start;
+      memcpy(p - sizeof n, &n, sizeof n);
+      return p;
+    }
+  }
+}
+
+static size_t boot_block_size(const void *p) {
+  size_t n;
+  memcpy(&n, (const unsigned char *)p - sizeof n, sizeof n);
+  return n;
+}
+
+/* realloc of a bootstrap block: a copy in real memory. */
+static void *boot_realloc(void *p, size_t n) {
+  if (n == 0) return NULL; /* freed: nothing to do */
+  void *q = llama_prof_real_malloc(n);
+  if (q) {
+    size_t old = boot_block_size(p);
+    memcpy(q, p, old < n ? old : n);
+  }
+  return q;
 }
 
 static void resolve_delete(int kind);
@@ -222,6 +274,7 @@ void llama_prof_interpose_init(void) {
 }
 
 void llama_prof_real_free(void *p) {
+  if (LLAMA_PROF_UNLIKELY(llama_prof_boot_owns(p))) return;
   free_fn *f = __atomic_load_n(&real_free, __ATOMIC_ACQUIRE);
   if (LLAMA_PROF_UNLIKELY(!f)) {
     f = (free_fn *)resolve("free", (void *)llama_prof_own_free);
@@ -232,12 +285,14 @@ void llama_prof_real_free(void *p) {
 }
 
 void *llama_prof_real_realloc(void *p, size_t n) {
+  if (LLAMA_PROF_UNLIKELY(llama_prof_boot_owns(p))) return boot_realloc(p, n);
   realloc_fn *f = __atomic_load_n(&real_realloc, __ATOMIC_ACQUIRE);
   if (LLAMA_PROF_UNLIKELY(!f)) {
     f = (realloc_fn *)resolve("realloc", (void *)llama_prof_own_realloc);
-    if (!f) {
-      errno = ENOMEM;
-      return NULL;
+    if (!f) { /* inside the resolution: a new block, as realloc would */
+      void *q = p ? NULL : llama_prof_boot_alloc(n, 16);
+      if (!q) errno = ENOMEM;
+      return q;
     }
     __atomic_store_n(&real_realloc, f, __ATOMIC_RELEASE);
   }
@@ -245,6 +300,14 @@ void *llama_prof_real_realloc(void *p, size_t n) {
 }
 
 void *llama_prof_real_reallocarray(void *p, size_t count, size_t size) {
+  if (LLAMA_PROF_UNLIKELY(llama_prof_boot_owns(p))) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    return boot_realloc(p, n);
+  }
   reallocarray_fn *f = __atomic_load_n(&real_reallocarray, __ATOMIC_ACQUIRE);
   if (LLAMA_PROF_UNLIKELY(!f)) {
     f = (reallocarray_fn *)resolve("reallocarray", (void *)llama_prof_own_reallocarray);
@@ -269,27 +332,55 @@ INTERPOSER void free(void *p) {
  * unless it fails, which leaves the object as it was. The pointer leaves the
  * live set before the call: once realloc has freed it, its address can be
  * handed out and sampled again by another thread. */
+/* Called by uninstrumented code, realloc is also an allocation: counted
+ * at the external realloc pseudo-site with the new size and sampled like
+ * an instrumented realloc (a realloc that frees returns NULL, which is not
+ * recorded). */
 INTERPOSER void *realloc(void *p, size_t n) {
+  llama_prof_thread_t *t = &llama_prof_thread;
+  int sampled = 0, external = llama_prof_external_wanted(t);
+  if (external) {
+    llama_prof_count(&llama_prof_external_sites[LLAMA_PROF_EXT_REALLOC], n);
+    sampled = LLAMA_PROF_EXTERNAL_SAMPLED();
+  }
   uint64_t taken = p ? llama_prof_take(p) : 0;
+  t->forwarding++;
   void *q = llama_prof_real_realloc(p, n);
+  t->forwarding--;
   if (LLAMA_PROF_UNLIKELY(taken)) {
     if (q || n == 0)
       llama_prof_sample_end(taken, 0, LLAMA_RAW_S_REALLOCATED);
     else
       llama_prof_sample_restore(p, taken);
   }
+  if (LLAMA_PROF_UNLIKELY(sampled))
+    llama_prof_record_alloc(q, n, &llama_prof_external_sites[LLAMA_PROF_EXT_REALLOC],
+                            LLAMA_PROF_CALLER_RET(), LLAMA_PROF_CALLER_FRAME());
   return q;
 }
 
 INTERPOSER void *reallocarray(void *p, size_t count, size_t size) {
+  llama_prof_thread_t *t = &llama_prof_thread;
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) n = SIZE_MAX;
+  int sampled = 0, external = llama_prof_external_wanted(t);
+  if (external) {
+    llama_prof_count(&llama_prof_external_sites[LLAMA_PROF_EXT_REALLOCARRAY], n);
+    sampled = LLAMA_PROF_EXTERNAL_SAMPLED();
+  }
   uint64_t taken = p ? llama_prof_take(p) : 0;
+  t->forwarding++;
   void *q = llama_prof_real_reallocarray(p, count, size);
+  t->forwarding--;
   if (LLAMA_PROF_UNLIKELY(taken)) {
     if (q || count == 0 || size == 0)
       llama_prof_sample_end(taken, 0, LLAMA_RAW_S_REALLOCATED);
     else
       llama_prof_sample_restore(p, taken);
   }
+  if (LLAMA_PROF_UNLIKELY(sampled))
+    llama_prof_record_alloc(q, n, &llama_prof_external_sites[LLAMA_PROF_EXT_REALLOCARRAY],
+                            LLAMA_PROF_CALLER_RET(), LLAMA_PROF_CALLER_FRAME());
   return q;
 }
 
@@ -367,6 +458,7 @@ static void resolve_delete(int kind) {
 }
 
 void llama_prof_real_delete(int kind, void *p, uintptr_t a, uintptr_t b) {
+  if (LLAMA_PROF_UNLIKELY(llama_prof_boot_owns(p))) return;
   resolve_delete(kind);
   void *f = __atomic_load_n(&real_delete[kind], __ATOMIC_ACQUIRE);
   if (!f) { /* no C++ runtime loaded: its operator delete would call free */

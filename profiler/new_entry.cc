@@ -1,6 +1,8 @@
 // new_entry.cc - the operator new entry points of the profiling build
 // (__llama_prof_new & co., runtime/llama_abi.h). They call the process's
-// ::operator new, so its semantics are kept exactly: new_handler retries,
+// real ::operator new (llama_prof_forward_new, external_new.cc: not our
+// interposer, which would count the call again at an external pseudo-site),
+// so its semantics are kept exactly: new_handler retries,
 // std::bad_alloc propagating out of the entry point to the invoke site that
 // called it, nullptr from the nothrow forms. The site is counted before the
 // call; an allocation that throws is counted but not sampled.
@@ -17,34 +19,34 @@ extern "C" {
 
 LLAMA_PROF_EXPORT void *__llama_prof_new(size_t n, const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new(n);
-  void *p = ::operator new(n);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW, n, 0);
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW, n, 0);
   RECORD(p, n);
   return p;
 }
 
 LLAMA_PROF_EXPORT void *__llama_prof_new_array(size_t n, const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new[](n);
-  void *p = ::operator new[](n);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY, n, 0);
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY, n, 0);
   RECORD(p, n);
   return p;
 }
 
-LLAMA_PROF_EXPORT void *__llama_prof_new_nothrow(size_t n, const std::nothrow_t &tag,
+LLAMA_PROF_EXPORT void *__llama_prof_new_nothrow(size_t n, const std::nothrow_t &,
                                                  const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new(n, tag);
-  void *p = ::operator new(n, tag);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_NOTHROW, n, 0);
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_NOTHROW, n, 0);
   RECORD(p, n);
   return p;
 }
 
-LLAMA_PROF_EXPORT void *__llama_prof_new_array_nothrow(size_t n, const std::nothrow_t &tag,
+LLAMA_PROF_EXPORT void *__llama_prof_new_array_nothrow(size_t n, const std::nothrow_t &,
                                                        const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new[](n, tag);
-  void *p = ::operator new[](n, tag);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY_NOTHROW, n, 0);
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY_NOTHROW, n, 0);
   RECORD(p, n);
   return p;
 }
@@ -52,8 +54,8 @@ LLAMA_PROF_EXPORT void *__llama_prof_new_array_nothrow(size_t n, const std::noth
 LLAMA_PROF_EXPORT void *__llama_prof_new_aligned(size_t n, std::align_val_t alignment,
                                                  const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new(n, alignment);
-  void *p = ::operator new(n, alignment);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_ALIGNED, n, size_t(alignment));
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_ALIGNED, n, size_t(alignment));
   RECORD(p, n);
   return p;
 }
@@ -61,29 +63,29 @@ LLAMA_PROF_EXPORT void *__llama_prof_new_aligned(size_t n, std::align_val_t alig
 LLAMA_PROF_EXPORT void *__llama_prof_new_array_aligned(size_t n, std::align_val_t alignment,
                                                        const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new[](n, alignment);
-  void *p = ::operator new[](n, alignment);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY_ALIGNED, n, size_t(alignment));
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY_ALIGNED, n, size_t(alignment));
   RECORD(p, n);
   return p;
 }
 
 LLAMA_PROF_EXPORT void *__llama_prof_new_aligned_nothrow(size_t n, std::align_val_t alignment,
-                                                         const std::nothrow_t &tag,
+                                                         const std::nothrow_t &,
                                                          const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new(n, alignment, tag);
-  void *p = ::operator new(n, alignment, tag);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_ALIGNED_NOTHROW, n, size_t(alignment));
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_ALIGNED_NOTHROW, n, size_t(alignment));
   RECORD(p, n);
   return p;
 }
 
 LLAMA_PROF_EXPORT void *__llama_prof_new_array_aligned_nothrow(size_t n,
                                                                std::align_val_t alignment,
-                                                               const std::nothrow_t &tag,
+                                                               const std::nothrow_t &,
                                                                const llama_site *site) {
   llama_prof_count(site, n);
-  if (!SAMPLED()) return ::operator new[](n, alignment, tag);
-  void *p = ::operator new[](n, alignment, tag);
+  if (!SAMPLED()) return llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY_ALIGNED_NOTHROW, n, size_t(alignment));
+  void *p = llama_prof_forward_new(LLAMA_KIND_NEW_ARRAY_ALIGNED_NOTHROW, n, size_t(alignment));
   RECORD(p, n);
   return p;
 }

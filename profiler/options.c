@@ -17,6 +17,7 @@ llama_prof_options_t llama_prof_options = {
     .verbose = 0,
     .max_samples = LLAMA_PROF_DEFAULT_MAX_SAMPLES,
     .file = LLAMA_PROF_DEFAULT_FILE,
+    .external = 1,
 };
 
 static const char *env_lookup(const char *name) {
@@ -67,6 +68,7 @@ void llama_prof_options_read(void) {
   option_u32("LLAMA_PROF_DEPTH", 1, LLAMA_PROF_MAX_DEPTH, &o->depth);
   option_u32("LLAMA_PROF_VERBOSE", 0, 1, &o->verbose);
   option_u64("LLAMA_PROF_MAX_SAMPLES", 0, LLAMA_PROF_LIMIT_MAX_SAMPLES, &o->max_samples);
+  option_u32("LLAMA_PROF_EXTERNAL", 0, 1, &o->external);
   const char *unwind = env_lookup("LLAMA_PROF_UNWIND");
   if (unwind) {
     if (!strcmp(unwind, "libunwind"))

@@ -158,7 +158,9 @@ void llama_prof_record_alloc(void *p, uint64_t size, const struct llama_site *si
   if (!p || t->in_profiler) return;
   t->in_profiler = 1;
   uint64_t frames[LLAMA_PROF_MAX_DEPTH];
-  uint32_t depth = llama_prof_stack_capture(frames, ret, frame);
+  uint32_t depth = LLAMA_PROF_UNLIKELY(site->flags & LLAMA_SITE_EXTERNAL)
+                       ? llama_prof_stack_capture_external(frames, ret, frame)
+                       : llama_prof_stack_capture(frames, ret, frame);
   uint64_t hash = llama_prof_stack_hash(frames, depth);
   uint64_t now = llama_prof_now_ns();
   pthread_mutex_lock(&llama_prof_lock);

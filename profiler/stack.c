@@ -11,6 +11,15 @@
  * dlopen only then: linked, it would export its own _Unwind_* to the whole
  * process and take over C++ exception unwinding.
  *
+ * External allocations (external.c) are called from code built without
+ * the pass and, for libc and libstdc++, without frame pointers: a frame
+ * pointer walk from there would skip the frames of that code's callers
+ * (the register still holds an outer frame) or read garbage (the register
+ * holds data). They are unwound with DWARF: libgcc's _Unwind_Backtrace
+ * (libgcc_s.so.1, which every C++ program and libllamaprof.so itself load;
+ * looked up at start-up, dlopened if needed), or libunwind when
+ * LLAMA_PROF_UNWIND=libunwind.
+ *
  * Stacks are interned in a hash table under llama_prof_lock; ids start at 1
  * and index a table of records kept in an append-only arena. */
 #include "internal.h"
@@ -24,7 +33,28 @@
 typedef int unw_backtrace_fn(void **buffer, int size);
 static unw_backtrace_fn *unw_backtrace_ptr;
 
+/* libgcc's unwinder, declared here (no <unwind.h> dependency). */
+struct _Unwind_Context;
+typedef int unwind_trace_fn(struct _Unwind_Context *context, void *arg);
+typedef int unwind_backtrace_fn(unwind_trace_fn *trace, void *arg);
+typedef uintptr_t unwind_get_ip_fn(struct _Unwind_Context *context);
+static unwind_backtrace_fn *unwind_backtrace_ptr;
+static unwind_get_ip_fn *unwind_get_ip_ptr;
+
+static void load_libgcc(void) {
+  void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return;
+  unwind_get_ip_fn *get_ip = (unwind_get_ip_fn *)dlsym(lib, "_Unwind_GetIP");
+  unwind_backtrace_fn *backtrace = (unwind_backtrace_fn *)dlsym(lib, "_Unwind_Backtrace");
+  if (get_ip && backtrace) {
+    unwind_get_ip_ptr = get_ip;
+    unwind_backtrace_ptr = backtrace;
+  }
+}
+
 void llama_prof_stack_init(void) {
+  if (llama_prof_options.external && llama_prof_options.unwinder != LLAMA_PROF_UNWIND_LIBUNWIND)
+    load_libgcc();
   if (llama_prof_options.unwinder != LLAMA_PROF_UNWIND_LIBUNWIND) return;
   void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   if (!lib) lib = dlopen("libunwind.so", RTLD_NOW | RTLD_LOCAL);
@@ -83,6 +113,42 @@ static uint32_t capture_libunwind(uint64_t *frames, uint32_t depth, void *ret) {
     return n;
   }
   return 1; /* the entry point's caller not found: keep [0] only */
+}
+
+typedef struct gcc_walk_s {
+  void **buffer;
+  int count, cap;
+} gcc_walk_t;
+
+static int gcc_trace(struct _Unwind_Context *context, void *arg) {
+  gcc_walk_t *w = arg;
+  uintptr_t ip = unwind_get_ip_ptr(context);
+  if (!ip) return 5; /* _URC_END_OF_STACK */
+  w->buffer[w->count++] = (void *)ip;
+  return w->count < w->cap ? 0 : 4; /* _URC_NO_REASON, _URC_NORMAL_STOP */
+}
+
+static uint32_t capture_libgcc(uint64_t *frames, uint32_t depth, void *ret) {
+  void *buffer[LLAMA_PROF_MAX_DEPTH + UNWIND_SKIP_MAX];
+  gcc_walk_t w = {buffer, 0, (int)depth + UNWIND_SKIP_MAX};
+  unwind_backtrace_ptr(gcc_trace, &w);
+  for (int skip = 0; skip < w.count && skip < UNWIND_SKIP_MAX; skip++) {
+    if (buffer[skip] != ret) continue;
+    uint32_t n = 0;
+    for (int i = skip; i < w.count && n < depth; i++) frames[n++] = (uint64_t)(uintptr_t)buffer[i];
+    return n;
+  }
+  return 1;
+}
+
+uint32_t llama_prof_stack_capture_external(uint64_t *frames, void *ret, void *frame) {
+  uint32_t depth = llama_prof_options.depth;
+  frames[0] = (uint64_t)(uintptr_t)ret;
+  if (depth <= 1) return 1;
+  if (unw_backtrace_ptr && llama_prof_options.unwinder == LLAMA_PROF_UNWIND_LIBUNWIND)
+    return capture_libunwind(frames, depth, ret);
+  if (unwind_backtrace_ptr) return capture_libgcc(frames, depth, ret);
+  return capture_fp(frames, depth, frame);
 }
 
 uint32_t llama_prof_stack_capture(uint64_t *frames, void *ret, void *frame) {

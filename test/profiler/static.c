@@ -16,7 +16,7 @@
 // RUN: env LLAMA_PROF_SAMPLE=1 LLAMA_PROF_FILE=%t.dir/cxx.profraw %t.cxx | FileCheck --check-prefix=OUT %s
 // RUN: %rawdump --summary %t.dir/cxx.profraw | FileCheck --check-prefixes=CHECK,CXX %s
 //
-// RUN: %cc %prof_cflags %s -o %t.both %llamaprof_a %llamalloc_a -ldl -lpthread
+// RUN: %cc %prof_cflags %s -o %t.both %llamaprof_a %llamalloc_a -ldl -lpthread -lm
 // RUN: llvm-readelf --needed-libs %t.both | FileCheck --check-prefix=NEEDED %s
 // RUN: env LLAMA_STATS=1 LLAMA_PROF_SAMPLE=1 LLAMA_PROF_FILE=%t.dir/both.profraw %t.both 2> %t.stats | FileCheck --check-prefix=OUT %s
 // RUN: FileCheck --check-prefix=STATS %s < %t.stats

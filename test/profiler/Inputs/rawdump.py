@@ -7,8 +7,16 @@ Any violation exits with status 1 and "rawdump: error: ...".
 
   rawdump.py FILE...                  header, meta, modules, sites, stacks,
                                       samples, one fact per line
-  rawdump.py --summary FILE           one line per site with its samples
-                                      (sites are named function:line)
+  rawdump.py --summary FILE           one line per instrumented site with
+                                      its samples (sites are named
+                                      function:line); samples= in the header
+                                      counts their samples only, external=
+                                      those of the external pseudo-sites
+  rawdump.py --summary --external FILE
+                                      the same, then one line per external
+                                      pseudo-site (allocations by code the
+                                      pass did not rewrite), named
+                                      <external KIND>
   rawdump.py --symbolize FILE         stacks with frames symbolized by
                                       llvm-symbolizer (function names)
   rawdump.py --rate FILE              per site with >= 1000 calls, the
@@ -42,6 +50,8 @@ KINDS = {
 }
 HEADER_FLAGS = {1: "DUMP", 2: "FORKED"}
 SAMPLE_FLAGS = {1: "LIVE", 2: "REALLOCATED", 4: "INHERITED", 8: "FREE_UNSEEN"}
+SITE_EXTERNAL = 0x8
+EXTERNAL_FUNCTION = "<external>"
 NOT_FREED = (1 << 64) - 1
 
 
@@ -154,13 +164,32 @@ def parse_entry(kind, r, prof):
 def site_names(prof):
     names = {}
     for s in prof["sites"]:
-        names.setdefault(s["id"], "%s:%d" % (s["function"], s["line"]))
+        if s["flags"] & SITE_EXTERNAL:
+            names.setdefault(s["id"], "<external %s>" % KINDS.get(s["kind"], s["kind"]))
+        else:
+            names.setdefault(s["id"], "%s:%d" % (s["function"], s["line"]))
     return names
+
+
+def external_id(kind):
+    """llama_external_site_id (runtime/llama_abi.h), computed independently."""
+    h = 0xcbf29ce484222325
+    data = EXTERNAL_FUNCTION.encode() + b"\0" + struct.pack("<II", kind, 0)
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
 
 
 def validate(prof):
     """Cross-references every reader relies on."""
     names = site_names(prof)
+    for s in prof["sites"]:
+        if s["flags"] & SITE_EXTERNAL:
+            want = (EXTERNAL_FUNCTION, "", 0, 0, 0, "", external_id(s["kind"]))
+            have = (s["function"], s["file"], s["line"], s["column"], s["line_offset"],
+                    s["inlined_at"], s["id"])
+            if have != want:
+                raise Error("external pseudo-site %r, expected %r" % (have, want))
     for s in prof["samples"]:
         if s["site_id"] not in names:
             raise Error("sample of unknown site 0x%x" % s["site_id"])
@@ -207,12 +236,19 @@ def dump(prof):
                   flag_names(s["flags"], SAMPLE_FLAGS)))
 
 
-def summary(prof):
-    """One line per site (duplicate ids summed), in source order."""
-    print("header period=%d flags=%s samples=%d" % (
-        prof["period"], flag_names(prof["flags"], HEADER_FLAGS), len(prof["samples"])))
+def summary(prof, external=False):
+    """One line per site (duplicate ids summed), in source order; the
+    external pseudo-sites last, with --external."""
+    ext_ids = {s["id"] for s in prof["sites"] if s["flags"] & SITE_EXTERNAL}
+    n_ext = sum(1 for s in prof["samples"] if s["site_id"] in ext_ids)
+    print("header period=%d flags=%s samples=%d external=%d" % (
+        prof["period"], flag_names(prof["flags"], HEADER_FLAGS), len(prof["samples"]) - n_ext,
+        n_ext))
     sites = {}
+    names = site_names(prof)
     for s in prof["sites"]:
+        if s["id"] in ext_ids and not external:
+            continue
         if s["id"] in sites:
             sites[s["id"]]["count"] += s["count"]
             sites[s["id"]]["bytes"] += s["bytes"]
@@ -221,15 +257,16 @@ def summary(prof):
     per_site = {}
     for s in prof["samples"]:
         per_site.setdefault(s["site_id"], []).append(s)
-    for s in sorted(sites.values(), key=lambda s: (s["file"], s["line"], s["column"])):
+    for s in sorted(sites.values(), key=lambda s: (s["id"] in ext_ids, s["file"], s["line"],
+                                                   s["column"], s["kind"])):
         samples = per_site.get(s["id"], [])
         freed = [x for x in samples if x["free_ns"] != NOT_FREED]
         lives = [(x["free_ns"] - x["alloc_ns"]) // 1000000 for x in freed]
         flags = 0
         for x in samples:
             flags |= x["flags"]
-        line = "site %s:%d kind=%s count=%d bytes=%d samples=%d freed=%d live=%d flags=%s" % (
-            s["function"], s["line"], KINDS.get(s["kind"], s["kind"]), s["count"], s["bytes"],
+        line = "site %s kind=%s count=%d bytes=%d samples=%d freed=%d live=%d flags=%s" % (
+            names[s["id"]], KINDS.get(s["kind"], s["kind"]), s["count"], s["bytes"],
             len(samples), len(freed), len(samples) - len(freed),
             flag_names(flags, SAMPLE_FLAGS))
         if lives:
@@ -298,13 +335,17 @@ def rate(prof):
 def main(argv):
     mode = "dump"
     pattern = None
+    external = False
     args = argv[1:]
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if opt == "--check-name":
             mode, pattern = "name", args.pop(0)
         else:
-            mode = opt[2:]
+            if opt == "--external":
+                external = True
+            else:
+                mode = opt[2:]
     if not args:
         print(__doc__, file=sys.stderr)
         return 2
@@ -317,7 +358,7 @@ def main(argv):
             if mode == "dump":
                 dump(prof)
             elif mode == "summary":
-                summary(prof)
+                summary(prof, external)
             elif mode == "symbolize":
                 symbolize(prof)
             elif mode == "rate":
