@@ -231,6 +231,8 @@ static uint64_t put_sites(llama_prof_buf_t *b, const modules_t *m) {
           .flags = site->flags,
       };
       llama_prof_pending_get(&pending, site, &e.count, &e.bytes);
+      /* An external pseudo-site nothing called says nothing. */
+      if ((site->flags & LLAMA_SITE_EXTERNAL) && !e.count) continue;
       e.function_len = string_len(site->function);
       e.file_len = string_len(site->file);
       e.inlined_at_len = string_len(site->inlined_at);

@@ -13,7 +13,9 @@
  *     one llvm-symbolizer process for the whole merge;
  *  4. turn each stack into frames (inlined frames included, innermost first),
  *     put the site's own frames first where the allocation was a tail call
- *     (the stack then starts in the caller), hash the frames into a context
+ *     (the stack then starts in the caller; never for an external
+ *     pseudo-site, LLAMA_SITE_EXTERNAL, whose stack starts in whatever
+ *     called malloc or operator new and which has no frames of its own), hash the frames into a context
  *     id exactly as the pass hashes site ids, and add each sample's lifetime
  *     class to its context's histogram.
  * Indexed inputs add their sites and contexts directly. At the end every
@@ -346,7 +348,7 @@ static void add_to_histogram(uint64_t *histogram, const struct llama_raw_sample_
   histogram[llama_lifetime_class(lifetime)]++;
 }
 
-enum { SITE_FRAMES_MATCH, SITE_FRAMES_ADDED, SITE_FRAMES_DIFFER };
+enum { SITE_FRAMES_MATCH, SITE_FRAMES_ADDED, SITE_FRAMES_DIFFER, SITE_FRAMES_EXTERNAL };
 
 /* Per stack of one raw profile: its frames in mg->frames, and the context
  * they form for the site of the last sample seen with the stack. */
@@ -438,6 +440,8 @@ static int resolve_context_frames(struct merge *mg, struct stack_context *sc,
   size_t n = site_frame_count(s);
   if (n > sc->frame_count)
     n = sc->frame_count;
+  if (s->site_flags & LLAMA_SITE_EXTERNAL)
+    return SITE_FRAMES_EXTERNAL;
   if (hash_frames(mg->frames + sc->first_frame, n) == s->id)
     return SITE_FRAMES_MATCH;
   /* Not a tail call if the stack starts in the site's function (then the
@@ -507,16 +511,37 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
    * start-up and thread-start frames below main or a thread function -- are
    * cut before symbolising: they say nothing about lifetimes, and keeping
    * them would tie every context id to the libc build. A module is
-   * instrumented if some stack starts in it (frame [0] lies in the function
-   * holding the site). Library frames between instrumented ones (a callback
-   * called through qsort, say) stay. */
+   * instrumented if some stack of an instrumented site starts in it (frame
+   * [0] lies in the function holding the site; an external pseudo-site's
+   * stacks start in libc or libstdc++, which says nothing). If no sample
+   * of an instrumented site was taken, the main executable (the first
+   * module) counts as instrumented. Library frames between instrumented
+   * ones (a callback called through qsort, say; libstdc++'s frames above
+   * an external operator new) stay. */
+  uint8_t *site_stack = xcalloc(pr->stack_count + 1, 1);
+  for (size_t i = 0; i < pr->sample_count; i++) {
+    uint32_t st = pr->samples[i].stack_index;
+    if (st == LLAMA_RAW_NO_STACK)
+      continue;
+    const struct msite *s = get_site(mg, pr->samples[i].site_id);
+    if (!(s->site_flags & LLAMA_SITE_EXTERNAL))
+      site_stack[st] = 1;
+  }
+  int any_instrumented = 0;
   for (size_t st = 0; st < pr->stack_count; st++) {
     const struct module_ref *ref = NULL;
-    if (stacks[st].used && pr->stacks[st].depth)
+    if (stacks[st].used && site_stack[st] && pr->stacks[st].depth)
       ref = find_module(refs, pr->module_count, pr->stacks[st].pcs[0]);
-    if (ref)
+    if (ref) {
       refs[ref - refs].instrumented = 1;
+      any_instrumented = 1;
+    }
   }
+  free(site_stack);
+  if (!any_instrumented && pr->module_count)
+    for (size_t i = 0; i < pr->module_count; i++)
+      if (refs[i].module == &pr->modules[0])
+        refs[i].instrumented = 1;
   for (size_t st = 0; st < pr->stack_count; st++) {
     uint32_t depth = pr->stacks[st].depth;
     while (depth > 1) {
@@ -605,7 +630,7 @@ static void add_raw(struct merge *mg, const char *name, const struct llama_raw_p
     if (created) {
       c->first_frame = sc->context_first;
       c->frame_count = sc->context_count;
-      mg->contexts_checked++;
+      mg->contexts_checked += sc->site_frames != SITE_FRAMES_EXTERNAL;
       mg->contexts_matching_site += sc->site_frames == SITE_FRAMES_MATCH;
       mg->contexts_completed += sc->site_frames == SITE_FRAMES_ADDED;
       if (!s->registered && !*s->function && sc->frame_count) {

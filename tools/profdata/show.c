@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "indexed.h"
+#include "llama_abi.h"
 #include "raw_profile.h"
 #include "raw_reader.h"
 #include "tool.h"
@@ -139,11 +140,26 @@ static int compare_contexts_by_samples(const void *a, const void *b) {
 
 /* ---- indexed: text ---- */
 
+/* A site's location: "<external malloc>" for an external pseudo-site
+ * (allocations by code the pass did not rewrite; no source position). */
+static void print_site_location(FILE *out, const char *function, const char *file, uint32_t line,
+                                uint32_t column, unsigned kind, unsigned site_flags);
+
 static void print_location(FILE *out, const char *function, const char *file, uint32_t line,
                            uint32_t column) {
   fputs(*function ? function : "?", out);
   if (*file || line)
     fprintf(out, " (%s:%u:%u)", *file ? file : "?", line, column);
+}
+
+static void print_site_location(FILE *out, const char *function, const char *file, uint32_t line,
+                                uint32_t column, unsigned kind, unsigned site_flags) {
+  if (site_flags & LLAMA_SITE_EXTERNAL) {
+    char kbuf[24];
+    fprintf(out, "<external %s>", kind_name(kind, kbuf, sizeof kbuf));
+    return;
+  }
+  print_location(out, function, file, line, column);
 }
 
 static void print_frames(FILE *out, const struct llama_idx_context *c, size_t depth) {
@@ -206,7 +222,7 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
       snprintf(cbuf, sizeof cbuf, "%u%s", s->lifetime_class,
                (s->flags & LLAMA_IDX_SITE_CONTEXT_DEPENDENT) ? "*" : "");
     fprintf(out, "  %-5s  ", cbuf);
-    print_location(out, s->function, s->file, s->line, s->column);
+    print_site_location(out, s->function, s->file, s->line, s->column, s->kind, s->site_flags);
     if (*s->inlined_at)
       fprintf(out, " inlined at %s", s->inlined_at);
     if (s->flags & LLAMA_IDX_SITE_UNREGISTERED)
@@ -436,7 +452,7 @@ static void show_raw_text(FILE *out, const char *path, const struct llama_raw_pr
             s ? kind_name(s->kind, kbuf, sizeof kbuf) : "?", (unsigned long long)v[i].calls,
             (unsigned long long)v[i].bytes, (unsigned long long)v[i].samples);
     if (s) {
-      print_location(out, s->function, s->file, s->line, s->column);
+      print_site_location(out, s->function, s->file, s->line, s->column, s->kind, s->flags);
       if (*s->inlined_at)
         fprintf(out, " inlined at %s", s->inlined_at);
     } else {
