@@ -245,8 +245,9 @@ struct workload_options {
   uint32_t clients;
   uint32_t request_rate;   /* requests per second per client */
   uint32_t burst_clients;  /* extra clients that connect only during bursts */
-  uint32_t burst_every_ms; /* a burst starts every burst_every_ms ... */
-  uint32_t burst_ms;       /* ... at half that period, and lasts burst_ms */
+  uint32_t burst_at_ms;    /* the first burst starts at burst_at_ms, */
+  uint32_t burst_every_ms; /* the next ones every burst_every_ms (0: none); */
+  uint32_t burst_ms;       /* each lasts burst_ms */
 };
 void workload_init(const struct workload_options *o);
 void workload_tick(uint64_t now);
@@ -262,6 +263,7 @@ uint64_t memstat_hwm_kib(void);              /* VmHWM: the kernel's peak RSS */
 size_t memstat_held_bytes(void);             /* C modules + C++ index and statistics */
 void memstat_open_series(const char *path);
 void memstat_tick(uint64_t now, double seconds);
+void memstat_final(void); /* at the end of the run, before shutdown */
 void memstat_report(FILE *out);
 
 /* ---- server state shared by the modules (server.c) ---- */

@@ -1,7 +1,8 @@
 /* memstat.c - the memory of the process, for the demo (bench/demo.sh): every
  * 50 logical ms the server samples its resident set from /proc/self and what
  * it holds itself (kv_live_bytes plus the C++ index and statistics), keeps
- * peak and time averages, and with --series=PATH writes one line per sample:
+ * peak and time averages, the numbers at the end of the run (before the
+ * shutdown frees), and with --series=PATH writes one line per sample:
  *
  *   seconds  rss_kib  anon_kib  huge_kib  held_kib
  *
@@ -21,7 +22,8 @@ static int series_fd = -1;
 static uint64_t samples;
 static double sum_rss_kib, sum_anon_kib, sum_huge_kib, sum_held_bytes;
 static uint64_t peak_anon_kib, peak_huge_kib;
-static size_t peak_held_bytes;
+static size_t peak_held_bytes, final_held_bytes;
+static struct memstat_sample final_sample;
 
 static ssize_t read_proc_file(const char *path, char *buf, size_t size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -115,12 +117,17 @@ void memstat_tick(uint64_t now, double seconds) {
             (unsigned long long)(held / 1024));
 }
 
-/* One line, at exit after the shutdown frees (the "final" numbers are what
- * the process holds then): kernel peak, averages over the samples, final. */
+/* The "final" numbers: at the end of the run, before the shutdown frees
+ * (the server is still serving its regular clients). */
+void memstat_final(void) {
+  memstat_read(&final_sample);
+  final_held_bytes = memstat_held_bytes();
+}
+
+/* One line, at exit: the kernel's peak, averages over the samples, final. */
 void memstat_report(FILE *out) {
-  struct memstat_sample fin = {0, 0, 0};
-  memstat_read(&fin);
-  size_t held = memstat_held_bytes();
+  struct memstat_sample fin = final_sample;
+  size_t held = final_held_bytes;
   double n = samples ? (double)samples : 1.0;
   if (series_fd >= 0) {
     close(series_fd);

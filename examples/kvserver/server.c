@@ -3,7 +3,7 @@
  * shutdown.
  *
  *   kvserver [--seed=N] [--seconds=S] [--clients=N] [--rate=R] [--log=PATH]
- *            [--burst=N] [--burst-every=MS] [--burst-ms=MS]
+ *            [--burst=N] [--burst-at=MS] [--burst-every=MS] [--burst-ms=MS]
  *            [--unpaced] [--memstats] [--series=PATH]
  *
  * --seconds is logical time; the loop runs one tick per millisecond, paced
@@ -28,7 +28,8 @@ struct kv_server g_server;
 static void usage(void) {
   fprintf(stderr, "usage: kvserver [--seed=N] [--seconds=S] [--clients=N] [--rate=R] "
                   "[--log=PATH]\n"
-                  "                [--burst=N] [--burst-every=MS] [--burst-ms=MS] [--unpaced] "
+                  "                [--burst=N] [--burst-at=MS] [--burst-every=MS] [--burst-ms=MS] "
+                  "[--unpaced] "
                   "[--memstats] [--series=PATH]\n");
   exit(2);
 }
@@ -91,7 +92,7 @@ static void server_run_periodic_tasks(uint64_t now) {
 
 int main(int argc, char **argv) {
   uint64_t seed = 1, seconds = 4, nclients = 16, rate = 250;
-  uint64_t burst = 0, burst_every = 5000, burst_ms = 1500;
+  uint64_t burst = 0, burst_at = 2500, burst_every = 5000, burst_ms = 1500;
   const char *log_path = NULL, *series_path = NULL, *v;
   int paced = 1, memstats = 0;
   for (int i = 1; i < argc; i++) {
@@ -105,6 +106,8 @@ int main(int argc, char **argv) {
       rate = parse_number(v, "rate");
     else if (option_value(argv[i], "--burst", &v))
       burst = parse_number(v, "burst");
+    else if (option_value(argv[i], "--burst-at", &v))
+      burst_at = parse_number(v, "burst-at");
     else if (option_value(argv[i], "--burst-every", &v))
       burst_every = parse_number(v, "burst-every");
     else if (option_value(argv[i], "--burst-ms", &v))
@@ -121,7 +124,8 @@ int main(int argc, char **argv) {
       usage();
   }
   if (nclients < 1 || nclients > 10000 || burst > 100000 || rate > 100000 || seconds > 3600 ||
-      burst_every < 1 || burst_every > 3600000 || burst_ms > burst_every)
+      burst_at > 3600000 || burst_every > 3600000 || burst_ms > 3600000 ||
+      (burst_every && burst_ms > burst_every))
     kv_die("options out of range");
 
   config_load_defaults(seed);
@@ -135,8 +139,13 @@ int main(int argc, char **argv) {
                                 (size_t)config_get_long("cache-buckets", 4096));
   dataset_preload(g_server.store, seed);
 
-  struct workload_options wo = {seed,          (uint32_t)nclients,    (uint32_t)rate,
-                                (uint32_t)burst, (uint32_t)burst_every, (uint32_t)burst_ms};
+  struct workload_options wo = {seed,
+                                (uint32_t)nclients,
+                                (uint32_t)rate,
+                                (uint32_t)burst,
+                                (uint32_t)burst_at,
+                                (uint32_t)burst_every,
+                                (uint32_t)burst_ms};
   workload_init(&wo);
 
   if (series_path)
@@ -155,6 +164,9 @@ int main(int argc, char **argv) {
     if (memstats && now % 50 == 0)
       memstat_tick(now, t1);
   }
+
+  if (memstats)
+    memstat_final();
 
   /* Shutdown: close the sessions, flush the log, drop the cache, the
    * snapshot and the pooled buffers. The dataset, its index, the statistics,

@@ -8,8 +8,8 @@
  * MGET 5%, SESSATTR 5%, WHOAMI 5%, SCAN 3%, DEL 3%, STATS 1%.
  *
  * Bursts (--burst=N): N more clients, a flash crowd, connect only during a
- * burst window (burst_ms long, starting at half of every burst_every_ms
- * period) and stay for their 2-5 s session. Their sessions, buffers and
+ * burst window (burst_ms long, the first at burst_at_ms, then every
+ * burst_every_ms; 0: only one) and stay for their 2-5 s session. Their sessions, buffers and
  * queued replies come and go with the crowd; the keys they SET stay. The
  * regular clients' sequence does not depend on the bursts.
  */
@@ -33,7 +33,7 @@ struct client {
 
 static struct client *clients;
 static uint32_t client_count, regular_clients, request_rate;
-static uint32_t burst_every_ms, burst_ms;
+static uint32_t burst_at_ms, burst_every_ms, burst_ms;
 static uint64_t requests_served, responses_inline;
 
 static void random_word(struct kv_rng *r, char *out, size_t len) {
@@ -150,7 +150,8 @@ void workload_init(const struct workload_options *o) {
   regular_clients = o->clients;
   client_count = o->clients + o->burst_clients;
   request_rate = o->request_rate;
-  burst_every_ms = o->burst_every_ms ? o->burst_every_ms : 1;
+  burst_at_ms = o->burst_at_ms;
+  burst_every_ms = o->burst_every_ms;
   burst_ms = o->burst_ms;
   clients = kv_xcalloc(client_count, sizeof *clients);
   kv_live_add(client_count * sizeof *clients);
@@ -163,8 +164,10 @@ void workload_init(const struct workload_options *o) {
 }
 
 static int in_burst(uint64_t now) {
-  uint64_t phase = now % burst_every_ms, start = burst_every_ms / 2;
-  return phase >= start && phase < start + burst_ms;
+  if (now < burst_at_ms)
+    return 0;
+  uint64_t since = now - burst_at_ms;
+  return (burst_every_ms ? since % burst_every_ms : since) < burst_ms;
 }
 
 void workload_tick(uint64_t now) {
