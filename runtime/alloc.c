@@ -25,6 +25,8 @@ _Atomic int llama_init_state;
  * the library destructors run. */
 static int stats_fd = 2;
 
+static void external_tags_init(void);
+
 static void fork_prepare(void) {
   llama_predict_fork_prepare(); /* first: a miss may allocate while it holds it */
   llama_heaps_fork_prepare();
@@ -52,6 +54,7 @@ void llama_init_slow(void) {
   if (atomic_compare_exchange_strong(&llama_init_state, &expected, 1)) {
     llama_options_init();
     llama_size_classes_init();
+    external_tags_init();
     llama_heaps_init();
     if (llama_options.stats) {
       int fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
@@ -289,21 +292,45 @@ LLAMA_INLINE unsigned packed_source(unsigned packed) {
   return packed == LLAMA_PACKED_DEFAULT ? (unsigned)SOURCE_DEFAULT : (packed >> 8);
 }
 
-/* The dynamic path's class: one relaxed load and a branch without a model. */
-LLAMA_INLINE unsigned dynamic_class(unsigned kind, void *ret, void *frame) {
-  if (LLAMA_LIKELY(!llama_predict_active())) return LLAMA_PACKED_DEFAULT;
+/* The tag of each allocation kind's external pseudo-site (llama_abi.h), 0
+ * for kinds beyond the table. Filled at initialisation. */
+static uint32_t external_tag[64];
+
+static void external_tags_init(void) {
+  for (unsigned kind = 0; kind < sizeof external_tag / sizeof *external_tag; kind++)
+    external_tag[kind] = llama_hint_tag(llama_external_site_id(kind));
+}
+
+unsigned llama_dynamic_packed(unsigned kind, void *ret, void *frame) {
+  uint64_t hint = __llama_hint_v1;
+  if (hint && kind < sizeof external_tag / sizeof *external_tag &&
+      (uint32_t)(hint >> 32) == external_tag[kind] && (uint32_t)hint - 1u < LLAMA_NUM_CLASSES)
+    return LLAMA_PACK((uint32_t)hint - 1u, SOURCE_STATIC);
+  if (LLAMA_LIKELY(!__atomic_load_n(&llama_predict_on, __ATOMIC_RELAXED)))
+    return LLAMA_PACKED_DEFAULT;
   return llama_predict_packed(kind, ret, frame);
 }
 
-/* A class argument k >= 7: the hint if it matches, else the dynamic path.
- * The hint is not cleared: the caller restores its previous value after the
- * call (a wrapper may allocate more than once under one hint). */
+/* The dynamic path's class (see llama_predict_active for its cost when
+ * neither a model nor a hint is present). */
+LLAMA_INLINE unsigned dynamic_class(unsigned kind, void *ret, void *frame) {
+  if (LLAMA_LIKELY(!llama_predict_active())) return LLAMA_PACKED_DEFAULT;
+  return llama_dynamic_packed(kind, ret, frame);
+}
+
+/* A class argument k >= 7: the hint if it matches; else the fallback class
+ * the compiler chose for callers no hint covers; else the dynamic path. The
+ * hint is not cleared: the caller restores its previous value after the call
+ * (a wrapper may allocate more than once under one hint). */
 LLAMA_INLINE unsigned resolve(unsigned k, unsigned kind, void *ret, void *frame) {
-  if (k != LLAMA_CLASS_UNKNOWN && (k & LLAMA_CLASS_HINTED)) {
+  /* Tag 0 never comes from the pass (llama_hint_tag): such a k is unknown. */
+  if (k != LLAMA_CLASS_UNKNOWN && (k & LLAMA_CLASS_HINTED) && (k & LLAMA_HINT_TAG_MASK)) {
     uint64_t hint = __llama_hint_v1;
     uint32_t c = (uint32_t)hint - 1u;
     if ((uint32_t)(hint >> 32) == (k & LLAMA_HINT_TAG_MASK) && c < LLAMA_NUM_CLASSES)
       return LLAMA_PACK(c, SOURCE_STATIC);
+    unsigned fallback = llama_hint_fallback(k);
+    if (fallback < LLAMA_NUM_CLASSES) return LLAMA_PACK(fallback, SOURCE_STATIC);
   }
   return dynamic_class(kind, ret, frame);
 }

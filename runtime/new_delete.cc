@@ -50,7 +50,7 @@ inline unsigned static_packed(unsigned k) { return k; /* bin k, SOURCE_STATIC = 
 
 inline unsigned dynamic_packed(unsigned kind, void *ret, void *frame) {
   if (!llama_predict_active()) return LLAMA_PACKED_DEFAULT;
-  return llama_predict_packed(kind, ret, frame);
+  return llama_dynamic_packed(kind, ret, frame);
 }
 
 }  // namespace

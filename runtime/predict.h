@@ -25,9 +25,22 @@ extern "C" {
  * allocation: the only cost of the dynamic path without a model is this load
  * and one never-taken branch. */
 extern LLAMA_HIDDEN int llama_predict_on;
+/* The hint word (llama_abi.h), for the plain entry points' external-site
+ * check. */
+extern __thread uint64_t __llama_hint_v1 __attribute__((tls_model("initial-exec")));
+/* Whether a plain allocation (malloc, operator new...) must leave the fast
+ * path: a model is loaded, or the calling thread holds a hint, which may be
+ * one for the external pseudo-site (allocations the use build could not
+ * rewrite, made under a call the profile says has a class). Without a model
+ * and a hint: one relaxed load, one TLS load, two never-taken branches. */
 static inline int llama_predict_active(void) {
-  return __atomic_load_n(&llama_predict_on, __ATOMIC_RELAXED);
+  return __atomic_load_n(&llama_predict_on, __ATOMIC_RELAXED) | (__llama_hint_v1 != 0);
 }
+
+/* The dynamic path of a plain allocation: the hint if it names kind's
+ * external pseudo-site (counted static), else the model's prediction when
+ * one is loaded, else LLAMA_PACKED_DEFAULT. */
+LLAMA_HIDDEN unsigned llama_dynamic_packed(unsigned kind, void *ret, void *frame);
 
 /* The dynamic path: class of an allocation of `kind` (enum llama_alloc_kind)
  * whose caller's return address is `ret`, with `frame` the frame address of

@@ -1,5 +1,5 @@
 // How the class argument of the llama_*_class functions is decoded
-// (llama_abi.h, "The use build"): k < 7 is static; LLAMA_CLASS_HINTED | tag
+// (llama_abi.h, "The use build"): k < 7 is static; llama_hinted_class(tag, fallback)
 // takes the class in the thread's hint word __llama_hint_v1 when the tags
 // match (counted static, the hint left as it was), else the dynamic path;
 // LLAMA_CLASS_UNKNOWN and other values take the dynamic path, which without
@@ -83,24 +83,32 @@ int main(void) {
   /* Hinted, matching tag: the hint's class, counted static; the hint stays. */
   for (unsigned k = 0; k < LLAMA_NUM_CLASSES; k++) {
     __llama_hint_v1 = LLAMA_HINT_VALUE(tag, k);
-    check("hinted, matching tag", LLAMA_CLASS_HINTED | tag, k, 1);
+    check("hinted, matching tag", llama_hinted_class(tag, LLAMA_HINT_NO_FALLBACK), k, 1);
+    check("hinted, matching tag, other fallback", llama_hinted_class(tag, (k + 1) % 7), k, 1);
     EXPECT(__llama_hint_v1 == LLAMA_HINT_VALUE(tag, k), "the runtime changed the hint");
   }
   /* Hinted, another site's hint: the dynamic path (no model: default). */
   __llama_hint_v1 = LLAMA_HINT_VALUE(other, 2);
-  check("hinted, wrong tag", LLAMA_CLASS_HINTED | tag, def_bin, 0);
+  check("hinted, wrong tag", llama_hinted_class(tag, LLAMA_HINT_NO_FALLBACK), def_bin, 0);
   /* Hinted, no hint set. */
   __llama_hint_v1 = 0;
-  check("hinted, no hint", LLAMA_CLASS_HINTED | tag, def_bin, 0);
+  check("hinted, no hint", llama_hinted_class(tag, LLAMA_HINT_NO_FALLBACK), def_bin, 0);
   /* A hint whose class is out of range is ignored. */
   __llama_hint_v1 = ((uint64_t)tag << 32) | 8u;
-  check("hinted, bad class in hint", LLAMA_CLASS_HINTED | tag, def_bin, 0);
+  check("hinted, bad class in hint", llama_hinted_class(tag, LLAMA_HINT_NO_FALLBACK), def_bin, 0);
   __llama_hint_v1 = ((uint64_t)tag << 32);
-  check("hinted, zero class word", LLAMA_CLASS_HINTED | tag, def_bin, 0);
+  check("hinted, zero class word", llama_hinted_class(tag, LLAMA_HINT_NO_FALLBACK), def_bin, 0);
+  /* A hint that does not match gives the compiler's fallback class, counted
+   * static (the callers no hint covers). */
+  __llama_hint_v1 = LLAMA_HINT_VALUE(other, 2);
+  check("hinted, wrong tag, fallback 4", llama_hinted_class(tag, 4), 4, 1);
+  __llama_hint_v1 = 0;
+  check("hinted, no hint, fallback 0", llama_hinted_class(tag, 0), 0, 1);
+  /* Tag 0 never comes from the pass: unknown, whatever the fallback bits. */
+  check("hinted, tag 0", LLAMA_CLASS_HINTED, def_bin, 0);
   /* LLAMA_CLASS_UNKNOWN is never a hinted class, even under a hint whose
-   * tag is all ones (HINTED | 0x7fffffff is the same value: the pass must
-   * not use that tag); other values >= 7 without the hinted bit are unknown
-   * too. */
+   * tag is all ones (llama_hint_tag never returns it); other values >= 7
+   * without the hinted bit are unknown too. */
   __llama_hint_v1 = LLAMA_HINT_VALUE(LLAMA_HINT_TAG_MASK, 1);
   check("unknown", LLAMA_CLASS_UNKNOWN, def_bin, 0);
   __llama_hint_v1 = 0;
@@ -118,5 +126,29 @@ int main(void) {
   EXPECT(b.bins[def_bin].allocations - a.bins[def_bin].allocations == 5, "plain: bin");
   EXPECT(s && !strcmp(s, "x") && t && !strcmp(t, "x"), "strdup/strndup contents");
   free(p), free(q), free(r), free(s), free(t);
+
+  /* Plain allocations under a hint for their kind's external pseudo-site
+   * (code the use build could not rewrite): the hint's class, static; a
+   * hint for another kind's pseudo-site or another site: default. */
+  uint32_t ext_malloc = llama_hint_tag(llama_external_site_id(LLAMA_KIND_MALLOC));
+  uint32_t ext_calloc = llama_hint_tag(llama_external_site_id(LLAMA_KIND_CALLOC));
+  __llama_hint_v1 = LLAMA_HINT_VALUE(ext_malloc, 5);
+  llama_stats_get(&a);
+  p = malloc(24);
+  q = calloc(1, 24);
+  llama_stats_get(&b);
+  __llama_hint_v1 = 0;
+  EXPECT(b.allocations_static - a.allocations_static == 1, "external: static %llu",
+         (unsigned long long)(b.allocations_static - a.allocations_static));
+  EXPECT(b.bins[5].allocations - a.bins[5].allocations == 1, "external: malloc in bin 5");
+  EXPECT(b.allocations_default - a.allocations_default == 1, "external: calloc default");
+  free(p), free(q);
+  __llama_hint_v1 = LLAMA_HINT_VALUE(ext_calloc, 3);
+  llama_stats_get(&a);
+  q = calloc(2, 8);
+  llama_stats_get(&b);
+  __llama_hint_v1 = 0;
+  EXPECT(b.bins[3].allocations - a.bins[3].allocations == 1, "external: calloc in bin 3");
+  free(q);
   return lt_summary("predict_class_decode");
 }
