@@ -11,7 +11,7 @@
 // RUN: env LLAMA_PROF_SAMPLE=1 LLAMA_PROF_FILE=%t/app-%%p.profraw ./app
 // RUN: %profdata merge -q -o app.llamaprof %t/app-*.profraw
 // RUN: %profdata show app.llamaprof | FileCheck %s
-// RUN: %profdata show --json app.llamaprof | %python -c "import json,sys; d=json.load(sys.stdin); print(sorted((s['function'], s['class']) for s in d['sites'] if s['kind'] == 'malloc'))" | FileCheck --check-prefix=JSON %s
+// RUN: %profdata show --json app.llamaprof | %python -c "import json,sys; d=json.load(sys.stdin); print(sorted((s['function'], s['class']) for s in d['sites'] if s['kind'] == 'malloc' and not s['site_flags'] & 8))" | FileCheck --check-prefix=JSON %s
 
 // CHECK-DAG: {{^0x[0-9a-f]+}} malloc {{ *}}2000 {{ *}}64000 {{ *}}2000 {{ *}}100.0 {{.*}} 0 {{ *}}at_once (
 // CHECK-DAG: {{^0x[0-9a-f]+}} malloc {{ *}}40 {{ *}}5120 {{ *}}40 {{ *}}0.0 {{ *}}0.0 {{ *}}0.0 {{ *}}100.0 {{.*}} 3 {{ *}}kept (
