@@ -273,9 +273,9 @@ void llama_prof_live_fork_child(void);
 /* Captures up to llama_prof_options.depth return addresses, [0] = ret. */
 uint32_t llama_prof_stack_capture(uint64_t *frames, void *ret, void *frame);
 /* The same for an external allocation, whose caller was built without the
- * pass and usually without frame pointers: DWARF unwinding (libgcc's
- * _Unwind_Backtrace, or libunwind with LLAMA_PROF_UNWIND=libunwind); frame
- * pointers only when neither can be loaded. */
+ * pass and usually without frame pointers: DWARF unwinding (libunwind, or
+ * libgcc's _Unwind_Backtrace without it); frame pointers only when neither
+ * can be loaded. */
 uint32_t llama_prof_stack_capture_external(uint64_t *frames, void *ret, void *frame);
 uint64_t llama_prof_stack_hash(const uint64_t *frames, uint32_t depth);
 /* Under llama_prof_lock: the id (1-based) of this stack, 0 if out of memory. */

@@ -15,10 +15,10 @@
  * the pass and, for libc and libstdc++, without frame pointers: a frame
  * pointer walk from there would skip the frames of that code's callers
  * (the register still holds an outer frame) or read garbage (the register
- * holds data). They are unwound with DWARF: libgcc's _Unwind_Backtrace
- * (libgcc_s.so.1, which every C++ program and libllamaprof.so itself load;
- * looked up at start-up, dlopened if needed), or libunwind when
- * LLAMA_PROF_UNWIND=libunwind.
+ * holds data). They are unwound with DWARF: libunwind's unw_backtrace
+ * (libunwind.so.8, dlopened at start-up) or, where it is missing, libgcc's
+ * _Unwind_Backtrace (libgcc_s.so.1, which every C++ program and
+ * libllamaprof.so itself load).
  *
  * Stacks are interned in a hash table under llama_prof_lock; ids start at 1
  * and index a table of records kept in an append-only arena. */
@@ -52,13 +52,22 @@ static void load_libgcc(void) {
   }
 }
 
-void llama_prof_stack_init(void) {
-  if (llama_prof_options.external && llama_prof_options.unwinder != LLAMA_PROF_UNWIND_LIBUNWIND)
-    load_libgcc();
-  if (llama_prof_options.unwinder != LLAMA_PROF_UNWIND_LIBUNWIND) return;
+static void load_libunwind(void) {
   void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   if (!lib) lib = dlopen("libunwind.so", RTLD_NOW | RTLD_LOCAL);
   if (lib) unw_backtrace_ptr = (unw_backtrace_fn *)dlsym(lib, "unw_backtrace");
+}
+
+/* External stacks prefer libunwind (its unw_backtrace caches each
+ * address's unwind rule: several times faster than libgcc's
+ * _Unwind_Backtrace on a workload of std::string allocations); libgcc
+ * when libunwind.so.8 is not installed. Both are loaded RTLD_LOCAL, so
+ * neither takes over the process's C++ exception unwinding. */
+void llama_prof_stack_init(void) {
+  if (llama_prof_options.external || llama_prof_options.unwinder == LLAMA_PROF_UNWIND_LIBUNWIND)
+    load_libunwind();
+  if (llama_prof_options.external && !unw_backtrace_ptr) load_libgcc();
+  if (llama_prof_options.unwinder != LLAMA_PROF_UNWIND_LIBUNWIND) return;
   if (!unw_backtrace_ptr) {
     llama_prof_report("LLAMA_PROF_UNWIND=libunwind: cannot load libunwind.so.8;",
                       "using frame pointers", 0);
@@ -145,8 +154,7 @@ uint32_t llama_prof_stack_capture_external(uint64_t *frames, void *ret, void *fr
   uint32_t depth = llama_prof_options.depth;
   frames[0] = (uint64_t)(uintptr_t)ret;
   if (depth <= 1) return 1;
-  if (unw_backtrace_ptr && llama_prof_options.unwinder == LLAMA_PROF_UNWIND_LIBUNWIND)
-    return capture_libunwind(frames, depth, ret);
+  if (unw_backtrace_ptr) return capture_libunwind(frames, depth, ret);
   if (unwind_backtrace_ptr) return capture_libgcc(frames, depth, ret);
   return capture_fp(frames, depth, frame);
 }
