@@ -1,0 +1,250 @@
+# shellcheck shell=bash
+# bench/real/common.sh - shared by bench/real/sqlite.sh and bench/real/leveldb.sh
+# (sourced, not run): the two-stage LLAMA build of a real program, the
+# measurement of one binary under one allocator configuration, and the
+# report.
+#
+# Stages (each a separate build of the same sources):
+#   plain  -O2 -g, clang-19: the baseline, run under glibc and the peers
+#   prof   plus `llama-config --generate --cflags/--ldflags`
+#   use    plus `llama-config --use=PROFILE --model=MODEL --cflags/--ldflags`
+#
+# Allocator configurations of the measurements:
+#   glibc, jemalloc, tcmalloc, mimalloc   the plain build (peers preloaded)
+#   llama-dyn   the plain build with LD_PRELOAD=libllamalloc.so and
+#               LLAMA_MODEL=the frame,kind model: the paper's compiler-free
+#               system (every class from the stack at run time)
+#   llama-use   the use build (linked with libllamalloc by llama-config)
+#
+# Environment: REAL_WORK (sources, builds, profiles; default /tmp/real),
+# REPS (3), CONFIGS (all of the above), SAMPLE_INTERVAL (0.05 s),
+# STAGES (plain prof use: which stages to build and test; use is skipped
+# with a note while `llama-config --use` does not work).
+
+HERE_REAL=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib.sh
+. "$HERE_REAL/../lib.sh"
+
+SAMPLER="$HERE_REAL/rss_sampler.py"
+CC=${CC_LLVM:-clang-19}
+CXX=${CXX_LLVM:-clang++-19}
+REPS=${REPS:-3}
+CONFIGS=${CONFIGS:-"glibc jemalloc tcmalloc mimalloc llama-dyn llama-use"}
+SAMPLE_INTERVAL=${SAMPLE_INTERVAL:-0.05}
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
+
+# real_init NAME "$@": NAME's usage is `bench/real/NAME.sh BUILD_DIR OUT_DIR`.
+# Sets BUILD_DIR, BIN, LLAMA_SO, OUT (absolute, created), PROG (NAME), W
+# (REAL_WORK/NAME) and the peers (JEMALLOC_SO ...).
+real_init() {
+  PROG=$1
+  shift
+  if [ $# -ne 2 ]; then
+    echo "usage: bench/real/$PROG.sh BUILD_DIR OUT_DIR" >&2
+    exit 2
+  fi
+  bench_use_build "real/$PROG" "$1"
+  mkdir -p "$2"
+  OUT=$(cd "$2" && pwd)
+  REAL_WORK=${REAL_WORK:-/tmp/real}
+  W="$REAL_WORK/$PROG"
+  mkdir -p "$W" "$OUT/logs"
+  for t in llama-config llama-profdata llama-train; do
+    [ -x "$BIN/$t" ] || { echo "$PROG: $BIN/$t missing; build LLAMA first (make build)" >&2; exit 2; }
+  done
+  [ -f "$LLAMA_SO" ] || { echo "$PROG: $LLAMA_SO missing" >&2; exit 2; }
+  bench_find_peers
+}
+
+real_log() { bench_log "$PROG: $*"; }
+
+# real_apt PKG...: installs the packages that are missing.
+real_apt() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  real_log "installing ${missing[*]}"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
+# real_apt_source PKG DIR: `apt-get source PKG` into DIR (cached: skipped when
+# DIR/PKG-* exists); enables deb-src the way bench/speedtest1.sh does.
+# Prints the source directory.
+real_apt_source() {
+  local pkg=$1 dir=$2 src
+  mkdir -p "$dir"
+  src=$(find "$dir" -maxdepth 1 -type d -name "$pkg-[0-9]*" -print -quit)
+  if [ -z "$src" ]; then
+    real_apt dpkg-dev
+    if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      real_log "enabling deb-src (/etc/apt/sources.list.d/llama-deb-src.sources)"
+      printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
+        'Suites: bookworm bookworm-updates' 'Components: main' \
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+        $SUDO tee /etc/apt/sources.list.d/llama-deb-src.sources >/dev/null
+      $SUDO apt-get update -qq
+    fi
+    real_log "apt-get source $pkg"
+    (cd "$dir" && apt-get source -qq "$pkg" >/dev/null 2>&1) || { real_log "apt-get source $pkg failed"; exit 1; }
+    src=$(find "$dir" -maxdepth 1 -type d -name "$pkg-[0-9]*" -print -quit)
+  fi
+  echo "$src"
+}
+
+# real_use_works: true when this LLAMA build has the use build
+# (`llama-config --use=... --cflags` succeeds on the program's profile).
+real_use_works() {
+  [ -s "$W/$PROG.llamaprof" ] && [ -s "$W/$PROG.fk.llamamodel" ] &&
+    "$BIN/llama-config" --use="$W/$PROG.llamaprof" --model="$W/$PROG.fk.llamamodel" --cflags >/dev/null 2>&1
+}
+
+# real_stage_flags STAGE: sets STAGE_CFLAGS and STAGE_LDFLAGS (strings) for
+# plain, prof or use.
+real_stage_flags() {
+  STAGE_CFLAGS="-O2 -g"
+  STAGE_LDFLAGS=""
+  case $1 in
+    plain) ;;
+    prof)
+      # llama-config's -gline-tables-only first, then our -g (the last -g wins).
+      STAGE_CFLAGS="-O2 $("$BIN/llama-config" --generate --cflags) -g"
+      STAGE_LDFLAGS="$("$BIN/llama-config" --generate --ldflags)" ;;
+    use)
+      local args=(--use="$W/$PROG.llamaprof" --model="$W/$PROG.fk.llamamodel")
+      STAGE_CFLAGS="-O2 $("$BIN/llama-config" "${args[@]}" --cflags) -g" || return 1
+      STAGE_LDFLAGS="$("$BIN/llama-config" "${args[@]}" --ldflags)" || return 1 ;;
+    *) return 1 ;;
+  esac
+}
+
+# real_stages: the stages to build now (STAGES, minus use when it is not
+# available yet).
+real_stages() {
+  local s
+  for s in ${STAGES:-plain prof use}; do
+    if [ "$s" = use ] && ! real_use_works; then
+      real_log "use stage skipped: \`llama-config --use=$W/$PROG.llamaprof --model=...\` does not work with this LLAMA build"
+      continue
+    fi
+    echo "$s"
+  done
+}
+
+# real_train: W/raw/*.profraw -> W/PROG.llamaprof, and two models: the
+# default features (PROG.llamamodel) and frame,kind (PROG.fk.llamamodel,
+# what a stack unwinder sees: physical frames). The training reports go to
+# OUT/train*.txt, `show` to OUT/show.txt.
+real_train() {
+  real_log "llama-profdata merge ($(find "$W/raw" -name '*.profraw' | wc -l) raw profiles)"
+  "$BIN/llama-profdata" merge -o "$W/$PROG.llamaprof" "$W"/raw/*.profraw 2>"$OUT/merge.txt"
+  "$BIN/llama-profdata" show --top=25 --contexts=3 --depth=8 "$W/$PROG.llamaprof" >"$OUT/show.txt"
+  "$BIN/llama-profdata" show --json "$W/$PROG.llamaprof" >"$W/$PROG.show.json"
+  real_log "llama-train (default features)"
+  "$BIN/llama-train" --progress=log -o "$W/$PROG.llamamodel" "$W/$PROG.llamaprof" >"$OUT/train.txt" 2>&1
+  real_log "llama-train --features=frame,kind"
+  "$BIN/llama-train" --progress=log --features=frame,kind -o "$W/$PROG.fk.llamamodel" "$W/$PROG.llamaprof" >"$OUT/train-fk.txt" 2>&1
+  grep -h 'held-out\|limit any model' "$OUT/train.txt" "$OUT/train-fk.txt" | sed "s/^/$PROG: /" >&2 || true
+}
+
+# real_config_env CONFIG: sets CFG_PRELOAD, CFG_ENV (array of VAR=value) and
+# CFG_STAGE (which build's binary runs) for a configuration. Returns 1 when
+# the configuration cannot run here.
+real_config_env() {
+  CFG_PRELOAD=
+  CFG_ENV=()
+  CFG_STAGE=plain
+  case $1 in
+    glibc) ;;
+    jemalloc) CFG_PRELOAD=$JEMALLOC_SO ;;
+    tcmalloc) CFG_PRELOAD=$TCMALLOC_SO ;;
+    mimalloc) CFG_PRELOAD=$MIMALLOC_SO ;;
+    llama-dyn) CFG_PRELOAD=$LLAMA_SO; CFG_ENV=(LLAMA_MODEL="$W/$PROG.fk.llamamodel" LLAMA_STATS=1) ;;
+    llama-use) CFG_STAGE=use; CFG_ENV=(LLAMA_STATS=1) ;;
+    *) return 1 ;;
+  esac
+  case $1 in
+    glibc|llama-use) ;;
+    *) [ -n "$CFG_PRELOAD" ] && [ -f "$CFG_PRELOAD" ] || return 1 ;;
+  esac
+}
+
+# real_measure CONFIG WORKLOAD REP BINARY [--stdin=FILE] [--cwd=DIR] -- ARGS...
+# Runs one measured run under the sampler; appends a JSON line with config,
+# workload and rep to OUT/measure.jsonl; the program's stdout and stderr go
+# to OUT/logs/WORKLOAD_CONFIG_repREP.{out,err}. Returns non-zero on failure.
+real_measure() {
+  local config=$1 workload=$2 rep=$3 binary=$4 stdin=/dev/null cwd=.
+  shift 4
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    case $1 in
+      --stdin=*) stdin=${1#--stdin=} ;;
+      --cwd=*) cwd=${1#--cwd=} ;;
+    esac
+    shift
+  done
+  [ "${1:-}" = -- ] && shift
+  real_config_env "$config" || return 1
+  local log="$OUT/logs/${workload}_${config}_rep$rep" envs=() e
+  for e in "${CFG_ENV[@]}"; do envs+=(--env "$e"); done
+  [ -n "$CFG_PRELOAD" ] && envs+=(--env "LD_PRELOAD=$CFG_PRELOAD")
+  local status=0
+  rm -f "$log.json"
+  (cd "$cwd" && python3 "$SAMPLER" --interval="$SAMPLE_INTERVAL" --json="$log.json" \
+     --label="$config" --stdin="$stdin" --stdout="$log.out" --stderr="$log.err" \
+     "${envs[@]}" -- "$binary" "$@") >/dev/null || status=$?
+  python3 - "$log.json" "$config" "$workload" "$rep" "$log.err" >>"$OUT/measure.jsonl" <<'EOF'
+import json, re, sys
+path, config, workload, rep, err = sys.argv[1:]
+d = json.loads(open(path).read().splitlines()[-1])
+d.update(config=config, workload=workload, rep=int(rep))
+try:
+    m = re.search(r"allocations: static (\d+), predicted (\d+), default (\d+)", open(err, errors="replace").read())
+    if m:
+        d["static"], d["predicted"], d["default"] = map(int, m.groups())
+except OSError:
+    pass
+print(json.dumps(d))
+EOF
+  if [ $status -ne 0 ]; then
+    real_log "FAILED: $workload under $config (rep $rep), see $log.err"
+    tail -n 3 "$log.err" | sed 's/^/    /' >&2
+  fi
+  return $status
+}
+
+# real_measure_all WORKLOAD PREP_FN RUN_FN: REPS rounds over the usable
+# configurations (rotated each round). PREP_FN CONFIG is called before each
+# run (e.g. to delete a database, untimed); RUN_FN CONFIG REP BINARY runs
+# real_measure with the workload's arguments; BINARY is the build of the
+# configuration's stage (W/STAGE/...), resolved by RUN_FN itself.
+real_measure_all() {
+  local workload=$1 prep=$2 run=$3 rep cfg usable=()
+  for cfg in $CONFIGS; do
+    if ! real_config_env "$cfg"; then
+      real_log "warning: $cfg is not available; skipping it"
+      continue
+    fi
+    if [ "$CFG_STAGE" = use ] && ! real_use_works; then
+      real_log "warning: $cfg needs the use build, which is not available yet; skipping it"
+      continue
+    fi
+    usable+=("$cfg")
+  done
+  for rep in $(seq 1 "$REPS"); do
+    for cfg in $(bench_rotate $((rep - 1)) "${usable[@]}"); do
+      real_log "$workload: $cfg, rep $rep/$REPS"
+      $prep "$cfg"
+      $run "$cfg" "$rep" || true
+    done
+  done
+}
+
+# real_report TITLE: the markdown tables from OUT/measure.jsonl into
+# OUT/results.md (and stdout).
+real_report() {
+  python3 "$HERE_REAL/report.py" --title="$1" "$OUT/measure.jsonl" | tee "$OUT/results.md"
+}
