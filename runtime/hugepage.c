@@ -76,7 +76,10 @@ static llama_huge_page_t *pool_take(void) {
       size_t size = CHUNK_PAGES * HUGE_PAGE_SIZE;
       uint8_t *chunk = llama_os_map_aligned(size, HUGE_PAGE_SIZE, NULL);
       if (!chunk) return NULL;
-      llama_os_hugepage_advise(chunk, size);
+      /* Lazy huge pages (LLAMA_HUGE_PAGE_UNITS > 0): a page is advised
+       * only once enough of it is in use (llama_span_acquire), so a bin
+       * that holds a few objects costs their 4 KiB pages, not 2 MiB. */
+      if (!llama_options.huge_page_units) llama_os_hugepage_advise(chunk, size);
       pthread_mutex_lock(&pool.lock);
       if (pool.chunk_next != pool.chunk_end) {
         /* Another thread refilled meanwhile: keep its chunk, drop ours. */
@@ -246,7 +249,15 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
   bin->open = page;
   atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
+  bool collapse = false;
+  if (!page->advised && llama_options.huge_page_units &&
+      UNITS_PER_HUGE_PAGE - (unsigned)__builtin_popcountll(page->free_units) >=
+          llama_options.huge_page_units) {
+    page->advised = 1;
+    collapse = true;
+  }
   pthread_mutex_unlock(&bin->lock);
+  if (collapse) llama_os_hugepage_collapse(page);
 
   llama_span_t *span = &page->spans[unit];
   span->end = (uint32_t)((unit + units) * UNIT_SIZE);

@@ -117,6 +117,7 @@ typedef struct llama_huge_page_s {
   struct llama_huge_page_s *next, *prev; /* the bin's page list (bin lock) */
   uint64_t purged_units;    /* free units given back with MADV_DONTNEED (bin lock) */
   uint64_t unit_freed_ns;   /* when a unit of this page was last freed (bin lock) */
+  uint32_t advised;         /* MADV_HUGEPAGE given (bin lock); see LLAMA_HUGE_PAGE_UNITS */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -175,6 +176,8 @@ typedef struct llama_options_s {
   unsigned deadline_slack; /* LLAMA_DEADLINE_SLACK: deadline = slack x bound */
   int promote;             /* LLAMA_PROMOTE: move pages on missed deadlines */
   int huge_pages;          /* LLAMA_HUGE_PAGES: madvise(MADV_HUGEPAGE) */
+  unsigned huge_page_units; /* LLAMA_HUGE_PAGE_UNITS: units in use before a page is
+                               advised and collapsed (0: advise at mapping) */
   int purge_units;         /* LLAMA_PURGE_UNITS: decommit idle free units of held pages */
   unsigned purge_min_free_units; /* LLAMA_PURGE_MIN_FREE: ... of pages with this many free */
   int predict;             /* LLAMA_PREDICT: 0 turns the dynamic path off */
@@ -191,6 +194,9 @@ void *llama_os_map_aligned(size_t size, size_t alignment, size_t *mapped);
 void llama_os_unmap(void *p, size_t size);
 void llama_os_decommit(void *p, size_t size);  /* MADV_DONTNEED */
 void llama_os_hugepage_advise(void *p, size_t size);
+/* Advises one huge page and asks the kernel to back it with a huge page now
+ * (MADV_COLLAPSE, Linux 6.1+; without it khugepaged does so later). */
+void llama_os_hugepage_collapse(void *p);
 uint64_t llama_now_ns(void);
 void llama_write_fd(int fd, const char *s, size_t n);
 void llama_report(const char *msg, const char *detail);

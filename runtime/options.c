@@ -18,6 +18,7 @@ llama_options_t llama_options = {
     .deadline_slack = 2,
     .promote = 1,
     .huge_pages = 1,
+    .huge_page_units = 16,
     .purge_units = 1,
     .purge_min_free_units = 32,
     .predict = 1,
@@ -71,6 +72,7 @@ void llama_options_init(void) {
   option_int("LLAMA_PURGE_UNITS", &llama_options.purge_units);
   option_unsigned("LLAMA_PURGE_MIN_FREE", UNITS_PER_HUGE_PAGE, &llama_options.purge_min_free_units);
   option_unsigned("LLAMA_HUGE_PAGE_CACHE", 4096, &llama_options.huge_page_cache);
+  option_unsigned("LLAMA_HUGE_PAGE_UNITS", UNITS_PER_HUGE_PAGE, &llama_options.huge_page_units);
   option_unsigned("LLAMA_DEADLINE_SLACK", 1000, &llama_options.deadline_slack);
   option_unsigned("LLAMA_PURGE_DELAY_MS", 3600000, &llama_options.purge_delay_ms);
   if (llama_options.deadline_slack == 0) llama_options.deadline_slack = 1;

@@ -58,6 +58,20 @@ void llama_os_hugepage_advise(void *p, size_t size) {
 #endif
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+void llama_os_hugepage_collapse(void *p) {
+  if (!llama_options.huge_pages) return;
+  int saved = errno;
+#ifdef MADV_HUGEPAGE
+  madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE);
+#endif
+  madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE); /* EINVAL on older kernels: fine */
+  errno = saved;
+}
+
 uint64_t llama_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
