@@ -17,7 +17,8 @@
 #   llama-use   the use build (linked with libllamalloc by llama-config)
 #
 # Environment: REAL_WORK (sources, builds, profiles; default /tmp/real),
-# REPS (3), CONFIGS (all of the above), SAMPLE_INTERVAL (0.05 s),
+# REPS (3), CONFIGS (all of the above), SAMPLE_INTERVAL (0.05 s), APPEND=1
+# (keep earlier measurements of the configurations not in CONFIGS),
 # STAGES (plain prof use: which stages to build and test; use is skipped
 # with a note while `llama-config --use` does not work).
 
@@ -100,6 +101,12 @@ real_apt_source() {
 real_use_works() {
   [ -s "$W/$PROG.llamaprof" ] && [ -s "$W/$PROG.fk.llamamodel" ] &&
     "$BIN/llama-config" --use="$W/$PROG.llamaprof" --model="$W/$PROG.fk.llamamodel" --cflags >/dev/null 2>&1
+}
+
+# real_newer FILE: FILE is newer than everything a use build depends on.
+real_newer() {
+  [ "$1" -nt "$W/$PROG.llamaprof" ] && [ "$1" -nt "$W/$PROG.fk.llamamodel" ] &&
+    [ "$1" -nt "$LLAMA_SO" ] && [ "$1" -nt "$BUILD_DIR/lib/LlamaPass.so" ]
 }
 
 # real_stage_flags STAGE: sets STAGE_CFLAGS and STAGE_LDFLAGS (strings) for
@@ -241,6 +248,23 @@ real_measure_all() {
       $run "$cfg" "$rep" || true
     done
   done
+}
+
+# real_measure_reset: forgets earlier measurements: all of them, or with
+# APPEND=1 only those of the configurations in CONFIGS (so that, e.g.,
+# CONFIGS=llama-use APPEND=1 re-measures the use build next to the peers
+# measured before).
+real_measure_reset() {
+  if [ "${APPEND:-0}" = 1 ] && [ -f "$OUT/measure.jsonl" ]; then
+    python3 - "$OUT/measure.jsonl" $CONFIGS <<'EOF2'
+import json, sys
+path, drop = sys.argv[1], set(sys.argv[2:])
+keep = [l for l in open(path) if l.strip() and json.loads(l)["config"] not in drop]
+open(path, "w").writelines(keep)
+EOF2
+  else
+    rm -f "$OUT/measure.jsonl"
+  fi
 }
 
 # real_report TITLE: the markdown tables from OUT/measure.jsonl into

@@ -47,8 +47,7 @@ build_stage() {
   real_stage_flags "$stage"
   local key="$STAGE_CFLAGS|$STAGE_LDFLAGS"
   if [ "$FORCE" != 1 ] && [ -x "$d/db_bench" ] && [ "$(cat "$d/.llama-flags" 2>/dev/null)" = "$key" ] &&
-     [ "$d/db_bench" -nt "$LLAMA_SO" ] && [ "$d/db_bench" -nt "$BUILD_DIR/lib/LlamaPass.so" ] &&
-     { [ "$stage" != use ] || [ "$d/db_bench" -nt "$W/leveldb.llamaprof" ]; }; then
+     { [ "$stage" != use ] || real_newer "$d/db_bench"; }; then
     real_log "$stage build is up to date"
     return
   fi
@@ -92,14 +91,16 @@ profile() {
 run_tests() {
   local stage=$1 log="$OUT/ctest-$stage.log"
   real_log "$stage: unit tests (ctest)"
-  (cd "$W/$stage" && ctest -j1 --timeout 900 --output-on-failure >"$log" 2>&1) || true
-  grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" | sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) \.+ *([^0-9]*[A-Za-z*]+).*/\1 \2/' >"$OUT/tests-$stage.txt"
+  (cd "$W/$stage" && ctest -j1 --timeout 900 -V >"$log" 2>&1) || true
+  # ctest -V prefixes each output line with "N: ".
+  { grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" || true; } |
+    sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) \.+ *([^0-9]*[A-Za-z*]+).*/\1 \2/' >"$OUT/tests-$stage.txt"
   local cases passed failed
-  cases=$(grep -hE '^\[==========\] [0-9]+ tests? from .* ran' "$log" | awk '{ n += $2 } END { print n + 0 }')
-  passed=$(grep -hE '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{ n += $4 } END { print n + 0 }')
-  failed=$(grep -hE '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_/]+ \(' "$log" | awk '{ print $3 }' | sort -u | tr '\n' ' ')
+  cases=$(sed -E 's/^[0-9]+: //' "$log" | awk '/^\[==========\] [0-9]+ tests? from .* ran/ { n += $2 } END { print n + 0 }')
+  passed=$(sed -E 's/^[0-9]+: //' "$log" | awk '/^\[  PASSED  \] [0-9]+ test/ { n += $4 } END { print n + 0 }')
+  failed=$(sed -E 's/^[0-9]+: //' "$log" | awk '/^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_\/]+ \(/ { print $3 }' | sort -u | tr '\n' ' ')
   echo "$stage: $(grep -E 'tests passed' "$log" | tail -n 1); googletest cases: $cases run, $passed passed; failed cases: ${failed:-none}" |
-    tee -a "$OUT/tests-summary.txt" >&2
+    tee -a "$OUT/tests-summary-$stage.txt" >&2
   echo "$failed" >"$OUT/tests-$stage.failed"
 }
 
@@ -110,10 +111,10 @@ compare_tests() {
     grep -qw -- "$f" "$OUT/tests-plain.failed" || new="$new $f"
   done
   if [ -n "$new" ]; then
-    echo "$1: REGRESSIONS against plain:$new" | tee -a "$OUT/tests-summary.txt" >&2
+    echo "$1: REGRESSIONS against plain:$new" | tee -a "$OUT/tests-summary-$stage.txt" >&2
     return 1
   fi
-  echo "$1: no failures that plain does not have" | tee -a "$OUT/tests-summary.txt" >&2
+  echo "$1: no failures that plain does not have" | tee -a "$OUT/tests-summary-$stage.txt" >&2
 }
 
 bin_of() { real_config_env "$1"; echo "$W/$CFG_STAGE/$2"; }
@@ -133,8 +134,8 @@ if [[ " ${STAGES:-plain prof use} " == *" use "* ]] && real_use_works; then
 fi
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  : >"$OUT/tests-summary.txt"
-  for stage in plain prof use; do
+  for stage in ${TEST_STAGES:-plain prof use}; do
+    rm -f "$OUT/tests-summary-$stage.txt"
     [ -x "$W/$stage/db_test" ] || continue
     [ "$stage" = use ] && ! real_use_works && continue
     run_tests "$stage"
@@ -143,7 +144,7 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
 fi
 
 if [ "${MEASURE:-1}" = 0 ]; then exit 0; fi
-rm -f "$OUT/measure.jsonl"
+real_measure_reset
 real_measure_all db_bench prep_db run_db_bench
 prep_db
 # db_bench's own numbers (micros/op per benchmark), medians per configuration.
@@ -175,6 +176,6 @@ EOF
   real_report "LevelDB $(basename "$SRC"): db_bench --num=$EVAL_NUM --value_size=$EVAL_VALUE --cache_size=$EVAL_CACHE --benchmarks=$BENCHMARKS"
   cat "$OUT/db_bench-ops.md"
   echo
-  [ -f "$OUT/tests-summary.txt" ] && { echo "LevelDB unit tests (ctest):"; echo; sed 's/^/    /' "$OUT/tests-summary.txt"; }
+  ls "$OUT"/tests-summary-*.txt >/dev/null 2>&1 && { echo "LevelDB unit tests (ctest):"; echo; cat "$OUT"/tests-summary-{plain,prof,use}.txt 2>/dev/null | sed 's/^/    /'; }
 } >"$OUT/report.md"
 cat "$OUT/report.md"

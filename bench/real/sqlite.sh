@@ -59,8 +59,10 @@ fetch_sources   # sets SRC
 # build_stage STAGE: W/STAGE/{speedtest1,sqlite3,testfixture}.
 build_stage() {
   local stage=$1 d="$W/$1" cflags ldflags
+  # Up to date: plain and prof once built (FORCE=1 rebuilds); use when
+  # newer than the profile, the model, LlamaPass.so and libllamalloc.
   if [ "$FORCE" != 1 ] && [ -x "$d/speedtest1" ] && [ -x "$d/sqlite3" ] && [ -x "$d/testfixture" ] &&
-     [ "$d/speedtest1" -nt "$LLAMA_SO" ] && [ "$d/speedtest1" -nt "$BUILD_DIR/lib/LlamaPass.so" ] && { [ "$stage" != use ] || [ "$d/speedtest1" -nt "$W/sqlite.llamaprof" ]; }; then
+     { [ "$stage" != use ] || real_newer "$d/testfixture"; }; then
     real_log "$stage build is up to date"
     return
   fi
@@ -117,7 +119,7 @@ run_tests() {
   done
   awk -v s="$stage" '{ files++; tests += $4; if ($3 != 0) { bad++; errs += ($3 < 0 ? 1 : $3) }; ms += $2 }
     END { printf "%s: %d files, %d tests, %d errors in %d files, %.0f s\n", s, files, tests, errs, bad, ms / 1000 }' \
-    "$OUT/tests-$stage.txt" | tee -a "$OUT/tests-summary.txt" >&2
+    "$OUT/tests-$stage.txt" | tee -a "$OUT/tests-summary-$stage.txt" >&2
 }
 
 # compare_tests STAGE: the files that fail in STAGE but not in plain.
@@ -126,10 +128,10 @@ compare_tests() {
   new=$(awk 'NR == FNR { if ($3 != 0) bad[$1] = $3; next } $3 != 0 && (!($1 in bad) || $3 > bad[$1]) { print $1 " (" $3 " errors)" }' \
     "$OUT/tests-plain.txt" "$OUT/tests-$1.txt")
   if [ -n "$new" ]; then
-    echo "$1: REGRESSIONS against plain: $new" | tee -a "$OUT/tests-summary.txt" >&2
+    echo "$1: REGRESSIONS against plain: $new" | tee -a "$OUT/tests-summary-$stage.txt" >&2
     return 1
   fi
-  echo "$1: same results as plain (failures there: $(awk '$3 != 0 { printf "%s ", $1 }' "$OUT/tests-plain.txt"))" | tee -a "$OUT/tests-summary.txt" >&2
+  echo "$1: same results as plain (failures there: $(awk '$3 != 0 { printf "%s ", $1 }' "$OUT/tests-plain.txt"))" | tee -a "$OUT/tests-summary-$stage.txt" >&2
 }
 
 sql_file() {
@@ -175,8 +177,8 @@ fi
 
 TESTS=${TESTS:-$(default_tests)}
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  : >"$OUT/tests-summary.txt"
-  for stage in plain prof use; do
+  for stage in ${TEST_STAGES:-plain prof use}; do
+    rm -f "$OUT/tests-summary-$stage.txt"
     [ -x "$W/$stage/testfixture" ] || continue
     [ "$stage" = use ] && ! real_use_works && continue
     run_tests "$stage"
@@ -185,13 +187,13 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
 fi
 
 if [ "${MEASURE:-1}" = 0 ]; then exit 0; fi
-rm -f "$OUT/measure.jsonl"
+real_measure_reset
 EVAL_SQL=$(sql_file "$EVAL_ROWS")
 real_measure_all speedtest1 prep_none run_speedtest1
 real_measure_all shell prep_db run_shell
 prep_db x
 {
   real_report "SQLite $(basename "$SRC"): speedtest1 --size $EVAL_SIZE ${ST_ARGS[*]}; shell: $EVAL_ROWS-row SQL workload on a WAL file database"
-  [ -f "$OUT/tests-summary.txt" ] && { echo "SQLite TCL tests (testfixture):"; echo; sed 's/^/    /' "$OUT/tests-summary.txt"; }
+  ls "$OUT"/tests-summary-*.txt >/dev/null 2>&1 && { echo "SQLite TCL tests (testfixture):"; echo; cat "$OUT"/tests-summary-{plain,prof,use}.txt 2>/dev/null | sed 's/^/    /'; }
 } >"$OUT/report.md"
 cat "$OUT/report.md"
