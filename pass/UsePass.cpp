@@ -91,7 +91,7 @@ static cl::opt<double> ClConfidence(
     cl::desc("LLAMA: use the model's compile-time prediction for a site the profile never "
              "saw when its probability is at least this (default 0.9)"));
 static cl::opt<unsigned> ClHintDepth(
-    "llama-hint-depth", cl::init(8),
+    "llama-hint-depth", cl::init(32),
     cl::desc("LLAMA: how many callers up a hint may be set for a wrapper's allocation "
              "(0: no hints)"));
 static cl::opt<bool> ClEmbedModel("llama-embed-model", cl::init(true),
