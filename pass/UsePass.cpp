@@ -561,6 +561,9 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
         auto *CB = dyn_cast<CallBase>(&I);
         if (!CB || isa<CallBrInst>(CB) || isa<IntrinsicInst>(CB) || !CB->getDebugLoc())
           continue;
+        // Nothing may follow a musttail call but its ret: no restore, so no hint.
+        if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isMustTailCall())
+          continue;
         if (std::binary_search(AllocCalls.begin(), AllocCalls.end(), CB))
           continue;
         std::vector<SiteFrame> Frames = framesOf(*CB);

@@ -41,13 +41,17 @@
 ; CHECK-LABEL: define ptr @make_name(
 ; CHECK: store i64 {{[0-9]+}}, ptr
 ; CHECK-NEXT: call ptr @string_create(i64 40)
+; A musttail call can be followed only by its ret: no hint there.
+; CHECK-LABEL: define ptr @tail_handler(
+; CHECK-NEXT: musttail call ptr @xmalloc(i64 %n)
+; CHECK-NEXT: ret ptr
 ; CHECK-LABEL: define ptr @mixed(
 ; CHECK: call ptr @malloc(i64 32)
 ; CHECK-LABEL: define ptr @fresh(
 ; CHECK: call ptr @malloc(i64 48)
 
 ; REMARK-DAG: remark: t.c:12:7: malloc: lifetime class 3 (<= 10 s) from the profile: 500 allocations in 2 contexts, 100.0% agree
-; REMARK-DAG: remark: t.c:21:10: malloc: class depends on the caller (60.0% in class 0); 2 caller call sites up to 1 frames up set a hint covering 100.0% of its allocations, the rest take the dynamic path
+; REMARK-DAG: remark: t.c:21:10: malloc: class depends on the caller (60.1% in class 0); 3 caller call sites up to 1 frames up set a hint covering 100.0% of its allocations, the rest take the dynamic path
 ; REMARK-DAG: remark: t.c:31:5: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<= 10 ms), 300 profiled allocations
 ; REMARK-DAG: remark: t.c:42:9: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 6 (longer), 200 profiled allocations
 ; REMARK-DAG: remark: t.c:71:7: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<= 10 ms), 700 profiled allocations
@@ -94,6 +98,11 @@ define ptr @make_name() !dbg !70 {
 
 declare ptr @string_create(i64)
 
+define ptr @tail_handler(i64 %n) !dbg !80 {
+  %p = musttail call ptr @xmalloc(i64 %n), !dbg !81
+  ret ptr %p
+}
+
 define ptr @mixed() !dbg !50 {
   %p = call ptr @malloc(i64 32), !dbg !51
   ret ptr %p
@@ -129,3 +138,5 @@ declare ptr @malloc(i64)
 !61 = !DILocation(line: 61, column: 3, scope: !60)
 !70 = distinct !DISubprogram(name: "make_name", scope: !1, file: !1, line: 70, type: !5, unit: !0)
 !71 = !DILocation(line: 71, column: 7, scope: !70)
+!80 = distinct !DISubprogram(name: "tail_handler", scope: !1, file: !1, line: 80, type: !5, unit: !0)
+!81 = !DILocation(line: 81, column: 5, scope: !80)
