@@ -197,7 +197,12 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
       if (Covered[I] || C.frame_count <= Depth)
         continue;
       const llama_idx_frame &F = C.frames[Depth];
-      if (F.flags & LLAMA_IDX_FRAME_UNSYMBOLIZED)
+      // Only a call in code built with the profile can set a hint: a frame
+      // without a source position (a library such as libstdc++, or code
+      // without debug information) is looked through, not grouped on; it
+      // would otherwise claim contexts for a hint no call ever sets.
+      if (F.flags & LLAMA_IDX_FRAME_UNSYMBOLIZED ||
+          (F.line == 0 && !(F.flags & LLAMA_IDX_FRAME_FROM_SITE)))
         continue;
       Group &G = Groups[hashFrame(F.function, F.line_offset, F.column)];
       G.ByClass[C.lifetime_class] += contextWeight(C);

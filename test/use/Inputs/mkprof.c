@@ -14,7 +14,8 @@
  *   # ...                             comment
  *
  * FRAME is FUNCTION:LINE_OFFSET:COLUMN, as the pass hashes it; a FUNCTION
- * starting with '?' makes an unsymbolised frame. Ids are
+ * starting with '?' makes an unsymbolised frame, with '!' a frame without a
+ * source position (a library function). Ids are
  * computed the way the pass and llama-profdata compute them.
  */
 #include <stdio.h>
@@ -50,7 +51,10 @@ static uint32_t parse_frames(char *text, struct llama_idx_frame *out, uint32_t m
     }
     *c1 = *c2 = 0;
     int unsym = tok[0] == '?'; /* "?prog+0x10": an unsymbolised frame */
-    out[n++] = (struct llama_idx_frame){strdup(tok + unsym), "t.c", (uint32_t)atoi(c1 + 1) + 10,
+    int noline = tok[0] == '!'; /* "!f": symbolised, no source position (a library) */
+    const char *name = tok + (unsym || noline);
+    out[n++] = (struct llama_idx_frame){strdup(name), noline ? "" : "t.c",
+                                        noline ? 0 : (uint32_t)atoi(c1 + 1) + 10,
                                         (uint32_t)atoi(c2 + 1), (uint32_t)atoi(c1 + 1),
                                         unsym ? LLAMA_IDX_FRAME_UNSYMBOLIZED : 0};
   }
