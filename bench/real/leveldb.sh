@@ -107,14 +107,18 @@ run_tests() {
 compare_tests() {
   local new=
   local f
+  if [ ! -f "$OUT/tests-plain.failed" ]; then
+    echo "$1: no plain results in $OUT to compare with (TEST_STAGES needs plain once)" | tee -a "$OUT/tests-summary-$1.txt" >&2
+    return 1
+  fi
   for f in $(cat "$OUT/tests-$1.failed"); do
     grep -qw -- "$f" "$OUT/tests-plain.failed" || new="$new $f"
   done
   if [ -n "$new" ]; then
-    echo "$1: REGRESSIONS against plain:$new" | tee -a "$OUT/tests-summary-$stage.txt" >&2
+    echo "$1: REGRESSIONS against plain:$new" | tee -a "$OUT/tests-summary-$1.txt" >&2
     return 1
   fi
-  echo "$1: no failures that plain does not have" | tee -a "$OUT/tests-summary-$stage.txt" >&2
+  echo "$1: no failures that plain does not have" | tee -a "$OUT/tests-summary-$1.txt" >&2
 }
 
 bin_of() { real_config_env "$1"; echo "$W/$CFG_STAGE/$2"; }

@@ -125,13 +125,17 @@ run_tests() {
 # compare_tests STAGE: the files that fail in STAGE but not in plain.
 compare_tests() {
   local new
+  if [ ! -s "$OUT/tests-plain.txt" ]; then
+    echo "$1: no plain results in $OUT to compare with (TEST_STAGES needs plain once)" | tee -a "$OUT/tests-summary-$1.txt" >&2
+    return 1
+  fi
   new=$(awk 'NR == FNR { if ($3 != 0) bad[$1] = $3; next } $3 != 0 && (!($1 in bad) || $3 > bad[$1]) { print $1 " (" $3 " errors)" }' \
     "$OUT/tests-plain.txt" "$OUT/tests-$1.txt")
   if [ -n "$new" ]; then
-    echo "$1: REGRESSIONS against plain: $new" | tee -a "$OUT/tests-summary-$stage.txt" >&2
+    echo "$1: REGRESSIONS against plain: $new" | tee -a "$OUT/tests-summary-$1.txt" >&2
     return 1
   fi
-  echo "$1: same results as plain (failures there: $(awk '$3 != 0 { printf "%s ", $1 }' "$OUT/tests-plain.txt"))" | tee -a "$OUT/tests-summary-$stage.txt" >&2
+  echo "$1: same results as plain (failures there: $(awk '$3 != 0 { printf "%s ", $1 }' "$OUT/tests-plain.txt"))" | tee -a "$OUT/tests-summary-$1.txt" >&2
 }
 
 sql_file() {
