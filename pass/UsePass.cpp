@@ -61,6 +61,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,6 +117,7 @@ struct SiteDecision {
   uint64_t Allocations = 0; // estimated allocations with a class
   unsigned Contexts = 0;
   double HintedShare = 0; // Hinted: share of allocations a hint covers
+  double MisplacedShare = 0; // Hinted: share a hint gives another class than profiled
   unsigned HintSites = 0; // Hinted: caller call sites that set a hint
   unsigned HintDepthMax = 0;
 };
@@ -184,46 +186,82 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
   }
   R.How = SiteDecision::Dynamic;
   uint32_t Tag = llama_hint_tag(S.site_id);
-  std::vector<bool> Covered(Ctx.size(), false);
-  uint64_t CoveredWeight = 0, HintedByClass[LLAMA_CLASS_COUNT] = {};
+
+  // Only a call in code built with the profile can set a hint: a frame
+  // without a source position (a library such as libstdc++, or code without
+  // debug information) is looked through, never hinted; it would otherwise
+  // claim contexts for a hint no call ever sets.
+  auto Usable = [](const llama_idx_frame &F) {
+    return !(F.flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) &&
+           (F.line != 0 || (F.flags & LLAMA_IDX_FRAME_FROM_SITE));
+  };
+  auto KeyOf = [](const llama_idx_frame &F) {
+    return hashFrame(F.function, F.line_offset, F.column);
+  };
+  // Where each call lies on each context's path: key -> (context, depth of
+  // its innermost occurrence).
+  std::map<uint64_t, std::vector<std::pair<size_t, unsigned>>> Through;
+  for (size_t I = 0; I < Ctx.size(); I++) {
+    const llama_idx_context &C = *Ctx[I];
+    for (unsigned Depth = 1; Depth < C.frame_count && Depth <= ClHintDepth; Depth++) {
+      if (!Usable(C.frames[Depth]))
+        continue;
+      auto &V = Through[KeyOf(C.frames[Depth])];
+      if (V.empty() || V.back().first != I)
+        V.push_back({I, Depth});
+    }
+  }
+  // At run time a hint applies to every allocation of the site under its
+  // call, and the innermost hint on the stack wins (it is stored last). So a
+  // candidate call is judged on every context it would be the innermost
+  // hint of, including contexts an outer hint already covered, and
+  // accepted when those agree. EffDepth/EffClass: each context's innermost
+  // accepted hint (depth 0: none). Candidates come depth by depth from the
+  // contexts no hint covers yet.
+  std::vector<unsigned> EffDepth(Ctx.size(), 0), EffClass(Ctx.size(), 0);
+  std::set<uint64_t> Tried;
   for (unsigned Depth = 1; Depth <= ClHintDepth; Depth++) {
-    struct Group {
-      uint64_t ByClass[LLAMA_CLASS_COUNT] = {};
-      std::vector<size_t> Members;
-    };
-    std::map<uint64_t, Group> Groups; // ordered: deterministic output
+    std::set<uint64_t> Candidates; // ordered: deterministic output
     for (size_t I = 0; I < Ctx.size(); I++) {
       const llama_idx_context &C = *Ctx[I];
-      if (Covered[I] || C.frame_count <= Depth)
-        continue;
-      const llama_idx_frame &F = C.frames[Depth];
-      // Only a call in code built with the profile can set a hint: a frame
-      // without a source position (a library such as libstdc++, or code
-      // without debug information) is looked through, not grouped on; it
-      // would otherwise claim contexts for a hint no call ever sets.
-      if (F.flags & LLAMA_IDX_FRAME_UNSYMBOLIZED ||
-          (F.line == 0 && !(F.flags & LLAMA_IDX_FRAME_FROM_SITE)))
-        continue;
-      Group &G = Groups[hashFrame(F.function, F.line_offset, F.column)];
-      G.ByClass[C.lifetime_class] += contextWeight(C);
-      G.Members.push_back(I);
+      if (!EffDepth[I] && Depth < C.frame_count && Usable(C.frames[Depth]))
+        Candidates.insert(KeyOf(C.frames[Depth]));
     }
-    for (auto &[Key, G] : Groups) {
-      uint64_t Total = 0;
-      for (uint64_t W : G.ByClass)
-        Total += W;
-      unsigned K = std::max_element(G.ByClass, G.ByClass + LLAMA_CLASS_COUNT) - G.ByClass;
-      if (!Total || double(G.ByClass[K]) / double(Total) < ClAgreement)
+    for (uint64_t Key : Candidates) {
+      if (!Tried.insert(Key).second)
         continue;
+      uint64_t Affected[LLAMA_CLASS_COUNT] = {}, Total = 0;
+      for (auto [I, P] : Through[Key])
+        if (!EffDepth[I] || EffDepth[I] > P) {
+          Affected[Ctx[I]->lifetime_class] += contextWeight(*Ctx[I]);
+          Total += contextWeight(*Ctx[I]);
+        }
+      if (!Total)
+        continue;
+      unsigned K = std::max_element(Affected, Affected + LLAMA_CLASS_COUNT) - Affected;
+      if (double(Affected[K]) / double(Total) < ClAgreement)
+        continue;
+      for (auto [I, P] : Through[Key])
+        if (!EffDepth[I] || EffDepth[I] > P) {
+          EffDepth[I] = P;
+          EffClass[I] = K;
+        }
       D.Hints[Key].push_back({S.site_id, Tag, K, Depth, Total});
-      for (size_t I : G.Members)
-        Covered[I] = true;
-      CoveredWeight += G.ByClass[K];
-      HintedByClass[K] += G.ByClass[K];
       R.HintSites++;
       R.HintDepthMax = std::max(R.HintDepthMax, Depth);
     }
   }
+  uint64_t CoveredWeight = 0, Misplaced = 0, HintedByClass[LLAMA_CLASS_COUNT] = {};
+  for (size_t I = 0; I < Ctx.size(); I++) {
+    if (!EffDepth[I])
+      continue;
+    uint64_t W = contextWeight(*Ctx[I]);
+    CoveredWeight += W;
+    HintedByClass[EffClass[I]] += W;
+    if (EffClass[I] != Ctx[I]->lifetime_class)
+      Misplaced += W;
+  }
+  R.MisplacedShare = double(Misplaced) / double(R.Allocations);
   // Hints pay off when they place some allocations better than the
   // fallback would: a hint whose class is the fallback's changes nothing.
   bool Useful = false;
@@ -387,7 +425,8 @@ void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecisio
     OS << "class depends on the caller (" << percent(Dec->Agreement) << " in class " << Dec->Class
        << "); " << Dec->HintSites << " caller call sites up to " << Dec->HintDepthMax
        << " frames up set a hint covering " << percent(Dec->HintedShare)
-       << " of its allocations, the rest ";
+       << " of its allocations (" << percent(Dec->MisplacedShare)
+       << " in another class than profiled), the rest ";
     if (Dec->Fallback < LLAMA_CLASS_COUNT)
       OS << "get class " << Dec->Fallback;
     else

@@ -51,7 +51,7 @@
 ; CHECK: call ptr @malloc(i64 48)
 
 ; REMARK-DAG: remark: t.c:12:7: malloc: lifetime class 3 (<= 10 s) from the profile: 500 allocations in 2 contexts, 100.0% agree
-; REMARK-DAG: remark: t.c:21:10: malloc: class depends on the caller (60.1% in class 0); 3 caller call sites up to 1 frames up set a hint covering 100.0% of its allocations, the rest take the dynamic path
+; REMARK-DAG: remark: t.c:21:10: malloc: class depends on the caller (60.1% in class 0); 3 caller call sites up to 1 frames up set a hint covering 100.0% of its allocations (0.0% in another class than profiled), the rest take the dynamic path
 ; REMARK-DAG: remark: t.c:31:5: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<= 10 ms), 300 profiled allocations
 ; REMARK-DAG: remark: t.c:42:9: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 6 (longer), 200 profiled allocations
 ; REMARK-DAG: remark: t.c:71:7: hint: allocations of site 0x{{[0-9a-f]+}} under this call (2 frames up) have class 0 (<= 10 ms), 700 profiled allocations
