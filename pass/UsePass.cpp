@@ -278,6 +278,20 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
   return R;
 }
 
+// The class argument of a rewritten call for a decided site: the class of a
+// static site, llama_hinted_class for a hinted one; false for the others
+// (they keep the dynamic path). Shared by both steps, so a call the rewrite
+// step finds by its debug location gets what the annotate step would give.
+bool classArgument(uint64_t SiteId, const SiteDecision &Dec, uint32_t &K) {
+  if (Dec.How == SiteDecision::Static)
+    K = Dec.Class;
+  else if (Dec.How == SiteDecision::Hinted)
+    K = llama_hinted_class(llama_hint_tag(SiteId), Dec.Fallback);
+  else
+    return false;
+  return true;
+}
+
 std::unique_ptr<UseData> loadUseData() {
   auto D = std::make_unique<UseData>();
   char Err[512];
@@ -559,16 +573,12 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
       remarkSite(ORE, S, Dec, "noentry", 0, 0);
       return;
     }
-    if (Dec && Dec->How == SiteDecision::Static) {
-      annotate(CB, Dec->Class);
-      N.Static++;
-      remarkSite(ORE, S, Dec, "static", Dec->Class, 0);
-      return;
-    }
-    if (Dec && Dec->How == SiteDecision::Hinted) {
-      annotate(CB, llama_hinted_class(llama_hint_tag(S.Id), Dec->Fallback));
-      N.Hinted++;
-      remarkSite(ORE, S, Dec, "hinted", 0, 0);
+    uint32_t K = 0;
+    if (Dec && classArgument(S.Id, *Dec, K)) {
+      annotate(CB, K);
+      bool Static = Dec->How == SiteDecision::Static;
+      (Static ? N.Static : N.Hinted)++;
+      remarkSite(ORE, S, Dec, Static ? "static" : "hinted", Dec->Class, 0);
       return;
     }
     if (Dec && Dec->How == SiteDecision::Dynamic) {
@@ -581,7 +591,7 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
       if (D.ProfiledFunctions.count(S.Frames.front().Function))
         N.Stale++;
     }
-    unsigned K = 0;
+    K = 0;
     float P = 0;
     if (predict(D, S, K, P)) {
       annotate(CB, K);
@@ -720,21 +730,14 @@ bool classFromLocation(const CallBase &CB, uint32_t &K) {
   UseData &D = useData();
   if (!D.Error.empty())
     return false;
-  std::vector<SiteFrame> Frames = framesOf(CB);
-  for (size_t N = 1; N <= Frames.size(); N++) {
-    std::vector<SiteFrame> Inner(Frames.begin(), Frames.begin() + N);
-    uint64_t Id = hashFrames(Inner);
+  // The ids of the chain's innermost 1, 2, ... frames, hashed incrementally
+  // (hashFrames is FNV over the frames innermost first).
+  uint64_t Id = LLAMA_HASH_INIT;
+  for (const SiteFrame &Fr : framesOf(CB)) {
+    Id = llama_hash_frame(Id, Fr.Function.data(), Fr.Function.size(), Fr.LineOffset, Fr.Column);
     auto It = D.Decisions.find(Id);
-    if (It == D.Decisions.end())
-      continue;
-    const SiteDecision &Dec = It->second;
-    if (Dec.How == SiteDecision::Static)
-      K = Dec.Class;
-    else if (Dec.How == SiteDecision::Hinted)
-      K = llama_hinted_class(llama_hint_tag(Id), Dec.Fallback);
-    else
-      return false;
-    return true;
+    if (It != D.Decisions.end())
+      return classArgument(Id, It->second, K);
   }
   return false;
 }

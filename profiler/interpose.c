@@ -15,7 +15,7 @@
  * the name up in each loaded module's dynamic symbol table, in load order
  * (dlsym(RTLD_NEXT) is only a fallback: it can allocate and free; and
  * dlsym(RTLD_DEFAULT) would return, for a non-PIE executable that takes
- * free's address, a PLT stub that jumps back to us). Pointers are resolved
+ * free's address, a PLT entry that jumps back to us). Pointers are resolved
  * in the profiler's constructor and lazily (ld.so and other constructors
  * allocate and free before it runs). An allocation made from inside that
  * resolution, before the real function is known, is served from a static
@@ -99,7 +99,7 @@ static uint32_t sysv_hash(const char *name) {
 
 /* The address of `name` if the module itself defines it (a function with a
  * value, not an undefined reference: a non-PIE executable that takes a
- * function's address has an undefined symbol whose value is a PLT stub, the
+ * function's address has an undefined symbol whose value is a PLT entry, the
  * "canonical" address, which jumps to whoever defines the function). */
 static void *module_defines(const struct dl_phdr_info *info, const char *name) {
   const ElfW(Dyn) *dyn = NULL;

@@ -71,14 +71,14 @@ def rollup(pid):
 
 
 def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [pid]
+    while pending:
+        p = pending.pop()
         out.append(p)
         try:
             for t in os.listdir("/proc/%d/task" % p):
                 with open("/proc/%d/task/%s/children" % (p, t)) as f:
-                    todo.extend(int(c) for c in f.read().split())
+                    pending.extend(int(c) for c in f.read().split())
         except (OSError, ValueError):
             pass
     return out

@@ -1,6 +1,6 @@
 // Compiler/runtime skew is a link error, not a silent misbehaviour: an
 // object instrumented by this plugin needs __llama_prof_register_v1, which a
-// runtime of another ABI version (here a stub exporting only _v0) lacks.
+// runtime of another ABI version (here an old runtime exporting only _v0) lacks.
 // REQUIRES: llama-config
 // RUN: %cc -O1 %gen_cflags -c %s -o %t.o
 // RUN: %cc -DOLD_RUNTIME -c %s -o %t.old.o

@@ -5,7 +5,7 @@
  *
  *   mkraw MODE OUT                 a raw profile (modes below)
  *   mkraw real OUT                 run mkraw_workload() (or a built-in one)
- *                                  through stub profiler entry points; needs
+ *                                  through minimal profiler entry points; needs
  *                                  the program built with LlamaPass
  *                                  (-mllvm -llama-generate) and -g; writes real
  *                                  return addresses, the real module map
@@ -369,7 +369,7 @@ static void make_escape(struct fx_profile *p) {
   p->sites[0].file = "dir with spaces/\xf0\x9f\x98\x80.c";
 }
 
-/* ---- real mode: stub profiler entry points, used with LlamaPass ---- */
+/* ---- real mode: minimal profiler entry points, used with LlamaPass ---- */
 
 void mkraw_workload(void) __attribute__((weak));
 
