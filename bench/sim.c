@@ -37,6 +37,7 @@ typedef struct sim_sample_s {
   uint32_t llama_cached_pages;
   uint32_t llama_bin_pages[LLAMA_NUM_BINS];
   uint32_t llama_bin_live_kib[LLAMA_NUM_BINS];
+  llama_memory_t llama_memory; /* the runtime's accounting of its heap */
 } sim_sample_t;
 
 struct sim_s {
@@ -166,6 +167,7 @@ static void take_sample(sim_t *sim, uint64_t index) {
       s->llama_bin_pages[b] = (uint32_t)st->bins[b].huge_pages_held;
       s->llama_bin_live_kib[b] = (uint32_t)(st->bins[b].live_bytes >> 10);
     }
+    s->llama_memory = st->memory;
   }
 }
 
@@ -248,6 +250,17 @@ static void llama_bins_at(const sim_t *sim, uint64_t count, uint64_t index,
            best->llama_bin_live_kib[b] / 1024.0);
   }
   printf("; cached %u\n", best->llama_cached_pages);
+  /* Where the heap's resident bytes go (the runtime's own accounting,
+   * mincore-exact): requested live bytes, rounding to size classes, and each
+   * cause of memory above live. */
+  const llama_memory_t *m = &best->llama_memory;
+  double live_blocks = (double)m->live, requested = (double)best->live_bytes;
+  printf("# llama accounting %s (MiB): resident %.1f = live %.1f (requested %.1f + rounding %.1f)"
+         " + free blocks in spans %.1f + free units %.1f + cached pages %.1f + metadata %.1f"
+         " + large %.1f; on huge pages %.1f\n",
+         when, m->resident / MIB, live_blocks / MIB, requested / MIB,
+         (live_blocks - requested) / MIB, m->free_blocks / MIB, m->free_units / MIB,
+         m->cached / MIB, m->metadata / MIB, m->large / MIB, m->huge / MIB);
 }
 
 static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,

@@ -32,14 +32,17 @@ static void fork_prepare(void) {
   llama_heaps_fork_prepare();
   llama_large_fork_prepare();
   llama_hugepages_fork_prepare();
+  llama_background_fork_prepare();
 }
 static void fork_parent(void) {
+  llama_background_fork_parent();
   llama_hugepages_fork_parent();
   llama_large_fork_parent();
   llama_heaps_fork_parent();
   llama_predict_fork_parent();
 }
 static void fork_child(void) {
+  llama_background_fork_child();
   llama_hugepages_fork_child();
   llama_large_fork_child();
   llama_heaps_fork_child();

@@ -140,6 +140,13 @@ void llama_heaps_init(void) {
 }
 
 llama_heap_t *llama_heaps_first(void) { return heaps_all; }
+
+void llama_heaps_account(llama_stats_t *out) {
+  size_t size = (sizeof(llama_heap_t) + 4095) & ~(size_t)4095;
+  pthread_mutex_lock(&heaps_lock);
+  for (llama_heap_t *h = heaps_all; h; h = h->next_all) out->memory.metadata += llama_resident_bytes(h, size);
+  pthread_mutex_unlock(&heaps_lock);
+}
 void llama_heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
 void llama_heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
 

@@ -25,9 +25,14 @@
 
 typedef struct llama_bin_s {
   pthread_mutex_t lock;
-  llama_huge_page_t *pages; /* every page owned by the bin */
-  llama_huge_page_t *open;  /* the page being filled */
+  llama_huge_page_t *partial; /* pages with free units */
+  llama_huge_page_t *full;    /* pages without */
+  llama_huge_page_t *open;    /* the page being filled */
   uint64_t held, acquired, released, promotions_in, promotions_out;
+  uint64_t recycled; /* spans of shorter classes placed in this bin's pages */
+  /* Published copies of "partial != NULL" and "holds any page", so that
+   * other threads may skip a bin without taking its lock. */
+  _Atomic uint8_t has_partial, has_pages;
 } llama_bin_t;
 
 static llama_bin_t bins[LLAMA_NUM_BINS] = {
@@ -41,9 +46,14 @@ static struct {
   unsigned warm_count;
   uint8_t *chunk_next, *chunk_end; /* reserved, never used */
   uint64_t resident, peak, returned;
+  _Atomic uint64_t collapses, breaks; /* pages made huge / split again (subrelease) */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static _Atomic uint64_t next_deadline_check;
+
+/* Work for the background thread (or the next slow path): set when a page
+ * gets free units, empties, or becomes dense enough to collapse. */
+static _Atomic int work_pending;
 
 LLAMA_EXPORT uint64_t llama_class_bound_ns(unsigned k) {
   static const uint64_t bounds[LLAMA_NUM_CLASSES] = {
@@ -56,6 +66,19 @@ static uint64_t bin_deadline(unsigned bin, uint64_t now) {
   if (bin + 1 >= LLAMA_NUM_CLASSES || !llama_options.promote) return 0;
   return now + llama_class_bound_ns(bin) * llama_options.deadline_slack;
 }
+
+/* Lazy huge pages: pages start on 4 KiB pages and are collapsed into a huge
+ * page once dense (lazy_huge), and split again when they turn sparse. */
+static bool lazy_huge(void) {
+  return llama_options.huge_pages && llama_options.huge_page_units != 0;
+}
+
+static void note_work(void) {
+  atomic_store(&work_pending, 1); /* seq_cst: see background.c */
+  llama_background_wake();
+}
+
+bool llama_hugepages_work_pending(void) { return atomic_load(&work_pending) != 0; }
 
 /* ---- the pool of empty huge pages ---------------------------------------- */
 
@@ -76,10 +99,12 @@ static llama_huge_page_t *pool_take(void) {
       size_t size = CHUNK_PAGES * HUGE_PAGE_SIZE;
       uint8_t *chunk = llama_os_map_aligned(size, HUGE_PAGE_SIZE, NULL);
       if (!chunk) return NULL;
-      /* Lazy huge pages (LLAMA_HUGE_PAGE_UNITS > 0): a page is advised
-       * only once enough of it is in use (llama_span_acquire), so a bin
-       * that holds a few objects costs their 4 KiB pages, not 2 MiB. */
-      if (!llama_options.huge_page_units) llama_os_hugepage_advise(chunk, size);
+      /* Lazy huge pages: a page becomes huge only once dense (see
+       * llama_span_acquire); until then it is backed by 4 KiB pages, also
+       * when THP is "always" (MADV_NOHUGEPAGE), so a bin holding a few
+       * objects costs their 4 KiB pages, not 2 MiB. */
+      if (lazy_huge()) llama_os_hugepage_forbid(chunk, size);
+      else llama_os_hugepage_advise(chunk, size);
       pthread_mutex_lock(&pool.lock);
       if (pool.chunk_next != pool.chunk_end) {
         /* Another thread refilled meanwhile: keep its chunk, drop ours. */
@@ -103,7 +128,14 @@ static llama_huge_page_t *pool_take(void) {
     if (pool.resident > pool.peak) pool.peak = pool.resident;
   }
   pthread_mutex_unlock(&pool.lock);
-  if (!fresh) memset(page, 0, sizeof(*page)); /* new chunk pages are zero */
+  if (fresh) {
+    page->huge = llama_options.huge_pages && !lazy_huge(); /* advised at mapping */
+  } else {
+    /* Keep whether the cached page is huge: its memory is still backed so. */
+    uint32_t huge = page->huge;
+    memset(page, 0, sizeof(*page)); /* new chunk pages are zero */
+    page->huge = huge;
+  }
   /* Zeroing only the header is enough: spans carve blocks without assuming
    * zeroed memory, and calloc clears what it hands out. */
   return page;
@@ -152,34 +184,79 @@ static void pool_put(llama_huge_page_t *page) {
   llama_huge_page_t *expired = pool_take_expired(now, false);
   pthread_mutex_unlock(&pool.lock);
   unmap_list(expired); /* outside the lock: syscalls */
+  note_work();
 }
 
-/* Unmaps warm pages: all of them when force, else the expired and surplus. */
-void llama_hugepages_trim(bool force) {
+/* Unmaps warm pages: all of them when force, else the expired and surplus.
+ * Returns whether warm pages remain (work for later). */
+bool llama_hugepages_trim(bool force) {
   uint64_t now = llama_now_ns();
   pthread_mutex_lock(&pool.lock);
   llama_huge_page_t *expired = pool_take_expired(now, force);
+  bool left = pool.warm_count != 0;
   pthread_mutex_unlock(&pool.lock);
   unmap_list(expired);
+  return left;
 }
 
 /* ---- bin page lists (bin lock held) --------------------------------------- */
 
-static void bin_link(llama_bin_t *bin, llama_huge_page_t *page) {
+static void list_add(llama_huge_page_t **head, llama_huge_page_t *page) {
   page->prev = NULL;
-  page->next = bin->pages;
-  if (bin->pages) bin->pages->prev = page;
-  bin->pages = page;
+  page->next = *head;
+  if (*head) (*head)->prev = page;
+  *head = page;
+}
+
+static void list_del(llama_huge_page_t **head, llama_huge_page_t *page) {
+  if (page->prev) page->prev->next = page->next;
+  else *head = page->next;
+  if (page->next) page->next->prev = page->prev;
+  page->next = page->prev = NULL;
+}
+
+static llama_huge_page_t **page_list(llama_bin_t *bin, const llama_huge_page_t *page) {
+  return page->free_units ? &bin->partial : &bin->full;
+}
+
+static void bin_publish(llama_bin_t *bin) {
+  atomic_store_explicit(&bin->has_partial, bin->partial != NULL, memory_order_relaxed);
+  atomic_store_explicit(&bin->has_pages, bin->partial || bin->full, memory_order_relaxed);
+}
+
+/* A racy peek (a stale answer costs a page or postpones work by a tick). */
+static bool bin_peek_partial(llama_bin_t *bin) {
+  return atomic_load_explicit(&bin->has_partial, memory_order_relaxed);
+}
+static bool bin_peek_pages(llama_bin_t *bin) {
+  return atomic_load_explicit(&bin->has_pages, memory_order_relaxed);
+}
+
+static void bin_link(llama_bin_t *bin, llama_huge_page_t *page) {
+  list_add(page_list(bin, page), page);
   bin->held++;
+  bin_publish(bin);
 }
 
 static void bin_unlink(llama_bin_t *bin, llama_huge_page_t *page) {
-  if (page->prev) page->prev->next = page->next;
-  else bin->pages = page->next;
-  if (page->next) page->next->prev = page->prev;
-  page->next = page->prev = NULL;
+  list_del(page_list(bin, page), page);
   if (bin->open == page) bin->open = NULL;
   bin->held--;
+  bin_publish(bin);
+}
+
+/* Sets a page's free-unit bitmap, moving it between the partial and full
+ * lists when it fills or gets its first free unit. */
+static void page_set_free(llama_bin_t *bin, llama_huge_page_t *page, uint64_t free_units) {
+  bool was_full = page->free_units == 0, is_full = free_units == 0;
+  if (was_full != is_full) {
+    list_del(was_full ? &bin->full : &bin->partial, page);
+    page->free_units = free_units;
+    list_add(is_full ? &bin->full : &bin->partial, page);
+    bin_publish(bin);
+  } else {
+    page->free_units = free_units;
+  }
 }
 
 /* Bit mask of `units` units from `unit` (units <= UNITS_PER_HUGE_PAGE). */
@@ -195,12 +272,16 @@ static int find_run(uint64_t free_units, unsigned units) {
   return m ? __builtin_ctzll(m) : -1;
 }
 
-/* Best fit: the open page if it has room, else the fullest page with a run. */
-static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit) {
-  if (bin->open && (*unit = find_run(bin->open->free_units, units)) >= 0) return bin->open;
+/* Best fit among a bin's partly used pages: the fullest page with a run
+ * (TCMalloc's HugeFiller does the same: dense pages get denser, sparse pages
+ * drain and can be released). `skip` (the owner's open page, when looking for
+ * holes for another bin) is not considered. */
+static llama_huge_page_t *bin_best_fit(llama_bin_t *bin, unsigned units, int *unit,
+                                       const llama_huge_page_t *skip) {
   llama_huge_page_t *best = NULL;
   int best_free = UNITS_PER_HUGE_PAGE + 1, best_unit = -1;
-  for (llama_huge_page_t *p = bin->pages; p; p = p->next) {
+  for (llama_huge_page_t *p = bin->partial; p; p = p->next) {
+    if (p == skip) continue;
     int nfree = __builtin_popcountll(p->free_units);
     if (nfree < (int)units || nfree >= best_free) continue;
     int u = find_run(p->free_units, units);
@@ -214,55 +295,53 @@ static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *u
   return best;
 }
 
+/* Own pages: the open page if it has room, else the best fit. */
+static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit) {
+  if (bin->open && (*unit = find_run(bin->open->free_units, units)) >= 0) return bin->open;
+  return bin_best_fit(bin, units, unit, NULL);
+}
+
+/* Bins whose holes bin `b` may fill, longest-lived first (recycling, as in
+ * the LLAMA paper: an object that dies sooner than its page's owners costs
+ * nothing there, and a hole filled is a page not taken). Classes 0..5 use
+ * the holes of longer classes; unclassified objects only those of class 6;
+ * class 6 only its own. Returns how many bins were written to order[]. */
+static unsigned recycle_order(unsigned b, unsigned order[LLAMA_NUM_BINS]) {
+  unsigned n = 0;
+  if (!llama_options.recycle) return 0;
+  if (b == LLAMA_BIN_UNCLASSIFIED) {
+    order[n++] = LLAMA_NUM_CLASSES - 1;
+    return n;
+  }
+  for (unsigned j = LLAMA_NUM_CLASSES - 1; j > b; j--) order[n++] = j;
+  return n;
+}
+
 static void check_deadlines(uint64_t now);
-static void purge_free_units(uint64_t now, bool force);
 
-/* Takes `units` consecutive units for a new span of bin `bin`. Returns the
- * span descriptor (kind SPAN_UNUSED, fields end/units/bin set) or NULL
- * when the OS refuses memory. */
-llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
-  uint64_t now = llama_now_ns();
-  if (now >= atomic_load_explicit(&next_deadline_check, memory_order_relaxed)) {
-    atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
-    if (llama_options.promote) check_deadlines(now);
-    llama_hugepages_trim(false);
-    if (llama_options.purge_units) purge_free_units(now, false);
-  }
-  llama_bin_t *bin = &bins[bin_index];
-  pthread_mutex_lock(&bin->lock);
-  int unit;
-  llama_huge_page_t *page = bin_find_page(bin, units, &unit);
-  if (!page) {
-    pthread_mutex_unlock(&bin->lock);
-    page = pool_take();
-    if (!page) return NULL;
-    page->region_kind = REGION_HUGE_PAGE;
-    page->free_units = ALL_UNITS_FREE;
-    atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
-    pthread_mutex_lock(&bin->lock);
-    bin_link(bin, page);
-    bin->acquired++;
-    unit = 0;
-  }
-  page->free_units &= ~unit_mask((unsigned)unit, units);
-  page->purged_units &= ~unit_mask((unsigned)unit, units); /* they fault back in */
+/* Units in use in a page. */
+static unsigned page_used_units(const llama_huge_page_t *page) {
+  return UNITS_PER_HUGE_PAGE - (unsigned)__builtin_popcountll(page->free_units);
+}
+
+/* Marks units [unit, unit+units) of page used by a span of bin `span_bin`
+ * (bin lock of the page's owner held) and returns the descriptor. Sets
+ * *collapse when the page became dense enough to be made huge. */
+static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned unit,
+                           unsigned units, unsigned span_bin, bool *collapse) {
+  page_set_free(owner, page, page->free_units & ~unit_mask(unit, units));
+  page->purged_units &= ~unit_mask(unit, units); /* they fault back in */
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
-  bin->open = page;
-  atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
-  bool collapse = false;
-  if (!page->advised && llama_options.huge_page_units &&
-      UNITS_PER_HUGE_PAGE - (unsigned)__builtin_popcountll(page->free_units) >=
-          llama_options.huge_page_units) {
-    page->advised = 1;
-    collapse = true;
+  *collapse = false;
+  if (lazy_huge() && !page->huge && !page->want_huge &&
+      page_used_units(page) >= llama_options.huge_page_units) {
+    page->want_huge = 1;
+    *collapse = true;
   }
-  pthread_mutex_unlock(&bin->lock);
-  if (collapse) llama_os_hugepage_collapse(page);
-
   llama_span_t *span = &page->spans[unit];
   span->end = (uint32_t)((unit + units) * UNIT_SIZE);
   span->units = (uint8_t)units;
-  span->bin = (uint8_t)bin_index;
+  span->bin = (uint8_t)span_bin;
   span->kind = SPAN_UNUSED;
   return span;
 }
@@ -275,6 +354,87 @@ static llama_bin_t *lock_page_bin(llama_huge_page_t *page) {
     if (atomic_load_explicit(&page->bin, memory_order_relaxed) == b) return &bins[b];
     pthread_mutex_unlock(&bins[b].lock);
   }
+}
+
+/* Makes a dense page huge: MADV_HUGEPAGE, then MADV_COLLAPSE (the kernel
+ * copies its 4 KiB pages into one huge page now instead of waiting for
+ * khugepaged). Owner's bin lock held, so the page cannot empty, move or be
+ * released meanwhile; the syscall is slow (about a 2 MiB copy), which is why
+ * the background thread does it when it runs. */
+static void collapse_locked(llama_huge_page_t *page) {
+  page->want_huge = 0;
+  if (page->huge || page_used_units(page) < llama_options.huge_page_units) return;
+  llama_os_hugepage_collapse(page);
+  page->huge = 1;
+  atomic_fetch_add_explicit(&pool.collapses, 1, memory_order_relaxed);
+}
+
+static void collapse_page(llama_huge_page_t *page) {
+  llama_bin_t *bin = lock_page_bin(page);
+  if (page->region_kind == REGION_HUGE_PAGE && page->free_units != ALL_UNITS_FREE)
+    collapse_locked(page);
+  pthread_mutex_unlock(&bin->lock);
+}
+
+/* Takes `units` consecutive units for a new span of bin `bin`. Returns the
+ * span descriptor (kind SPAN_UNUSED, fields end/units/bin set) or NULL
+ * when the OS refuses memory. */
+llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
+  uint64_t now = llama_now_ns();
+  if (now >= atomic_load_explicit(&next_deadline_check, memory_order_relaxed)) {
+    atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
+    if (llama_options.promote) check_deadlines(now);
+    if (!llama_background_running()) llama_hugepages_maintain(now, false);
+  }
+  bool collapse = false;
+  llama_span_t *span = NULL;
+  llama_huge_page_t *page;
+  int unit;
+  /* 1. The bin's own pages. */
+  llama_bin_t *bin = &bins[bin_index];
+  pthread_mutex_lock(&bin->lock);
+  if ((page = bin_find_page(bin, units, &unit))) {
+    bin->open = page;
+    span = carve(bin, page, (unsigned)unit, units, bin_index, &collapse);
+  }
+  pthread_mutex_unlock(&bin->lock);
+  /* 2. Holes in the pages of longer-lived bins. */
+  if (!span) {
+    unsigned order[LLAMA_NUM_BINS], n = recycle_order(bin_index, order);
+    for (unsigned i = 0; i < n && !span; i++) {
+      llama_bin_t *other = &bins[order[i]];
+      if (!bin_peek_partial(other)) continue;
+      pthread_mutex_lock(&other->lock);
+      if ((page = bin_best_fit(other, units, &unit, other->open))) {
+        span = carve(other, page, (unsigned)unit, units, bin_index, &collapse);
+        other->recycled++;
+      }
+      pthread_mutex_unlock(&other->lock);
+    }
+  }
+  /* 3. A page from the pool. */
+  if (!span) {
+    page = pool_take();
+    if (!page) return NULL;
+    page->region_kind = REGION_HUGE_PAGE;
+    page->free_units = ALL_UNITS_FREE;
+    atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
+    pthread_mutex_lock(&bin->lock);
+    bin_link(bin, page);
+    bin->acquired++;
+    bin->open = page;
+    span = carve(bin, page, 0, units, bin_index, &collapse);
+    pthread_mutex_unlock(&bin->lock);
+    llama_background_start();
+  }
+  page = llama_huge_page_of(span);
+  if (atomic_load_explicit(&page->bin, memory_order_relaxed) == bin_index)
+    atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
+  if (collapse) {
+    if (llama_background_running()) note_work();
+    else collapse_page(page);
+  }
+  return span;
 }
 
 /* Gives a span's units back to its huge page; an emptied page leaves its bin
@@ -290,7 +450,7 @@ void llama_span_release(llama_span_t *span) {
   atomic_store_explicit(&span->thread_free, NULL, memory_order_relaxed);
   uint64_t now = llama_now_ns();
   llama_bin_t *bin = lock_page_bin(page);
-  page->free_units |= unit_mask(unit, units);
+  page_set_free(bin, page, page->free_units | unit_mask(unit, units));
   page->unit_freed_ns = now;
   if (page->free_units == ALL_UNITS_FREE) {
     bin_unlink(bin, page);
@@ -300,6 +460,7 @@ void llama_span_release(llama_span_t *span) {
     return;
   }
   pthread_mutex_unlock(&bin->lock);
+  note_work();
 }
 
 /* A span became (active=true) or stopped being (false) a heap's current span.
@@ -317,67 +478,103 @@ void llama_huge_page_span_active(llama_span_t *span, bool active) {
   }
 }
 
+static void promote_list(llama_bin_t *from, llama_bin_t *to, unsigned k,
+                         llama_huge_page_t *page, uint64_t now) {
+  llama_huge_page_t *next;
+  for (; page; page = next) {
+    next = page->next;
+    uint64_t deadline = atomic_load_explicit(&page->deadline_ns, memory_order_relaxed);
+    if (!deadline || now <= deadline) continue;
+    if (atomic_load_explicit(&page->active_spans, memory_order_relaxed)) continue;
+    bin_unlink(from, page);
+    from->promotions_out++;
+    atomic_store_explicit(&page->bin, k + 1, memory_order_release);
+    atomic_store_explicit(&page->deadline_ns, bin_deadline(k + 1, now), memory_order_relaxed);
+    bin_link(to, page);
+    to->promotions_in++;
+  }
+}
+
 /* Promotes every idle page of classes 0..5 whose deadline passed. Runs at
  * most every millisecond, from the span-acquisition slow path. */
 static void check_deadlines(uint64_t now) {
   for (unsigned k = 0; k + 1 < LLAMA_NUM_CLASSES; k++) {
     llama_bin_t *from = &bins[k], *to = &bins[k + 1];
+    if (!bin_peek_pages(from)) continue;
     pthread_mutex_lock(&from->lock);
     pthread_mutex_lock(&to->lock);
-    llama_huge_page_t *page = from->pages, *next;
-    for (; page; page = next) {
-      next = page->next;
-      uint64_t deadline = atomic_load_explicit(&page->deadline_ns, memory_order_relaxed);
-      if (!deadline || now <= deadline) continue;
-      if (atomic_load_explicit(&page->active_spans, memory_order_relaxed)) continue;
-      bin_unlink(from, page);
-      from->promotions_out++;
-      atomic_store_explicit(&page->bin, k + 1, memory_order_release);
-      atomic_store_explicit(&page->deadline_ns, bin_deadline(k + 1, now), memory_order_relaxed);
-      bin_link(to, page);
-      to->promotions_in++;
-    }
+    promote_list(from, to, k, from->partial, now);
+    promote_list(from, to, k, from->full, now);
     pthread_mutex_unlock(&to->lock);
     pthread_mutex_unlock(&from->lock);
   }
 }
 
-/* Subrelease: gives back the free units of fragmented held pages (at least
- * LLAMA_PURGE_MIN_FREE free units, last unit freed more than
- * LLAMA_PURGE_DELAY_MS ago; every page with free units when force). This
- * splits the page's huge mapping (the kernel maps the rest with 4 KiB pages
- * until khugepaged collapses it again): huge-page coverage of a partly used
- * page is traded for RSS. The header at the start of unit 0 is kept. */
-static void purge_free_units(uint64_t now, bool force) {
-  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
-  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
-    pthread_mutex_lock(&bins[b].lock);
-    for (llama_huge_page_t *page = bins[b].pages; page; page = page->next) {
-      uint64_t purgeable = page->free_units & ~page->purged_units;
-      if (!purgeable) continue;
-      /* Only fragmented pages: some span was freed in it (a page still being
-       * filled for the first time keeps its huge mapping), it has been idle
-       * for the delay, and most of it is free. */
-      if (!force && (!page->unit_freed_ns || now - page->unit_freed_ns < delay ||
-                     __builtin_popcountll(page->free_units) < (int)llama_options.purge_min_free_units))
-        continue;
-      page->purged_units |= purgeable;
-      while (purgeable) {
-        unsigned first = (unsigned)__builtin_ctzll(purgeable);
-        unsigned last = first;
-        while (last + 1 < UNITS_PER_HUGE_PAGE && (purgeable >> (last + 1)) & 1) last++;
-        purgeable &= ~unit_mask(first, last - first + 1);
-        uint8_t *from = (uint8_t *)page + (first == 0 ? HUGE_PAGE_HEADER_SIZE : (size_t)first * UNIT_SIZE);
-        uint8_t *to = (uint8_t *)page + (size_t)(last + 1) * UNIT_SIZE;
-        llama_os_decommit(from, (size_t)(to - from));
-      }
-    }
-    pthread_mutex_unlock(&bins[b].lock);
+/* Gives the free units in `purgeable` back to the OS (bin lock held). The
+ * header at the start of unit 0 is kept. */
+static void decommit_units(llama_huge_page_t *page, uint64_t purgeable) {
+  page->purged_units |= purgeable;
+  while (purgeable) {
+    unsigned first = (unsigned)__builtin_ctzll(purgeable);
+    unsigned last = first;
+    while (last + 1 < UNITS_PER_HUGE_PAGE && (purgeable >> (last + 1)) & 1) last++;
+    purgeable &= ~unit_mask(first, last - first + 1);
+    uint8_t *from = (uint8_t *)page + (first == 0 ? HUGE_PAGE_HEADER_SIZE : (size_t)first * UNIT_SIZE);
+    uint8_t *to = (uint8_t *)page + (size_t)(last + 1) * UNIT_SIZE;
+    llama_os_decommit(from, (size_t)(to - from));
   }
 }
 
+/* One page's share of the maintenance (owner's bin lock held). Returns true
+ * when the page will need work later (free units not yet idle long enough). */
+static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
+  if (page->want_huge) collapse_locked(page);
+  if (!llama_options.purge_units && !force) return false;
+  uint64_t purgeable = page->free_units & ~page->purged_units;
+  if (!purgeable) return false;
+  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  bool idle = force || (page->unit_freed_ns && now - page->unit_freed_ns >= delay);
+  if (!page->huge) {
+    /* 4 KiB-backed: free units go back once idle, however few. */
+    if (!idle) return true;
+    decommit_units(page, purgeable);
+    return false;
+  }
+  /* Huge: subrelease only a page that turned sparse, and split it for good
+   * (MADV_NOHUGEPAGE keeps khugepaged from collapsing it back, which it would
+   * do with a single 4 KiB page present); it becomes huge again once dense. */
+  if (__builtin_popcountll(page->free_units) < (int)llama_options.purge_min_free_units && !force)
+    return false;
+  if (!idle) return true;
+  llama_os_hugepage_forbid(page, HUGE_PAGE_SIZE);
+  page->huge = 0;
+  atomic_fetch_add_explicit(&pool.breaks, 1, memory_order_relaxed);
+  decommit_units(page, purgeable);
+  return false;
+}
+
+/* The memory-returning work: expires warm pages, collapses dense pages,
+ * subreleases sparse and idle free units (all of them when force). Runs on
+ * the background thread, or at most once a millisecond from the allocation
+ * slow path when there is none. Returns whether work remains for later. */
+bool llama_hugepages_maintain(uint64_t now, bool force) {
+  atomic_store(&work_pending, 0);
+  bool later = llama_hugepages_trim(force);
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+    llama_bin_t *bin = &bins[b];
+    if (!bin_peek_pages(bin)) continue;
+    pthread_mutex_lock(&bin->lock);
+    for (llama_huge_page_t *page = bin->partial; page; page = page->next)
+      later |= maintain_page(page, now, force);
+    for (llama_huge_page_t *page = bin->full; page; page = page->next)
+      if (page->want_huge) collapse_locked(page);
+    pthread_mutex_unlock(&bin->lock);
+  }
+  return later;
+}
+
 void llama_hugepages_purge(bool force) {
-  if (llama_options.purge_units || force) purge_free_units(llama_now_ns(), force);
+  if (llama_options.purge_units || force) llama_hugepages_maintain(llama_now_ns(), force);
 }
 
 /* ---- statistics and fork -------------------------------------------------- */
@@ -392,26 +589,85 @@ void llama_hugepages_bin_stats(unsigned b, llama_bin_stats_t *out) {
   pthread_mutex_unlock(&bins[b].lock);
 }
 
-/* Adds the live objects and bytes of every span to out->bins[span's bin]. */
+/* Resident bytes of [p, p + size) (4 KiB pages; p page-aligned). */
+static uint64_t resident_bytes(const void *p, size_t size) {
+  unsigned char vec[HUGE_PAGE_SIZE / 4096];
+  uint64_t total = 0;
+  for (size_t off = 0; off < size; off += HUGE_PAGE_SIZE) {
+    size_t len = size - off < HUGE_PAGE_SIZE ? size - off : HUGE_PAGE_SIZE;
+    unsigned n = (unsigned)((len + 4095) / 4096);
+    if (!llama_os_residency((const uint8_t *)p + off, len, vec)) continue;
+    for (unsigned i = 0; i < n; i++) total += (vec[i] & 1) * 4096ull;
+  }
+  return total;
+}
+
+static void account_page(const llama_huge_page_t *page, unsigned owner, llama_stats_t *out) {
+  unsigned char vec[HUGE_PAGE_SIZE / 4096];
+  if (!llama_os_residency(page, HUGE_PAGE_SIZE, vec)) return;
+  llama_memory_t *own = &out->memory_bins[owner];
+  /* The header: the first 8 KiB. */
+  for (unsigned i = 0; i < HUGE_PAGE_HEADER_SIZE / 4096; i++) own->metadata += (vec[i] & 1) * 4096ull;
+  if (page->huge) own->huge += HUGE_PAGE_SIZE;
+  for (unsigned u = 0; u < UNITS_PER_HUGE_PAGE;) {
+    unsigned first = u == 0 ? HUGE_PAGE_HEADER_SIZE / 4096 : u * (UNIT_SIZE / 4096);
+    if ((page->free_units >> u) & 1) {
+      uint64_t r = 0;
+      for (unsigned i = first; i < (u + 1) * (UNIT_SIZE / 4096); i++) r += (vec[i] & 1) * 4096ull;
+      own->free_units += r;
+      u++;
+      continue;
+    }
+    const llama_span_t *span = &page->spans[u];
+    unsigned units = span->units ? span->units : 1;
+    if (page->unit_head[u] != u) { /* not a span start: defensive */
+      u++;
+      continue;
+    }
+    uint64_t r = 0;
+    for (unsigned i = first; i < (u + units) * (UNIT_SIZE / 4096) && i < HUGE_PAGE_SIZE / 4096; i++)
+      r += (vec[i] & 1) * 4096ull;
+    unsigned b = span->bin < LLAMA_NUM_BINS ? span->bin : owner;
+    uint64_t live = 0;
+    if (span->kind != SPAN_UNUSED) {
+      /* Racy read of owner fields: a snapshot, as documented. */
+      uint32_t used = __atomic_load_n(&span->used, __ATOMIC_RELAXED);
+      live = (uint64_t)used * span->block_size;
+      out->bins[b].live_objects += used;
+      out->bins[b].live_bytes += live;
+      out->bins[owner].span_bytes += (uint64_t)units * UNIT_SIZE;
+    }
+    uint64_t live_resident = live < r ? live : r;
+    out->memory_bins[b].live += live_resident;
+    out->memory_bins[b].free_blocks += r - live_resident;
+    u += units;
+  }
+}
+
+/* Adds the live objects and bytes of every span to out->bins[span's bin],
+ * and the residency of every held and cached page to out->memory_bins. */
 void llama_hugepages_live(llama_stats_t *out) {
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
     pthread_mutex_lock(&bins[b].lock);
-    for (llama_huge_page_t *page = bins[b].pages; page; page = page->next) {
-      out->bins[b].free_unit_bytes += (uint64_t)__builtin_popcountll(page->free_units) * UNIT_SIZE;
-      for (unsigned u = 0; u < UNITS_PER_HUGE_PAGE; u++) {
-        llama_span_t *span = &page->spans[u];
-        if (page->unit_head[u] != u || (page->free_units >> u) & 1) continue;
-        if (span->kind == SPAN_UNUSED) continue;
-        /* Racy read of owner fields: a snapshot, as documented. */
-        uint32_t used = __atomic_load_n(&span->used, __ATOMIC_RELAXED);
-        out->bins[span->bin].live_objects += used;
-        out->bins[span->bin].live_bytes += (uint64_t)used * span->block_size;
-        out->bins[b].span_bytes += (uint64_t)span->units * UNIT_SIZE;
+    for (unsigned l = 0; l < 2; l++)
+      for (llama_huge_page_t *page = l ? bins[b].full : bins[b].partial; page; page = page->next) {
+        out->bins[b].free_unit_bytes += (uint64_t)__builtin_popcountll(page->free_units) * UNIT_SIZE;
+        account_page(page, b, out);
       }
-    }
+    out->recycled_spans += bins[b].recycled;
     pthread_mutex_unlock(&bins[b].lock);
   }
+  pthread_mutex_lock(&pool.lock);
+  for (llama_huge_page_t *page = pool.warm; page; page = page->next) {
+    out->memory.cached += resident_bytes(page, HUGE_PAGE_SIZE);
+    if (page->huge) out->memory.huge += HUGE_PAGE_SIZE;
+  }
+  out->huge_page_collapses = atomic_load_explicit(&pool.collapses, memory_order_relaxed);
+  out->huge_page_breaks = atomic_load_explicit(&pool.breaks, memory_order_relaxed);
+  pthread_mutex_unlock(&pool.lock);
 }
+
+uint64_t llama_resident_bytes(const void *p, size_t size) { return resident_bytes(p, size); }
 
 void llama_hugepages_global_stats(llama_stats_t *out) {
   pthread_mutex_lock(&pool.lock);

@@ -9,11 +9,12 @@
 
 #include <errno.h>
 
-#define LARGE_HEADER_SIZE 64
+#define LARGE_HEADER_SIZE 128
 _Static_assert(sizeof(llama_large_t) <= LARGE_HEADER_SIZE, "large header");
 
 static pthread_mutex_t far_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_large_t *far_list;
+static llama_large_t *all_list; /* every large object, for the accounting (far_lock) */
 static _Atomic uint64_t live_bytes[LLAMA_NUM_BINS], live_objects[LLAMA_NUM_BINS];
 
 /* Maps a large object of n bytes aligned to alignment (a power of two).
@@ -33,14 +34,18 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment) {
   large->map_size = map_size;
   large->user = base + offset;
   large->usable = map_size - offset;
+  pthread_mutex_lock(&far_lock);
   if (far) {
-    pthread_mutex_lock(&far_lock);
     large->prev_far = NULL;
     large->next_far = far_list;
     if (far_list) far_list->prev_far = large;
     far_list = large;
-    pthread_mutex_unlock(&far_lock);
   }
+  large->prev_all = NULL;
+  large->next_all = all_list;
+  if (all_list) all_list->prev_all = large;
+  all_list = large;
+  pthread_mutex_unlock(&far_lock);
   atomic_fetch_add_explicit(&live_bytes[bin], large->usable, memory_order_relaxed);
   atomic_fetch_add_explicit(&live_objects[bin], 1, memory_order_relaxed);
   return large->user;
@@ -57,13 +62,16 @@ llama_large_t *llama_large_find_far(const void *p) {
 
 void llama_large_free(llama_large_t *large) {
   int saved_errno = errno;
+  pthread_mutex_lock(&far_lock);
   if ((uint8_t *)large->user - (uint8_t *)large >= (ptrdiff_t)HUGE_PAGE_SIZE) {
-    pthread_mutex_lock(&far_lock);
     if (large->prev_far) large->prev_far->next_far = large->next_far;
     else far_list = large->next_far;
     if (large->next_far) large->next_far->prev_far = large->prev_far;
-    pthread_mutex_unlock(&far_lock);
   }
+  if (large->prev_all) large->prev_all->next_all = large->next_all;
+  else all_list = large->next_all;
+  if (large->next_all) large->next_all->prev_all = large->prev_all;
+  pthread_mutex_unlock(&far_lock);
   atomic_fetch_sub_explicit(&live_bytes[large->bin], large->usable, memory_order_relaxed);
   atomic_fetch_sub_explicit(&live_objects[large->bin], 1, memory_order_relaxed);
   llama_os_unmap(large, large->map_size);
@@ -80,6 +88,12 @@ void llama_large_stats(llama_stats_t *out) {
     out->large_live_bytes += bytes;
     out->large_live_objects += objects;
   }
+  pthread_mutex_lock(&far_lock);
+  for (llama_large_t *l = all_list; l; l = l->next_all) {
+    uint64_t r = llama_resident_bytes(l, l->map_size);
+    out->memory_bins[l->bin < LLAMA_NUM_BINS ? l->bin : 0].large += r;
+  }
+  pthread_mutex_unlock(&far_lock);
 }
 
 void llama_large_fork_prepare(void) { pthread_mutex_lock(&far_lock); }

@@ -103,6 +103,21 @@ typedef struct llama_bin_stats_s {
   uint64_t free_unit_bytes;     /* bytes of its huge pages in no span */
 } llama_bin_stats_t;
 
+/* Where resident memory goes: every byte of the heap that is resident (in
+ * RAM, measured page by page with mincore(2)) falls in exactly one field
+ * but `huge`; `resident` is their sum. RSS above live data is everything
+ * but `live` and `large`. */
+typedef struct llama_memory_s {
+  uint64_t resident;     /* the sum of the next six */
+  uint64_t live;         /* blocks of live objects (incl. rounding to the size class) */
+  uint64_t free_blocks;  /* in spans, outside live blocks: freed or once-touched blocks */
+  uint64_t free_units;   /* 32 KiB units of held huge pages in no span, not yet purged */
+  uint64_t cached;       /* empty huge pages kept warm (whole-heap total only) */
+  uint64_t metadata;     /* huge page headers, thread heaps */
+  uint64_t large;        /* objects > 1 MiB in their own mappings (incl. 4 KiB rounding) */
+  uint64_t huge;         /* bytes of pages backed by huge pages (overlaps the above) */
+} llama_memory_t;
+
 typedef struct llama_stats_s {
   llama_bin_stats_t bins[LLAMA_NUM_BINS]; /* [0..6] classes, [7] unclassified */
   uint64_t large_live_bytes;      /* objects with their own mapping */
@@ -119,6 +134,15 @@ typedef struct llama_stats_s {
   uint64_t cache_hits;            /* stacks found in the prediction cache */
   uint64_t cache_misses;          /* stacks the model was asked about */
   uint64_t predict_ns;            /* nanoseconds spent in misses */
+  /* Memory accounting (added in ABI 1, issue 11; zero in older runtimes). */
+  llama_memory_t memory;          /* the whole heap */
+  llama_memory_t memory_bins[LLAMA_NUM_BINS]; /* by the objects' bin (free
+                                     units and headers: the page owner's) */
+  uint64_t recycled_spans;        /* spans placed in a longer class's page */
+  uint64_t huge_page_collapses;   /* pages made huge once dense */
+  uint64_t huge_page_breaks;      /* huge pages split to return free units */
+  uint64_t process_rss;           /* whole process, /proc/self/smaps_rollup */
+  uint64_t process_anon_huge;     /* AnonHugePages of the whole process */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

@@ -13,14 +13,16 @@ llama_options_t llama_options = {
     .stats = 0,
     .verbose = 0,
     .default_bin = LLAMA_BIN_UNCLASSIFIED,
-    .huge_page_cache = 64,
+    .huge_page_cache = 16,
     .purge_delay_ms = 50,
     .deadline_slack = 2,
     .promote = 1,
     .huge_pages = 1,
-    .huge_page_units = 16,
+    .huge_page_units = 56,
     .purge_units = 1,
-    .purge_min_free_units = 32,
+    .purge_min_free_units = 16,
+    .recycle = 1,
+    .background = 1,
     .predict = 1,
     .predict_depth = 16,
     .predict_cache = 65536,
@@ -70,6 +72,8 @@ void llama_options_init(void) {
   option_int("LLAMA_PROMOTE", &llama_options.promote);
   option_int("LLAMA_HUGE_PAGES", &llama_options.huge_pages);
   option_int("LLAMA_PURGE_UNITS", &llama_options.purge_units);
+  option_int("LLAMA_RECYCLE", &llama_options.recycle);
+  option_int("LLAMA_BACKGROUND", &llama_options.background);
   option_unsigned("LLAMA_PURGE_MIN_FREE", UNITS_PER_HUGE_PAGE, &llama_options.purge_min_free_units);
   option_unsigned("LLAMA_HUGE_PAGE_CACHE", 4096, &llama_options.huge_page_cache);
   option_unsigned("LLAMA_HUGE_PAGE_UNITS", UNITS_PER_HUGE_PAGE, &llama_options.huge_page_units);

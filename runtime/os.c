@@ -6,6 +6,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -56,6 +58,64 @@ void llama_os_hugepage_advise(void *p, size_t size) {
     errno = saved;
   }
 #endif
+}
+
+/* Keeps a range on 4 KiB pages even when THP is "always" and stops khugepaged
+ * from collapsing it (it would, with a single 4 KiB page present, at the
+ * default max_ptes_none). */
+void llama_os_hugepage_forbid(void *p, size_t size) {
+#ifdef MADV_NOHUGEPAGE
+  int saved = errno;
+  madvise(p, size, MADV_NOHUGEPAGE);
+  errno = saved;
+#endif
+}
+
+/* Which 4 KiB pages of [p, p + size) are resident (mincore); size <= 2 MiB,
+ * vec has a byte per page. False if the range is not mapped. */
+bool llama_os_residency(const void *p, size_t size, unsigned char *vec) {
+  int saved = errno;
+  int r = mincore((void *)((uintptr_t)p & ~(uintptr_t)4095), size, vec);
+  errno = saved;
+  return r == 0;
+}
+
+/* Reads "Rss:" and "AnonHugePages:" of /proc/self/smaps_rollup in bytes
+ * (0 when unreadable). open/read only: no malloc, no stdio. */
+void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge) {
+  *rss = *anon_huge = 0;
+  int saved = errno;
+  int fd = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    errno = saved;
+    return;
+  }
+  char buf[4096];
+  size_t len = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
+    if (len == sizeof buf - 1) break;
+  }
+  close(fd);
+  buf[len] = '\0';
+  for (char *line = buf; line && *line;) {
+    uint64_t *field = NULL;
+    if (!strncmp(line, "Rss:", 4)) field = rss;
+    else if (!strncmp(line, "AnonHugePages:", 14)) field = anon_huge;
+    if (field) {
+      char *c = line;
+      while (*c && (*c < '0' || *c > '9')) c++;
+      uint64_t v = 0;
+      while (*c >= '0' && *c <= '9') v = v * 10 + (uint64_t)(*c++ - '0');
+      *field = v * 1024;
+    }
+    line = strchr(line, '\n');
+    if (line) line++;
+  }
+  errno = saved;
 }
 
 #ifndef MADV_COLLAPSE

@@ -30,6 +30,21 @@ static void stats_collect(llama_stats_t *out) {
   llama_hugepages_global_stats(out);
   llama_hugepages_live(out);
   llama_large_stats(out);
+  llama_heaps_account(out);
+  /* Totals: bins summed into the whole-heap record. */
+  llama_memory_t *m = &out->memory;
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+    llama_memory_t *mb = &out->memory_bins[b];
+    mb->resident = mb->live + mb->free_blocks + mb->free_units + mb->metadata + mb->large;
+    m->live += mb->live;
+    m->free_blocks += mb->free_blocks;
+    m->free_units += mb->free_units;
+    m->metadata += mb->metadata;
+    m->large += mb->large;
+    m->huge += mb->huge;
+  }
+  m->resident = m->live + m->free_blocks + m->free_units + m->cached + m->metadata + m->large;
+  llama_os_process_memory(&out->process_rss, &out->process_anon_huge);
 }
 
 LLAMA_EXPORT int llama_stats_get_sized(llama_stats_t *out, size_t size) {
@@ -71,6 +86,50 @@ static void print_prediction(llama_buf_t *b, const llama_stats_t *s) {
   llama_buf_str(b, "/");
   llama_buf_u64(b, capacity, 0);
   llama_buf_str(b, "\n");
+}
+
+static void memory_row(llama_buf_t *b, const char *name, const llama_memory_t *m, bool cached) {
+  llama_buf_str(b, name);
+  for (size_t i = strlen(name); i < 6; i++) llama_buf_str(b, " ");
+  llama_buf_bytes(b, m->resident, 11);
+  llama_buf_bytes(b, m->live, 11);
+  llama_buf_bytes(b, m->free_blocks, 12);
+  llama_buf_bytes(b, m->free_units, 11);
+  if (cached) llama_buf_bytes(b, m->cached, 11);
+  else llama_buf_str(b, "          -");
+  llama_buf_bytes(b, m->metadata, 11);
+  llama_buf_bytes(b, m->large, 11);
+  llama_buf_bytes(b, m->huge, 11);
+  llama_buf_str(b, "\n");
+}
+
+/* The accounting: where every resident byte of the heap goes. */
+static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
+  llama_buf_str(b, "memory (resident bytes by cause)\n"
+                   "bin     resident       live free blocks free units     cached   metadata"
+                   "      large   on huge\n");
+  flush(fd, b);
+  static const char *names[LLAMA_NUM_BINS] = {"0", "1", "2", "3", "4", "5", "6", "none"};
+  for (unsigned k = 0; k < LLAMA_NUM_BINS; k++) {
+    if (!s->memory_bins[k].resident) continue;
+    memory_row(b, names[k], &s->memory_bins[k], false);
+    flush(fd, b);
+  }
+  memory_row(b, "total", &s->memory, true);
+  llama_buf_str(b, "above live: ");
+  llama_buf_bytes(b, s->memory.resident - s->memory.live - s->memory.large, 0);
+  llama_buf_str(b, "; process RSS ");
+  llama_buf_bytes(b, s->process_rss, 0);
+  llama_buf_str(b, ", AnonHugePages ");
+  llama_buf_bytes(b, s->process_anon_huge, 0);
+  llama_buf_str(b, "; huge page collapses ");
+  llama_buf_u64(b, s->huge_page_collapses, 0);
+  llama_buf_str(b, ", splits ");
+  llama_buf_u64(b, s->huge_page_breaks, 0);
+  llama_buf_str(b, "; spans recycled into longer classes' pages ");
+  llama_buf_u64(b, s->recycled_spans, 0);
+  llama_buf_str(b, "\n");
+  flush(fd, b);
 }
 
 LLAMA_EXPORT void llama_stats_print(int fd) {
@@ -131,6 +190,7 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_buf_str(&b, "\n");
   flush(fd, &b);
   print_prediction(&b, &s);
+  print_memory(fd, &b, &s);
   if (live_total == 0) llama_buf_str(&b, "all objects were freed\n");
   else {
     llama_buf_str(&b, "not freed: ");
