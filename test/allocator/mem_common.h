@@ -1,0 +1,27 @@
+// Shared by the memory tests: process memory from /proc/self/smaps_rollup
+// read with open/read (no malloc, so reading it never drives the allocator).
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct { long rss_kib, huge_kib; } mem_t;
+
+static long field_kib(const char *buf, const char *name) {
+  const char *p = strstr(buf, name);
+  return p ? strtol(p + strlen(name), NULL, 10) : -1;
+}
+
+static mem_t read_mem(void) {
+  static char buf[8192];
+  mem_t m = {-1, -1};
+  int fd = open("/proc/self/smaps_rollup", O_RDONLY);
+  if (fd < 0) return m;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return m;
+  buf[n] = '\0';
+  m.rss_kib = field_kib(buf, "\nRss:");
+  m.huge_kib = field_kib(buf, "\nAnonHugePages:");
+  return m;
+}
