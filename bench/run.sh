@@ -26,6 +26,11 @@
 #   BENCH_THREADS=N      threads of bench_threads (default 2)
 #   BENCH_OUT=DIR        output directory (default bench/out)
 #   BENCH_TIMEOUT=S      per-program time limit in seconds (default 600)
+#   BENCH_THP=always     the "huge pages for all" setting: THP "always" for the
+#                        whole run (written to /sys/kernel/mm/transparent_hugepage/
+#                        enabled and restored at exit; the run stops with an
+#                        error when that file is not writable), and the peers'
+#                        huge-page configurations alongside
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +38,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 bench_use_build run "$@"
+THP_FILE=/sys/kernel/mm/transparent_hugepage/enabled
+if [ "${BENCH_THP:-}" = always ]; then
+  old_thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP_FILE" 2>/dev/null)
+  if ! { echo always >"$THP_FILE"; } 2>/dev/null; then
+    bench_log "bench: BENCH_THP=always needs a writable $THP_FILE (root); not measured"
+    exit 2
+  fi
+  trap 'echo "$old_thp" >"$THP_FILE"' EXIT
+  bench_log "bench: THP set to always for this run (was $old_thp; restored at exit)"
+fi
 OUT=${BENCH_OUT:-$HERE/out}
 QUICK=${BENCH_QUICK:-0}
 [ "$QUICK" = 0 ] && QUICK=
