@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 #include "indexed.h"
-#include "llama_abi.h"
-#include "raw_profile.h"
+#include "llama/abi.h"
+#include "llama/raw_profile.h"
 #include "tool.h"
 
 const char *llama_progname = "llama-profdata";

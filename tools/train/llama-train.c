@@ -49,9 +49,6 @@ static void note(const char *fmt, ...) {
   va_end(ap);
 }
 
-static const char *const class_names[LLAMA_CLASS_COUNT] = {
-    "<=10ms", "<=100ms", "<=1s", "<=10s", "<=100s", "<=1000s", "longer"};
-
 static void usage(FILE *f) {
   fprintf(f,
           "usage: " TOOL " -o MODEL [options] PROFILE...\n"
@@ -177,13 +174,13 @@ static void write_atomic(const char *path, const void *buf, size_t len) {
 /* Per-class table and the accuracy line. */
 static void print_report(const struct confusion *c) {
   double total = 0;
-  for (int t = 0; t < LLAMA_CLASS_COUNT; t++)
-    for (int p = 0; p < LLAMA_CLASS_COUNT; p++)
+  for (unsigned t = 0; t < LLAMA_NUM_CLASSES; t++)
+    for (unsigned p = 0; p < LLAMA_NUM_CLASSES; p++)
       total += c->w[t][p];
   printf("class          allocations  precision  recall\n");
-  for (int k = 0; k < LLAMA_CLASS_COUNT; k++) {
+  for (unsigned k = 0; k < LLAMA_NUM_CLASSES; k++) {
     double truth = 0, predicted = 0;
-    for (int j = 0; j < LLAMA_CLASS_COUNT; j++) {
+    for (unsigned j = 0; j < LLAMA_NUM_CLASSES; j++) {
       truth += c->w[k][j];
       predicted += c->w[j][k];
     }
@@ -194,7 +191,7 @@ static void print_report(const struct confusion *c) {
       snprintf(prec, sizeof prec, "%.1f%%", 100.0 * c->w[k][k] / predicted);
     if (truth > 0)
       snprintf(rec, sizeof rec, "%.1f%%", 100.0 * c->w[k][k] / truth);
-    printf("%d %-9s %14.1f%% %10s %7s\n", k, class_names[k], total > 0 ? 100.0 * truth / total : 0,
+    printf("%d %-9s %14.1f%% %10s %7s\n", k, llama_class_name(k), total > 0 ? 100.0 * truth / total : 0,
            prec, rec);
   }
 }
@@ -269,7 +266,7 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
       const struct llama_idx_site *s = llama_idx_site_at(idx, si);
       for (uint32_t ci = 0; ci < s->context_count; ci++) {
         const struct llama_idx_context *c = &s->contexts[ci];
-        if (c->samples == 0 || c->lifetime_class >= LLAMA_CLASS_COUNT)
+        if (c->samples == 0 || c->lifetime_class >= LLAMA_NUM_CLASSES)
           continue;
         if (c->frame_count + 1 > frame_cap) {
           frame_cap = c->frame_count + 64;
@@ -493,7 +490,7 @@ int main(int argc, char **argv) {
       const struct example *e = &ds.heldout[i];
       score(&sc, &m, e->context_id, e->label, pred[i], e->weight);
       unsigned g = ds.group_label[e->group];
-      confusion_add(&ceiling, e->label, g < LLAMA_CLASS_COUNT ? g : ds.default_class, e->weight);
+      confusion_add(&ceiling, e->label, g < LLAMA_NUM_CLASSES ? g : ds.default_class, e->weight);
     }
     free(pred);
     char report[512];
