@@ -68,7 +68,7 @@
 
 #include "Sites.h"
 #include "UsePass.h"
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 #include "llama_model.h"
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "tool.h"
 
 static void usage(FILE *out) {

@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 #include "llama/raw_profile.h"
-#include "raw_reader.h"
+#include "llama/profdata/raw_reader.h"
 #include "tool.h"
 
 struct msite {

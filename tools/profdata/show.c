@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 #include "llama/raw_profile.h"
-#include "raw_reader.h"
+#include "llama/profdata/raw_reader.h"
 #include "tool.h"
 
 /* Column k of a histogram: the upper bound of class k, ">1000s" (above the

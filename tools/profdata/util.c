@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 #include "llama/raw_profile.h"
 #include "tool.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 
 struct example {
   uint32_t off, len;  /* token ids: pool[off, off + len) */

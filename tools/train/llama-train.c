@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama_model.h"
 #include "lstm.h"
 #include "trainer.h"

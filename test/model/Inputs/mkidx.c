@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 
 static const char *const roles[5][6] = {

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 
 #define MAX_SITES 64

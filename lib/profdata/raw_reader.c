@@ -8,7 +8,7 @@
  * count cannot make the parser allocate more than a small multiple of the
  * input size.
  */
-#include "raw_reader.h"
+#include "llama/profdata/raw_reader.h"
 
 #include <stdlib.h>
 #include <string.h>

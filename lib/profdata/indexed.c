@@ -29,7 +29,7 @@
  * older readers would misread bump compat_version too. A reader keeps code
  * for every older layout it accepts, so newer readers always read older files.
  */
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 
 #include <errno.h>
 #include <stdio.h>
