@@ -47,11 +47,11 @@
 #include "Sites.h"
 #include "UsePass.h"
 #include "llama/abi.h"
+#include "llama/version.h"
 
 using namespace llvm;
 using namespace llama;
 
-#define LLAMA_PASS_VERSION "0.1.0"
 
 static cl::opt<bool> ClGenerate(
     "llama-generate", cl::init(false),
@@ -226,7 +226,7 @@ PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
 } // namespace
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
-  return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_PASS_VERSION, [](PassBuilder &PB) {
+  return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_VERSION_STRING, [](PassBuilder &PB) {
             PB.registerPipelineParsingCallback(
                 [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
                   if (Name == "llama-instrument") {

@@ -34,6 +34,7 @@
 
 #include "llama/abi.h"
 #include "llama/raw_profile.h"
+#include "llama/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +46,7 @@ extern "C" {
 #define LLAMA_PROF_NOINLINE __attribute__((noinline))
 #define LLAMA_PROF_INLINE static inline __attribute__((always_inline))
 
-#define LLAMA_PROF_VERSION "libllamaprof 0.1.0"
+#define LLAMA_PROF_VERSION "libllamaprof " LLAMA_VERSION_STRING
 
 /* Defaults of the options (options.c, docs/profile-format.md). The sampling
  * period is the mean number of allocations of a thread between two samples;

@@ -33,6 +33,7 @@ bindir = os.path.join(config.llama_obj_root, "bin")
 incdir = os.path.join(config.llama_src_root, "runtime")
 profincdir = os.path.join(config.llama_src_root, "profiler")
 contractdir = os.path.join(config.llama_src_root, "include")
+geninc = os.path.join(config.llama_obj_root, "include")  # llama/version.h
 
 # Tests see a clean allocator environment unless they set one themselves.
 for var in list(os.environ):
@@ -44,7 +45,7 @@ for var in ("HOME", "TMPDIR", "LANG", "LC_ALL"):
 config.environment["PATH"] = os.pathsep.join(
     [bindir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 
-cflags = "-g -O1 -Wall -I%s -I%s -I%s" % (incdir, profincdir, contractdir)
+cflags = "-g -O1 -Wall -I%s -I%s -I%s -I%s" % (incdir, profincdir, contractdir, geninc)
 config.substitutions.append(("%cc", "%s %s -std=c11 -D_GNU_SOURCE" % (config.c_compiler, cflags)))
 config.substitutions.append(("%cxx", "%s %s -std=c++17" % (config.cxx_compiler, cflags)))
 config.substitutions.append(("%llamalloc_so", os.path.join(libdir, "libllamalloc.so")))

@@ -820,7 +820,7 @@ static int write_output(struct merge *mg) {
   meta.profile_count = mg->profile_count;
   meta.quantile_ppm = q;
   meta.class_count = LLAMA_NUM_CLASSES;
-  meta.tool_version = "llama-profdata " LLAMA_PROFDATA_VERSION;
+  meta.tool_version = "llama-profdata " LLAMA_VERSION_STRING;
 
   void *out;
   size_t out_len;

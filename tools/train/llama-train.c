@@ -17,14 +17,12 @@
 
 #include "dataset.h"
 #include "llama/profdata/indexed.h"
+#include "llama/version.h"
 #include "llama_model.h"
 #include "lstm.h"
 #include "trainer.h"
 
 #define TOOL "llama-train"
-#ifndef LLAMA_VERSION
-#define LLAMA_VERSION "0.1.0"
-#endif
 
 static int verbose = 1; /* 0: -q, 1: default, 2: -v */
 
@@ -397,7 +395,7 @@ int main(int argc, char **argv) {
       break;
     case O_EVALUATE: evaluate = optarg; break;
     case O_INFO: info = optarg; break;
-    case O_VERSION: printf(TOOL " " LLAMA_VERSION " (model format %d)\n", LLAMA_MODEL_VERSION); return 0;
+    case O_VERSION: printf(TOOL " " LLAMA_VERSION_STRING " (model format %d)\n", LLAMA_MODEL_VERSION); return 0;
     case 'h':
     case O_HELP: usage(stdout); return 0;
     default:
@@ -447,7 +445,7 @@ int main(int argc, char **argv) {
    * serialised once without the report, then again with it. */
   char meta[2048];
   int mn = snprintf(meta, sizeof meta,
-                    "tool=" TOOL " " LLAMA_VERSION "\nseed=%llu\nepochs=%u\nbatch=%u\nlr=%g\n"
+                    "tool=" TOOL " " LLAMA_VERSION_STRING "\nseed=%llu\nepochs=%u\nbatch=%u\nlr=%g\n"
                     "sample_power=%g\ntoken_dropout=%g\nquantile_ppm=%u\ncontexts=%zu\n"
                     "training_sequences=%zu\nsamples=%llu\n",
                     (unsigned long long)topt.seed, topt.epochs, topt.batch, topt.lr,
