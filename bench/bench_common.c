@@ -51,10 +51,7 @@ void bench_init(const char *benchmark_name) {
 }
 
 unsigned bench_lifetime_class_of_ns(uint64_t lifetime_ns) {
-  uint64_t bound = 10ull * 1000 * 1000; /* 10 ms */
-  for (unsigned k = 0; k + 1 < LLAMA_NUM_CLASSES; k++, bound *= 10)
-    if (lifetime_ns <= bound) return k;
-  return LLAMA_NUM_CLASSES - 1;
+  return llama_class_of_lifetime_ns(lifetime_ns);
 }
 
 uint64_t bench_now_ns(void) {

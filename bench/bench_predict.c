@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "llama_model.h"
 
 static double now(void) {

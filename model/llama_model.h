@@ -17,7 +17,7 @@
  *   if (llama_model_open(buf, len, "app.llamamodel", &m, err, sizeof err)) fail(err);
  *   uint32_t ids[LLAMA_MODEL_MAX_TOKENS];
  *   size_t n = llama_model_encode(&m, frames, nframes, kind, ids, LLAMA_MODEL_MAX_TOKENS);
- *   float p[LLAMA_CLASS_COUNT];
+ *   float p[LLAMA_NUM_CLASSES];
  *   unsigned k = llama_model_predict(&m, ids, n, p);
  *
  * The file is little-endian; buf must stay valid (and unmodified) while the
@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llama/classes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,9 +38,7 @@ extern "C" {
 #define LLAMA_MODEL_MAGIC "LLAMAMDL" /* 8 bytes, no terminator in the file */
 #define LLAMA_MODEL_VERSION 1
 
-#ifndef LLAMA_CLASS_COUNT
-#define LLAMA_CLASS_COUNT 7
-#endif
+/* The classes the model predicts: LLAMA_NUM_CLASSES (llama/classes.h). */
 
 /* Limits the reader enforces; they bound the stack a prediction uses. */
 #define LLAMA_MODEL_MAX_HIDDEN 256
@@ -84,7 +84,7 @@ size_t llama_tokenize_symbol(const char *name, llama_token_fn fn, void *ctx);
 size_t llama_tokenize_file(const char *path, llama_token_fn fn, void *ctx);
 
 /* The token naming an allocation kind (enum llama_alloc_kind from
- * llama_abi.h), e.g. "<malloc>", "<new_array>"; "<alloc>" if unknown. */
+ * llama/abi.h), e.g. "<malloc>", "<new_array>"; "<alloc>" if unknown. */
 const char *llama_kind_token(unsigned kind);
 
 /* ---- the model file ---- */
@@ -177,7 +177,7 @@ size_t llama_context_tokens(uint32_t features, const struct llama_model_frame *f
 /* Runs the LSTM on ids[0, n) and returns the most likely class. probs, if
  * not NULL, receives the softmax. n == 0 returns default_class. */
 unsigned llama_model_predict(const struct llama_model *m, const uint32_t *ids, size_t n,
-                             float probs[LLAMA_CLASS_COUNT]);
+                             float probs[LLAMA_NUM_CLASSES]);
 
 /* The class the exact-context table holds for context_id, or -1. */
 int llama_model_lookup_context(const struct llama_model *m, uint64_t context_id);

@@ -222,7 +222,7 @@ double llama_lstm_example(const struct llama_lstm_dims *d, const llama_real *p,
       cell_forward(p + l->W[k], p + l->b[k], INPUT(k, t), k == 0 ? E : H,
                    t ? HID(k, t - 1) : NULL, t ? CELL(k, t - 1) : NULL, H, GATES(k, t),
                    CELL(k, t), HID(k, t));
-  llama_real logits[LLAMA_CLASS_COUNT], probs[LLAMA_CLASS_COUNT];
+  llama_real logits[LLAMA_NUM_CLASSES], probs[LLAMA_NUM_CLASSES];
   const llama_real *h_last = HID(L - 1, n - 1);
   dense_forward(d, l, p, h_last, logits);
   llama_lstm_softmax(logits, probs, (uint32_t)C);
@@ -232,7 +232,7 @@ double llama_lstm_example(const struct llama_lstm_dims *d, const llama_real *p,
   double loss = -weight * log(pl);
 
   /* Output layer. */
-  llama_real dlogits[LLAMA_CLASS_COUNT];
+  llama_real dlogits[LLAMA_NUM_CLASSES];
   for (uint64_t k = 0; k < C; k++)
     dlogits[k] = (llama_real)(weight * ((double)probs[k] - (k == label ? 1.0 : 0.0)));
   for (uint64_t k = 0; k < C; k++)

@@ -39,7 +39,7 @@ static inline uint64_t llama_rand64(uint64_t *s) {
   return llama_mix64(*s += 0x9e3779b97f4a7c15ull);
 }
 
-/* classes is at most LLAMA_CLASS_COUNT (buffers on the stack are sized by it). */
+/* classes is at most LLAMA_NUM_CLASSES (buffers on the stack are sized by it). */
 struct llama_lstm_dims {
   uint32_t vocab, embed, hidden, layers, classes;
 };

@@ -78,7 +78,7 @@ uint32_t llama_crc32(const void *buf, size_t len) {
 
 uint64_t llama_model_param_count(uint32_t vocab, uint32_t embed, uint32_t hidden,
                                  uint32_t layers) {
-  struct llama_lstm_dims d = {vocab, embed, hidden, layers, LLAMA_CLASS_COUNT};
+  struct llama_lstm_dims d = {vocab, embed, hidden, layers, LLAMA_NUM_CLASSES};
   struct llama_lstm_layout l;
   llama_lstm_layout(&d, &l);
   return l.total;
@@ -125,9 +125,9 @@ int llama_model_open(const void *buf, size_t len, const char *name, struct llama
   uint32_t nsec = rd32(b + 60);
   if (m->features & ~LLAMA_FEAT_ALL)
     return fail(err, errlen, name, "unknown feature flags 0x%x", m->features & ~LLAMA_FEAT_ALL);
-  if (classes != LLAMA_CLASS_COUNT)
+  if (classes != LLAMA_NUM_CLASSES)
     return fail(err, errlen, name, "%u lifetime classes, this build has %u", classes,
-                LLAMA_CLASS_COUNT);
+                LLAMA_NUM_CLASSES);
   if (m->vocab_size < LLAMA_TOKEN_FIRST || m->vocab_size > LLAMA_MODEL_MAX_VOCAB)
     return fail(err, errlen, name, "vocabulary size %u out of range", m->vocab_size);
   if (m->embed == 0 || m->embed > LLAMA_MODEL_MAX_EMBED || m->hidden == 0 ||
@@ -229,7 +229,7 @@ int llama_model_open(const void *buf, size_t len, const char *name, struct llama
     m->ctx_id = (const uint64_t *)(const void *)sec[4];
     m->ctx_class = sec[5];
     for (uint64_t i = 0; i < m->ctx_count; i++)
-      if (m->ctx_class[i] >= LLAMA_CLASS_COUNT || (i && m->ctx_id[i] <= m->ctx_id[i - 1]))
+      if (m->ctx_class[i] >= LLAMA_NUM_CLASSES || (i && m->ctx_id[i] <= m->ctx_id[i - 1]))
         return fail(err, errlen, name, "context table unsorted or class out of range");
   }
   if (sec[6]) {
@@ -393,22 +393,22 @@ size_t llama_model_encode(const struct llama_model *m, const struct llama_model_
 }
 
 unsigned llama_model_predict(const struct llama_model *m, const uint32_t *ids, size_t n,
-                             float probs[LLAMA_CLASS_COUNT]) {
+                             float probs[LLAMA_NUM_CLASSES]) {
   if (n == 0) {
     if (probs)
-      for (unsigned k = 0; k < LLAMA_CLASS_COUNT; k++)
+      for (unsigned k = 0; k < LLAMA_NUM_CLASSES; k++)
         probs[k] = k == m->default_class;
     return m->default_class;
   }
-  struct llama_lstm_dims d = {m->vocab_size, m->embed, m->hidden, m->layers, LLAMA_CLASS_COUNT};
-  float logits[LLAMA_CLASS_COUNT];
+  struct llama_lstm_dims d = {m->vocab_size, m->embed, m->hidden, m->layers, LLAMA_NUM_CLASSES};
+  float logits[LLAMA_NUM_CLASSES];
   llama_lstm_infer(&d, m->params, ids, n, logits);
   unsigned best = 0;
-  for (unsigned k = 1; k < LLAMA_CLASS_COUNT; k++)
+  for (unsigned k = 1; k < LLAMA_NUM_CLASSES; k++)
     if (logits[k] > logits[best])
       best = k;
   if (probs)
-    llama_lstm_softmax(logits, probs, LLAMA_CLASS_COUNT);
+    llama_lstm_softmax(logits, probs, LLAMA_NUM_CLASSES);
   return best;
 }
 
@@ -451,7 +451,7 @@ int llama_model_serialize(const struct llama_model_desc *d, void **out, size_t *
   wr32(b + 12, HEADER_SIZE);
   wr64(b + 16, at);
   wr32(b + 28, d->features);
-  wr32(b + 32, LLAMA_CLASS_COUNT);
+  wr32(b + 32, LLAMA_NUM_CLASSES);
   wr32(b + 36, d->vocab_size);
   wr32(b + 40, d->embed);
   wr32(b + 44, d->hidden);

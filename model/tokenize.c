@@ -6,16 +6,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "llama_model.h"
 
 uint64_t llama_token_hash(const char *s, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
+  return llama_hash_bytes(LLAMA_HASH_INIT, s, len);
 }
 
 static int is_lower(char c) { return c >= 'a' && c <= 'z'; }

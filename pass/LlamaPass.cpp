@@ -11,7 +11,7 @@
 //   %p = call ptr @__llama_prof_malloc(i64 %n, ptr @__llama_sites+64*k)
 //
 // Which functions, which entry points and the descriptor layout are defined
-// once, in runtime/llama_abi.h, shared with the runtime. Each instrumented
+// once, in include/llama/abi.h, shared with the runtime. Each instrumented
 // module registers its descriptor array from a constructor through a symbol
 // that carries the ABI version, so compiler/runtime skew fails at link time.
 //
@@ -46,12 +46,12 @@
 
 #include "Sites.h"
 #include "UsePass.h"
-#include "llama_abi.h"
+#include "llama/abi.h"
+#include "llama/version.h"
 
 using namespace llvm;
 using namespace llama;
 
-#define LLAMA_PASS_VERSION "0.1.0"
 
 static cl::opt<bool> ClGenerate(
     "llama-generate", cl::init(false),
@@ -92,7 +92,7 @@ GlobalVariable *InstrumentPass::buildDescriptors(Module &M, const std::vector<Si
   LLVMContext &C = M.getContext();
   Type *I64 = Type::getInt64Ty(C), *I32 = Type::getInt32Ty(C), *I16 = Type::getInt16Ty(C);
   Type *Ptr = PointerType::getUnqual(C);
-  // struct llama_site, field for field (runtime/llama_abi.h).
+  // struct llama_site, field for field (include/llama/abi.h).
   SiteTy = StructType::get(C, {I64, I64, I64, Ptr, Ptr, I32, I32, I32, I16, I16, Ptr});
   std::vector<Constant *> Elems;
   for (const Site &S : Sites) {
@@ -226,7 +226,7 @@ PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
 } // namespace
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
-  return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_PASS_VERSION, [](PassBuilder &PB) {
+  return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_VERSION_STRING, [](PassBuilder &PB) {
             PB.registerPipelineParsingCallback(
                 [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
                   if (Name == "llama-instrument") {

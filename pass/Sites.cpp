@@ -8,7 +8,7 @@
 #include "llvm/IR/Instructions.h"
 #include "llvm/TargetParser/Triple.h"
 
-#include "llama_abi.h"
+#include "llama/abi.h"
 
 using namespace llvm;
 

@@ -25,7 +25,7 @@ namespace llama {
 // -llama-verbose: a summary line per module on stderr.
 extern llvm::cl::opt<bool> ClVerbose;
 
-// One function the passes rewrite (runtime/llama_abi.h, LLAMA_ALLOC_FUNCTIONS).
+// One function the passes rewrite (include/llama/abi.h, LLAMA_ALLOC_FUNCTIONS).
 struct AllocFunction {
   const char *Symbol;
   const char *ShortName;
@@ -65,7 +65,7 @@ void describeSite(Site &S, const llvm::Function &F, unsigned Ordinal);
 // without a debug location.
 std::vector<SiteFrame> framesOf(const llvm::Instruction &I);
 
-// FNV-1a over frames, as llama_hash_frame (runtime/llama_abi.h).
+// FNV-1a over frames, as llama_hash_frame (include/llama/abi.h).
 uint64_t hashFrames(const std::vector<SiteFrame> &Frames);
 uint64_t hashFrame(llvm::StringRef Function, uint32_t LineOffset, uint32_t Column);
 

@@ -35,7 +35,7 @@
 //     new call has no metadata and takes the dynamic path).
 //
 // docs/design.md §7 explains the choices; the contract with the runtime is in
-// runtime/llama_abi.h.
+// include/llama/abi.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,8 +68,8 @@
 
 #include "Sites.h"
 #include "UsePass.h"
-#include "indexed.h"
-#include "llama_abi.h"
+#include "llama/profdata/indexed.h"
+#include "llama/abi.h"
 #include "llama_model.h"
 
 using namespace llvm;
@@ -158,11 +158,11 @@ uint64_t contextWeight(const llama_idx_context &C) { return C.calls ? C.calls : 
 // so it wins, which is why deeper groups only see what shallower ones left.
 SiteDecision decide(UseData &D, const llama_idx_site &S) {
   SiteDecision R;
-  uint64_t ByClass[LLAMA_CLASS_COUNT] = {};
+  uint64_t ByClass[LLAMA_NUM_CLASSES] = {};
   std::vector<const llama_idx_context *> Ctx;
   for (uint32_t I = 0; I < S.context_count; I++) {
     const llama_idx_context &C = S.contexts[I];
-    if (C.lifetime_class >= LLAMA_CLASS_COUNT)
+    if (C.lifetime_class >= LLAMA_NUM_CLASSES)
       continue;
     ByClass[C.lifetime_class] += contextWeight(C);
     Ctx.push_back(&C);
@@ -172,7 +172,7 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
   R.Contexts = Ctx.size();
   if (!R.Allocations)
     return R; // NoData
-  unsigned Major = std::max_element(ByClass, ByClass + LLAMA_CLASS_COUNT) - ByClass;
+  unsigned Major = std::max_element(ByClass, ByClass + LLAMA_NUM_CLASSES) - ByClass;
   R.Class = Major;
   R.Agreement = double(ByClass[Major]) / double(R.Allocations);
   // An external pseudo-site (allocations inside code the pass did not
@@ -230,7 +230,7 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
     for (uint64_t Key : Candidates) {
       if (!Tried.insert(Key).second)
         continue;
-      uint64_t Affected[LLAMA_CLASS_COUNT] = {}, Total = 0;
+      uint64_t Affected[LLAMA_NUM_CLASSES] = {}, Total = 0;
       for (auto [I, P] : Through[Key])
         if (!EffDepth[I] || EffDepth[I] > P) {
           Affected[Ctx[I]->lifetime_class] += contextWeight(*Ctx[I]);
@@ -238,7 +238,7 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
         }
       if (!Total)
         continue;
-      unsigned K = std::max_element(Affected, Affected + LLAMA_CLASS_COUNT) - Affected;
+      unsigned K = std::max_element(Affected, Affected + LLAMA_NUM_CLASSES) - Affected;
       if (double(Affected[K]) / double(Total) < ClAgreement)
         continue;
       for (auto [I, P] : Through[Key])
@@ -251,7 +251,7 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
       R.HintDepthMax = std::max(R.HintDepthMax, Depth);
     }
   }
-  uint64_t CoveredWeight = 0, Misplaced = 0, HintedByClass[LLAMA_CLASS_COUNT] = {};
+  uint64_t CoveredWeight = 0, Misplaced = 0, HintedByClass[LLAMA_NUM_CLASSES] = {};
   for (size_t I = 0; I < Ctx.size(); I++) {
     if (!EffDepth[I])
       continue;
@@ -265,7 +265,7 @@ SiteDecision decide(UseData &D, const llama_idx_site &S) {
   // Hints pay off when they place some allocations better than the
   // fallback would: a hint whose class is the fallback's changes nothing.
   bool Useful = false;
-  for (unsigned K = 0; K < LLAMA_CLASS_COUNT; K++)
+  for (unsigned K = 0; K < LLAMA_NUM_CLASSES; K++)
     Useful |= K != R.Fallback && HintedByClass[K] > 0;
   if (R.HintSites && Useful) {
     R.How = SiteDecision::Hinted;
@@ -340,12 +340,6 @@ UseData &useData() {
   return *D;
 }
 
-const char *className(unsigned K) {
-  static const char *Names[] = {"<= 10 ms", "<= 100 ms", "<= 1 s",   "<= 10 s",
-                                "<= 100 s", "<= 1000 s", "longer"};
-  return K < LLAMA_CLASS_COUNT ? Names[K] : "?";
-}
-
 std::string percent(double X) {
   std::string S;
   raw_string_ostream(S) << format("%.1f%%", 100.0 * X);
@@ -418,7 +412,7 @@ bool predict(const UseData &D, const Site &S, unsigned &Class, float &Confidence
   uint32_t Ids[LLAMA_MODEL_MAX_TOKENS];
   size_t N = llama_model_encode(&D.Model, Frames.data(), Frames.size(), S.Fn->Kind, Ids,
                                 LLAMA_MODEL_MAX_TOKENS);
-  float P[LLAMA_CLASS_COUNT];
+  float P[LLAMA_NUM_CLASSES];
   Class = llama_model_predict(&D.Model, Ids, N, P);
   Confidence = P[Class];
   return Confidence >= ClConfidence;
@@ -432,7 +426,7 @@ void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecisio
   OS << Kind << ": ";
   bool Missed = false;
   if (!strcmp(Outcome, "static")) {
-    OS << "lifetime class " << Class << " (" << className(Class) << ") from the profile: "
+    OS << "lifetime class " << Class << " (" << llama_class_name(Class) << ") from the profile: "
        << Dec->Allocations << " allocations in " << Dec->Contexts << " contexts, "
        << percent(Dec->Agreement) << " agree";
   } else if (!strcmp(Outcome, "hinted")) {
@@ -441,12 +435,12 @@ void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecisio
        << " frames up set a hint covering " << percent(Dec->HintedShare)
        << " of its allocations (" << percent(Dec->MisplacedShare)
        << " in another class than profiled), the rest ";
-    if (Dec->Fallback < LLAMA_CLASS_COUNT)
+    if (Dec->Fallback < LLAMA_NUM_CLASSES)
       OS << "get class " << Dec->Fallback;
     else
       OS << "take the dynamic path";
   } else if (!strcmp(Outcome, "predicted")) {
-    OS << "not in the profile; the model predicts class " << Class << " (" << className(Class)
+    OS << "not in the profile; the model predicts class " << Class << " (" << llama_class_name(Class)
        << ") with probability " << format("%.2f", Confidence);
   } else if (!strcmp(Outcome, "noentry")) {
     Missed = true;
@@ -636,7 +630,7 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
           raw_string_ostream OS(Msg);
           OS << "hint: allocations of site " << format_hex(H->SiteId, 18) << " under this call ("
              << H->Depth << (H->Depth == 1 ? " frame" : " frames") << " up) have class "
-             << H->Class << " (" << className(H->Class) << "), " << H->Weight
+             << H->Class << " (" << llama_class_name(H->Class) << "), " << H->Weight
              << " profiled allocations";
           return OptimizationRemark(PassName, "hint", CB) << OS.str();
         });

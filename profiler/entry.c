@@ -1,5 +1,5 @@
 /* entry.c - the C entry points of the profiling build: one per C entry of
- * LLAMA_ALLOC_FUNCTIONS (runtime/llama_abi.h), same arguments and result as
+ * LLAMA_ALLOC_FUNCTIONS (include/llama/abi.h), same arguments and result as
  * the function they replace plus the site descriptor. Every call is counted
  * in its site; allocations are served by the process's allocator (the real
  * malloc & co. that external.c resolves, glibc's or libllamalloc's, called

@@ -5,7 +5,7 @@
  * the process's function (interpose.c's resolver: the next definition in
  * symbol resolution order) and counts and samples the call exactly like an
  * instrumented site, at the kind's external pseudo-site (runtime/
- * llama_abi.h, "External allocations"): id llama_external_site_id(kind),
+ * llama/abi.h, "External allocations"): id llama_external_site_id(kind),
  * function LLAMA_EXTERNAL_FUNCTION, no file or line, flags
  * LLAMA_SITE_EXTERNAL. The pseudo-sites are registered like a module's
  * site array (core.c), so the raw profile's SITES carries their exact

@@ -2,7 +2,7 @@
  * runtime of the profiling build.
  *
  * The pass rewrites every allocation call `malloc(n)` into
- * `__llama_prof_malloc(n, site)` (runtime/llama_abi.h). Each entry point
+ * `__llama_prof_malloc(n, site)` (include/llama/abi.h). Each entry point
  * counts the call in its site descriptor, serves it with the real function
  * and, every ~LLAMA_PROF_SAMPLE allocations of a thread (geometric intervals),
  * records a sample: site, size, allocation time and thread, calling context.
@@ -32,8 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "llama_abi.h"
-#include "raw_profile.h"
+#include "llama/abi.h"
+#include "llama/raw_profile.h"
+#include "llama/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +46,7 @@ extern "C" {
 #define LLAMA_PROF_NOINLINE __attribute__((noinline))
 #define LLAMA_PROF_INLINE static inline __attribute__((always_inline))
 
-#define LLAMA_PROF_VERSION "libllamaprof 0.1.0"
+#define LLAMA_PROF_VERSION "libllamaprof " LLAMA_VERSION_STRING
 
 /* Defaults of the options (options.c, docs/profile-format.md). The sampling
  * period is the mean number of allocations of a thread between two samples;
@@ -339,7 +340,7 @@ void llama_prof_interpose_init(void);
 
 /* ---- external.c, external_new.cc: allocations from uninstrumented code --- */
 /* The interposed malloc & co. and operator new record calls from code the
- * pass did not rewrite under one pseudo-site per kind (runtime/llama_abi.h,
+ * pass did not rewrite under one pseudo-site per kind (include/llama/abi.h,
  * "External allocations"). The descriptors live in
  * llama_prof_external_sites, indexed by llama_prof_external_index(kind). */
 enum llama_prof_external_index {

@@ -1,5 +1,5 @@
 // new_entry.cc - the operator new entry points of the profiling build
-// (__llama_prof_new & co., runtime/llama_abi.h). They call the process's
+// (__llama_prof_new & co., include/llama/abi.h). They call the process's
 // real ::operator new (llama_prof_forward_new, external_new.cc: not our
 // interposer, which would count the call again at an external pseudo-site),
 // so its semantics are kept exactly: new_handler retries,

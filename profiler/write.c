@@ -1,6 +1,6 @@
 /* write.c - the raw profile: building its image and publishing the file.
  *
- * Layout (profiler/raw_profile.h is normative; docs/profile-format.md has
+ * Layout (include/llama/raw_profile.h is normative; docs/profile-format.md has
  * the full drawing):
  *
  *   +--------------------------------------------------------------+

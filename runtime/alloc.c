@@ -7,7 +7,7 @@
  * the block back on its span. Everything else is in heap.c, large.c. */
 
 #include "internal.h"
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "predict.h"
 
 #include <errno.h>

@@ -6,7 +6,8 @@
  * rewrites allocation sites whose lifetime class is known at compile time into
  * these calls, so the runtime never has to unwind a stack for them.
  *
- * Lifetime classes are order-of-magnitude buckets of expected object lifetime:
+ * Lifetime classes are order-of-magnitude buckets of expected object lifetime
+ * (llama/classes.h):
  *
  *   class 0  <= 10 ms        class 4  <= 100 s
  *   class 1  <= 100 ms       class 5  <= 1000 s
@@ -15,7 +16,7 @@
  *
  * LLAMA_CLASS_UNKNOWN (or any other value >= LLAMA_NUM_CLASSES) means "no
  * class known": the allocation takes the dynamic path, like plain malloc. A
- * value LLAMA_CLASS_HINTED | tag (llama_abi.h) takes the class from the
+ * value LLAMA_CLASS_HINTED | tag (llama/abi.h) takes the class from the
  * calling thread's hint word __llama_hint_v1 when that holds the same tag.
  * The dynamic path captures the stack and asks the lifetime model (LLAMA_MODEL
  * or the model the use build embedded), caching the answer per stack; without
@@ -31,15 +32,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* LLAMA_NUM_CLASSES, LLAMA_CLASS_UNKNOWN, LLAMA_NUM_BINS,
+ * LLAMA_BIN_UNCLASSIFIED and the class bounds and names: one definition for
+ * the allocator, the pass and the tools, installed next to this header. */
+#include "llama/classes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define LLAMA_NUM_CLASSES 7u
-#define LLAMA_CLASS_UNKNOWN 0xffffffffu
-/* Bins: the 7 lifetime classes plus one bin for unclassified allocations. */
-#define LLAMA_NUM_BINS (LLAMA_NUM_CLASSES + 1u)
-#define LLAMA_BIN_UNCLASSIFIED LLAMA_NUM_CLASSES
 
 /* The runtime ABI version. The pass references the versioned symbol below, so
  * a binary built by one compiler plugin version fails to link against a runtime

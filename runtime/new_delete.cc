@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "llamalloc.h"
 #include "predict.h"
 

@@ -32,7 +32,7 @@
  * path is one relaxed load and a never-taken branch in each entry point. */
 #include "internal.h"
 #include "predict.h"
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "../model/llama_model.h"
 
 #include <errno.h>

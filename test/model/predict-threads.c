@@ -45,7 +45,7 @@ static void *run(void *arg) {
   for (int it = 0; it < 300; it++)
     for (int c = 0; c < 4; c++) {
       size_t n = llama_model_encode(&m, ctx[c], 4, 0, ids, LLAMA_MODEL_MAX_TOKENS);
-      float p[LLAMA_CLASS_COUNT];
+      float p[LLAMA_NUM_CLASSES];
       if (llama_model_predict(&m, ids, n, p) != expect[c])
         atomic_fetch_add(&mismatches, 1);
       atomic_fetch_add(&predictions, 1);

@@ -1,5 +1,5 @@
 // How the class argument of the llama_*_class functions is decoded
-// (llama_abi.h, "The use build"): k < 7 is static; llama_hinted_class(tag, fallback)
+// (llama/abi.h, "The use build"): k < 7 is static; llama_hinted_class(tag, fallback)
 // takes the class in the thread's hint word __llama_hint_v1 when the tags
 // match (counted static, the hint left as it was), else the dynamic path;
 // LLAMA_CLASS_UNKNOWN and other values take the dynamic path, which without
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "llamalloc.h"
 #include "../Inputs/llama_test.h"
 

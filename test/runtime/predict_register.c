@@ -1,4 +1,4 @@
-// The embedded model's registration (llama_abi.h): a module constructor of
+// The embedded model's registration (llama/abi.h): a module constructor of
 // the use build calls __llama_model_register_v1(bytes, size). Here a
 // constructor reads a model file (TEST_MODEL) into an aligned buffer and
 // registers it, with TEST_MODE choosing what else it registers:
@@ -34,7 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "llamalloc.h"
 
 void __llama_model_register_v1(const void *bytes, uint64_t size);

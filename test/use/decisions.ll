@@ -50,11 +50,11 @@
 ; CHECK-LABEL: define ptr @fresh(
 ; CHECK: call ptr @malloc(i64 48)
 
-; REMARK-DAG: remark: t.c:12:7: malloc: lifetime class 3 (<= 10 s) from the profile: 500 allocations in 2 contexts, 100.0% agree
+; REMARK-DAG: remark: t.c:12:7: malloc: lifetime class 3 (<=10s) from the profile: 500 allocations in 2 contexts, 100.0% agree
 ; REMARK-DAG: remark: t.c:21:10: malloc: class depends on the caller (60.1% in class 0); 3 caller call sites up to 1 frames up set a hint covering 100.0% of its allocations (0.0% in another class than profiled), the rest take the dynamic path
-; REMARK-DAG: remark: t.c:31:5: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<= 10 ms), 300 profiled allocations
+; REMARK-DAG: remark: t.c:31:5: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 0 (<=10ms), 300 profiled allocations
 ; REMARK-DAG: remark: t.c:42:9: hint: allocations of site 0x{{[0-9a-f]+}} under this call (1 frame up) have class 6 (longer), 200 profiled allocations
-; REMARK-DAG: remark: t.c:71:7: hint: allocations of site 0x{{[0-9a-f]+}} under this call (2 frames up) have class 0 (<= 10 ms), 700 profiled allocations
+; REMARK-DAG: remark: t.c:71:7: hint: allocations of site 0x{{[0-9a-f]+}} under this call (2 frames up) have class 0 (<=10ms), 700 profiled allocations
 ; REMARK-DAG: remark: t.c:51:3: malloc: contexts disagree (50.0% in class 1) and no caller separates them; the runtime predicts from the stack
 ; REMARK-DAG: remark: t.c:61:3: malloc: not in the profile; the runtime predicts
 ; REMARK-DAG: warning: {{.*}}decisions.ll: llama: 1 of 5 allocation sites are missing from the profile {{.*}} although it has data for their functions

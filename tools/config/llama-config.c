@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LLAMA_VERSION_STRING "0.1.0"
+#include "llama/version.h"
 
 static const char *progname = "llama-config";
 static char prefix[PATH_MAX];

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 
 static volatile size_t sink;
 

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       {"main", "main.c", 0, 4000000000u},
   };
   uint32_t ids[LLAMA_MODEL_MAX_TOKENS];
-  float probs[LLAMA_CLASS_COUNT];
+  float probs[LLAMA_NUM_CLASSES];
   for (unsigned kind = 0; kind < 3; kind++) {
     size_t n = llama_model_encode(&m, frames, 4 - kind, kind * 11, ids, LLAMA_MODEL_MAX_TOKENS);
     for (size_t i = 0; i < n; i++)

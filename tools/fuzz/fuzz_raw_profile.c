@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "raw_reader.h"
+#include "llama/profdata/raw_reader.h"
 
 static volatile size_t sink;
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 #include "tool.h"
 
 static void usage(FILE *out) {
@@ -225,7 +225,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(command, "--version") == 0) {
-    printf("llama-profdata %s (indexed profile format version %d)\n", LLAMA_PROFDATA_VERSION,
+    printf("llama-profdata %s (indexed profile format version %d)\n", LLAMA_VERSION_STRING,
            LLAMA_IDX_VERSION);
     return 0;
   }

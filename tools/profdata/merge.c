@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "indexed.h"
-#include "llama_abi.h"
-#include "raw_profile.h"
-#include "raw_reader.h"
+#include "llama/profdata/indexed.h"
+#include "llama/abi.h"
+#include "llama/raw_profile.h"
+#include "llama/profdata/raw_reader.h"
 #include "tool.h"
 
 struct msite {
@@ -345,7 +345,7 @@ static void add_to_histogram(uint64_t *histogram, const struct llama_raw_sample_
     return;
   }
   uint64_t lifetime = s->free_ns >= s->alloc_ns ? s->free_ns - s->alloc_ns : 0;
-  histogram[llama_lifetime_class(lifetime)]++;
+  histogram[llama_class_of_lifetime_ns(lifetime)]++;
 }
 
 enum { SITE_FRAMES_MATCH, SITE_FRAMES_ADDED, SITE_FRAMES_DIFFER, SITE_FRAMES_EXTERNAL };
@@ -683,7 +683,7 @@ static void add_indexed(struct merge *mg, const char *name, const struct llama_i
           mg->frames[mg->frame_count++] = fr;
         }
       }
-      for (int k = 0; k < LLAMA_HIST_SIZE; k++) {
+      for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++) {
         mc->histogram[k] += ic->histogram[k];
         s->histogram[k] += ic->histogram[k];
       }
@@ -819,8 +819,8 @@ static int write_output(struct merge *mg) {
   meta.sample_period = mg->period_mixed ? 0 : mg->sample_period;
   meta.profile_count = mg->profile_count;
   meta.quantile_ppm = q;
-  meta.class_count = LLAMA_CLASS_COUNT;
-  meta.tool_version = "llama-profdata " LLAMA_PROFDATA_VERSION;
+  meta.class_count = LLAMA_NUM_CLASSES;
+  meta.tool_version = "llama-profdata " LLAMA_VERSION_STRING;
 
   void *out;
   size_t out_len;

@@ -7,14 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
-#include "llama_abi.h"
-#include "raw_profile.h"
-#include "raw_reader.h"
+#include "llama/profdata/indexed.h"
+#include "llama/abi.h"
+#include "llama/raw_profile.h"
+#include "llama/profdata/raw_reader.h"
 #include "tool.h"
 
-static const char *const class_headers[LLAMA_HIST_SIZE] = {"10ms", "100ms", "1s",     "10s",
-                                                           "100s", "1000s", ">1000s", "live"};
+/* Column k of a histogram: the upper bound of class k, ">1000s" (above the
+ * last finite bound) for the last class, "live" for objects live at exit. */
+static const char *histogram_header(unsigned k) {
+  static char longest[16];
+  if (k == LLAMA_HIST_LIVE)
+    return "live";
+  if (k + 1 < LLAMA_NUM_CLASSES)
+    return llama_class_bound_label(k);
+  snprintf(longest, sizeof longest, ">%s", llama_class_bound_label(LLAMA_NUM_CLASSES - 2));
+  return longest;
+}
 
 static const char *kind_name(unsigned kind, char *buf, size_t cap) {
   const char *name = llama_alloc_kind_name(kind);
@@ -106,7 +115,7 @@ static void json_id(FILE *out, uint64_t id) {
 
 static void json_histogram(FILE *out, const uint64_t *h) {
   fputc('[', out);
-  for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+  for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
     fprintf(out, "%s%llu", k ? ", " : "", (unsigned long long)h[k]);
   fputc(']', out);
 }
@@ -183,7 +192,7 @@ static void print_frames(FILE *out, const struct llama_idx_context *c, size_t de
 }
 
 static void print_percentages(FILE *out, const uint64_t *h, uint64_t samples) {
-  for (int k = 0; k < LLAMA_HIST_SIZE; k++) {
+  for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++) {
     if (samples)
       fprintf(out, " %6.1f", 100.0 * (double)h[k] / (double)samples);
     else
@@ -202,12 +211,14 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
           (unsigned long long)m->total_samples, (unsigned long long)m->sample_period,
           m->quantile_ppm / 1e6, llama_idx_site_count(idx), llama_idx_context_count(idx),
           *m->tool_version ? m->tool_version : "?");
-  fprintf(out, "lifetime classes: 0 <=10ms, 1 <=100ms, 2 <=1s, 3 <=10s, 4 <=100s, 5 <=1000s, "
-               "6 longer or live at exit; columns give %% of samples; * = class depends on "
+  fprintf(out, "lifetime classes:");
+  for (unsigned k = 0; k < LLAMA_NUM_CLASSES; k++)
+    fprintf(out, "%s %u %s", k ? "," : "", k, llama_class_name(k));
+  fprintf(out, " or live at exit; columns give %% of samples; * = class depends on "
                "the calling context\n\n");
   fprintf(out, "%-18s %-12s %12s %14s %8s", "SITE", "KIND", "CALLS", "BYTES", "SAMPLES");
-  for (int k = 0; k < LLAMA_HIST_SIZE; k++)
-    fprintf(out, " %6s", class_headers[k]);
+  for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
+    fprintf(out, " %6s", histogram_header(k));
   fprintf(out, "  %-5s  %s\n", "CLASS", "LOCATION");
   for (size_t i = 0; i < shown; i++) {
     const struct llama_idx_site *s = order[i];
@@ -274,8 +285,8 @@ static void show_indexed_json(FILE *out, const char *path, const struct llama_id
           (unsigned long long)m->sample_period, m->quantile_ppm / 1e6);
   json_str(out, m->tool_version);
   fputs(", \"class_bounds_ns\": [", out);
-  for (unsigned k = 0; k + 1 < LLAMA_CLASS_COUNT; k++)
-    fprintf(out, "%s%llu", k ? ", " : "", (unsigned long long)llama_class_bound_ns(k));
+  for (unsigned k = 0; k + 1 < LLAMA_NUM_CLASSES; k++)
+    fprintf(out, "%s%llu", k ? ", " : "", (unsigned long long)llama_class_upper_bound_ns(k));
   fprintf(out, "], \"site_count\": %zu, \"context_count\": %zu},\n", llama_idx_site_count(idx),
           llama_idx_context_count(idx));
   fputs("  \"sites\": [", out);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define LLAMA_PROFDATA_VERSION "0.1.0"
+#include "llama/version.h" /* LLAMA_VERSION_STRING */
 
 /* ---- util.c ---- */
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "indexed.h"
-#include "llama_abi.h"
-#include "raw_profile.h"
+#include "llama/profdata/indexed.h"
+#include "llama/abi.h"
+#include "llama/raw_profile.h"
 #include "tool.h"
 
 const char *llama_progname = "llama-profdata";

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llama/hash.h"
 #include "llama_model.h"
 #include "lstm.h"
 
@@ -186,7 +187,7 @@ static int seq_eq(const void *ctx, uint32_t v) {
 
 /* The group of seq[0, len), created if new; UINT32_MAX when out of memory. */
 static uint32_t group_of(struct builder *b, const uint32_t *seq, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ull;
+  uint64_t h = LLAMA_HASH_INIT;
   for (size_t i = 0; i < len; i++)
     h = llama_mix64(h ^ seq[i]);
   struct seq_key key = {b, seq, len};
@@ -278,7 +279,7 @@ static int add_profile(struct builder *b, const struct llama_idx *idx, size_t pi
       /* Split the samples, class by class. */
       uint64_t rng = llama_mix64(opt->seed ^ llama_mix64(c->context_id ^ llama_mix64(s->site_id + pi)));
       uint64_t held[LLAMA_HIST_SIZE], kept[LLAMA_HIST_SIZE], nheld = 0, nkept = 0;
-      for (int k = 0; k < LLAMA_HIST_SIZE; k++) {
+      for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++) {
         held[k] = binomial(c->histogram[k], opt->holdout, &rng);
         kept[k] = c->histogram[k] - held[k];
         nheld += held[k];
@@ -287,13 +288,13 @@ static int add_profile(struct builder *b, const struct llama_idx *idx, size_t pi
       double per_sample = (double)c->calls / (double)c->samples;
       if (nkept) {
         struct group *g = &b->groups[gi];
-        for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+        for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
           g->hist[k] += kept[k];
         g->weight += per_sample * (double)nkept;
         uint64_t *ch = ctx_hist_of(b, c->context_id);
         if (!ch)
           goto oom;
-        for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+        for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
           ch[k] += kept[k];
       }
       if (nheld) {
@@ -420,7 +421,7 @@ int dataset_build(struct dataset *ds, const char *const *paths, size_t npaths,
 
   /* Training examples: groups with training samples, labelled by the class
    * rule over their pooled histogram. */
-  double by_class[LLAMA_CLASS_COUNT] = {0};
+  double by_class[LLAMA_NUM_CLASSES] = {0};
   ds->train = calloc(b.ngroups + 1, sizeof *ds->train);
   if (!ds->train) {
     fail(err, errlen, "out of memory");
@@ -435,7 +436,7 @@ int dataset_build(struct dataset *ds, const char *const *paths, size_t npaths,
   for (size_t g = 0; g < b.ngroups; g++) {
     unsigned label = llama_class_of_histogram(b.groups[g].hist, ds->quantile_ppm);
     ds->group_label[g] = b.groups[g].weight > 0 ? label : LLAMA_IDX_NO_CLASS;
-    if (b.groups[g].weight <= 0 || label >= LLAMA_CLASS_COUNT)
+    if (b.groups[g].weight <= 0 || label >= LLAMA_NUM_CLASSES)
       continue;
     struct example *e = &ds->train[ds->ntrain++];
     e->off = b.groups[g].off;
@@ -444,7 +445,7 @@ int dataset_build(struct dataset *ds, const char *const *paths, size_t npaths,
     e->weight = b.groups[g].weight;
     by_class[label] += e->weight;
   }
-  for (unsigned k = 0; k < LLAMA_CLASS_COUNT; k++) {
+  for (unsigned k = 0; k < LLAMA_NUM_CLASSES; k++) {
     if (by_class[k] > by_class[ds->default_class])
       ds->default_class = k;
     if (by_class[k] > 0)
@@ -466,7 +467,7 @@ int dataset_build(struct dataset *ds, const char *const *paths, size_t npaths,
   }
   qsort(pairs, b.nctx, sizeof *pairs, by_ctx_id);
   for (size_t i = 0; i < b.nctx; i++) {
-    if (pairs[i][1] >= LLAMA_CLASS_COUNT)
+    if (pairs[i][1] >= LLAMA_NUM_CLASSES)
       continue;
     ds->ctx_id[ds->nctx] = pairs[i][0];
     ds->ctx_class[ds->nctx++] = (uint8_t)pairs[i][1];
@@ -508,14 +509,14 @@ void dataset_free(struct dataset *ds) {
 }
 
 void confusion_add(struct confusion *c, unsigned truth, unsigned predicted, double w) {
-  if (truth < LLAMA_CLASS_COUNT && predicted < LLAMA_CLASS_COUNT)
+  if (truth < LLAMA_NUM_CLASSES && predicted < LLAMA_NUM_CLASSES)
     c->w[truth][predicted] += w;
 }
 
 double confusion_accuracy(const struct confusion *c) {
   double ok = 0, all = 0;
-  for (int t = 0; t < LLAMA_CLASS_COUNT; t++)
-    for (int p = 0; p < LLAMA_CLASS_COUNT; p++) {
+  for (unsigned t = 0; t < LLAMA_NUM_CLASSES; t++)
+    for (unsigned p = 0; p < LLAMA_NUM_CLASSES; p++) {
       all += c->w[t][p];
       ok += t == p ? c->w[t][p] : 0;
     }

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 
 struct example {
   uint32_t off, len;  /* token ids: pool[off, off + len) */
@@ -71,7 +71,7 @@ void dataset_frames(const struct llama_idx_context *c, struct llama_model_frame 
 
 /* Weighted accuracy helpers shared with --evaluate. */
 struct confusion {
-  double w[LLAMA_CLASS_COUNT][LLAMA_CLASS_COUNT]; /* [true][predicted] allocations */
+  double w[LLAMA_NUM_CLASSES][LLAMA_NUM_CLASSES]; /* [true][predicted] allocations */
 };
 void confusion_add(struct confusion *c, unsigned truth, unsigned predicted, double w);
 double confusion_accuracy(const struct confusion *c);

@@ -16,15 +16,13 @@
 #include <unistd.h>
 
 #include "dataset.h"
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
+#include "llama/version.h"
 #include "llama_model.h"
 #include "lstm.h"
 #include "trainer.h"
 
 #define TOOL "llama-train"
-#ifndef LLAMA_VERSION
-#define LLAMA_VERSION "0.1.0"
-#endif
 
 static int verbose = 1; /* 0: -q, 1: default, 2: -v */
 
@@ -48,9 +46,6 @@ static void note(const char *fmt, ...) {
   fprintf(stderr, "\n");
   va_end(ap);
 }
-
-static const char *const class_names[LLAMA_CLASS_COUNT] = {
-    "<=10ms", "<=100ms", "<=1s", "<=10s", "<=100s", "<=1000s", "longer"};
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -177,13 +172,13 @@ static void write_atomic(const char *path, const void *buf, size_t len) {
 /* Per-class table and the accuracy line. */
 static void print_report(const struct confusion *c) {
   double total = 0;
-  for (int t = 0; t < LLAMA_CLASS_COUNT; t++)
-    for (int p = 0; p < LLAMA_CLASS_COUNT; p++)
+  for (unsigned t = 0; t < LLAMA_NUM_CLASSES; t++)
+    for (unsigned p = 0; p < LLAMA_NUM_CLASSES; p++)
       total += c->w[t][p];
   printf("class          allocations  precision  recall\n");
-  for (int k = 0; k < LLAMA_CLASS_COUNT; k++) {
+  for (unsigned k = 0; k < LLAMA_NUM_CLASSES; k++) {
     double truth = 0, predicted = 0;
-    for (int j = 0; j < LLAMA_CLASS_COUNT; j++) {
+    for (unsigned j = 0; j < LLAMA_NUM_CLASSES; j++) {
       truth += c->w[k][j];
       predicted += c->w[j][k];
     }
@@ -194,7 +189,7 @@ static void print_report(const struct confusion *c) {
       snprintf(prec, sizeof prec, "%.1f%%", 100.0 * c->w[k][k] / predicted);
     if (truth > 0)
       snprintf(rec, sizeof rec, "%.1f%%", 100.0 * c->w[k][k] / truth);
-    printf("%d %-9s %14.1f%% %10s %7s\n", k, class_names[k], total > 0 ? 100.0 * truth / total : 0,
+    printf("%d %-9s %14.1f%% %10s %7s\n", k, llama_class_name(k), total > 0 ? 100.0 * truth / total : 0,
            prec, rec);
   }
 }
@@ -269,7 +264,7 @@ static int cmd_evaluate(const char *model_path, char **profiles, int nprofiles) 
       const struct llama_idx_site *s = llama_idx_site_at(idx, si);
       for (uint32_t ci = 0; ci < s->context_count; ci++) {
         const struct llama_idx_context *c = &s->contexts[ci];
-        if (c->samples == 0 || c->lifetime_class >= LLAMA_CLASS_COUNT)
+        if (c->samples == 0 || c->lifetime_class >= LLAMA_NUM_CLASSES)
           continue;
         if (c->frame_count + 1 > frame_cap) {
           frame_cap = c->frame_count + 64;
@@ -400,7 +395,7 @@ int main(int argc, char **argv) {
       break;
     case O_EVALUATE: evaluate = optarg; break;
     case O_INFO: info = optarg; break;
-    case O_VERSION: printf(TOOL " " LLAMA_VERSION " (model format %d)\n", LLAMA_MODEL_VERSION); return 0;
+    case O_VERSION: printf(TOOL " " LLAMA_VERSION_STRING " (model format %d)\n", LLAMA_MODEL_VERSION); return 0;
     case 'h':
     case O_HELP: usage(stdout); return 0;
     default:
@@ -450,7 +445,7 @@ int main(int argc, char **argv) {
    * serialised once without the report, then again with it. */
   char meta[2048];
   int mn = snprintf(meta, sizeof meta,
-                    "tool=" TOOL " " LLAMA_VERSION "\nseed=%llu\nepochs=%u\nbatch=%u\nlr=%g\n"
+                    "tool=" TOOL " " LLAMA_VERSION_STRING "\nseed=%llu\nepochs=%u\nbatch=%u\nlr=%g\n"
                     "sample_power=%g\ntoken_dropout=%g\nquantile_ppm=%u\ncontexts=%zu\n"
                     "training_sequences=%zu\nsamples=%llu\n",
                     (unsigned long long)topt.seed, topt.epochs, topt.batch, topt.lr,
@@ -493,7 +488,7 @@ int main(int argc, char **argv) {
       const struct example *e = &ds.heldout[i];
       score(&sc, &m, e->context_id, e->label, pred[i], e->weight);
       unsigned g = ds.group_label[e->group];
-      confusion_add(&ceiling, e->label, g < LLAMA_CLASS_COUNT ? g : ds.default_class, e->weight);
+      confusion_add(&ceiling, e->label, g < LLAMA_NUM_CLASSES ? g : ds.default_class, e->weight);
     }
     free(pred);
     char report[512];

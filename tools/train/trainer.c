@@ -68,11 +68,11 @@ static void run_shard(struct batch *b, unsigned s) {
                     unit(&rng) < b->opt->token_dropout)
                        ? LLAMA_TOKEN_OOV
                        : src[t];
-    float probs[LLAMA_CLASS_COUNT];
+    float probs[LLAMA_NUM_CLASSES];
     sh->loss += llama_lstm_example(b->dims, b->params, sh->ids, e->len, e->label,
                                    1.0 / b->nslots, sh->grad, sh->work, probs);
     unsigned best = 0;
-    for (unsigned k = 1; k < LLAMA_CLASS_COUNT; k++)
+    for (unsigned k = 1; k < LLAMA_NUM_CLASSES; k++)
       if (probs[k] > probs[best])
         best = k;
     sh->correct += best == e->label;
@@ -151,7 +151,7 @@ int train_model(const struct dataset *ds, const struct train_options *opt,
                 struct train_result *res, char *err, size_t errlen) {
   memset(res, 0, sizeof *res);
   struct llama_lstm_dims d = {ds->vocab_size, opt->embed, opt->hidden, opt->layers,
-                              LLAMA_CLASS_COUNT};
+                              LLAMA_NUM_CLASSES};
   struct llama_lstm_layout l;
   llama_lstm_layout(&d, &l);
   uint64_t P = l.total, emb_end = l.emb + (uint64_t)d.vocab * d.embed;

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
-#include "llama_abi.h"
+#include "llama/profdata/indexed.h"
+#include "llama/abi.h"
 
 static const char *const roles[5][6] = {
     {"scratch", "tmp", "parse", "format", "decode", "token"},
@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
                                 .total_samples = samples, .total_calls = samples * 100,
                                 .total_bytes = samples * 6400,
                                 .quantile_ppm = LLAMA_DEFAULT_QUANTILE_PPM,
-                                .class_count = LLAMA_CLASS_COUNT, .tool_version = "mkidx"};
+                                .class_count = LLAMA_NUM_CLASSES, .tool_version = "mkidx"};
   void *out;
   size_t len;
   char err[256];

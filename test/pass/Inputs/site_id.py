@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent implementation of the site/context id of runtime/llama_abi.h.
+"""Independent implementation of the site/context id of include/llama/abi.h.
 
 usage: site_id.py NAME:LINE_OFFSET:COLUMN [NAME:LINE_OFFSET:COLUMN ...]
 Frames innermost first. Prints `ID: <signed decimal> <hex>`: LLVM prints i64

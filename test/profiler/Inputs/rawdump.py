@@ -172,7 +172,7 @@ def site_names(prof):
 
 
 def external_id(kind):
-    """llama_external_site_id (runtime/llama_abi.h), computed independently."""
+    """llama_external_site_id (include/llama/abi.h), computed independently."""
     h = 0xcbf29ce484222325
     data = EXTERNAL_FUNCTION.encode() + b"\0" + struct.pack("<II", kind, 0)
     for b in data:

@@ -1,6 +1,6 @@
 /*
  * mkraw.c - test fixture for llama-profdata: writes raw profiles
- * (profiler/raw_profile.h) with known contents, real ones, and broken ones,
+ * (include/llama/raw_profile.h) with known contents, real ones, and broken ones,
  * and patches indexed profiles. Test-only; compiled by the tests with %cc.
  *
  *   mkraw MODE OUT                 a raw profile (modes below)
@@ -45,8 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama_abi.h"
-#include "raw_profile.h"
+#include "llama/abi.h"
+#include "llama/raw_profile.h"
 
 #ifdef __linux__
 #include <elf.h>

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexed.h"
-#include "llama_abi.h"
+#include "llama/profdata/indexed.h"
+#include "llama/abi.h"
 
 #define MAX_SITES 64
 #define MAX_CTX 64
@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
   struct llama_idx_meta meta = {.sample_period = 1, .profile_count = 1, .total_samples = total,
                                 .total_calls = total, .total_bytes = total * 32,
                                 .quantile_ppm = LLAMA_DEFAULT_QUANTILE_PPM,
-                                .class_count = LLAMA_CLASS_COUNT, .tool_version = "mkprof"};
+                                .class_count = LLAMA_NUM_CLASSES, .tool_version = "mkprof"};
   void *buf;
   size_t len;
   char err[256];

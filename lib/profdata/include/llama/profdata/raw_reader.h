@@ -1,5 +1,5 @@
 /*
- * raw_reader.h - parses a raw profile (profiler/raw_profile.h) from a memory
+ * raw_reader.h - parses a raw profile (include/llama/raw_profile.h) from a memory
  * buffer into plain arrays. Every length, count and offset in the input is
  * bounds-checked, every sample's stack id is resolved, and any inconsistency
  * is reported as one error string naming the file and the problem; the parser

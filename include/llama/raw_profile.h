@@ -1,5 +1,5 @@
 /*
- * raw_profile.h - layout of the raw profile libllamaprof writes and
+ * llama/raw_profile.h - layout of the raw profile libllamaprof writes and
  * llama-profdata reads. docs/profile-format.md describes it with a drawing;
  * this header is the normative definition.
  *
@@ -69,7 +69,7 @@ struct llama_raw_site {     /* 56 bytes + string bytes, padded */
   uint32_t line;
   uint32_t column;
   uint32_t line_offset;
-  uint16_t kind;            /* enum llama_alloc_kind (runtime/llama_abi.h) */
+  uint16_t kind;            /* enum llama_alloc_kind (llama/abi.h) */
   uint16_t flags;           /* LLAMA_SITE_* */
   uint32_t function_len;
   uint32_t file_len;

@@ -1,20 +1,20 @@
 /*
  * raw_reader.c - the raw profile parser (see raw_reader.h for the API and
- * profiler/raw_profile.h for the normative layout). The parser walks the
+ * include/llama/raw_profile.h for the normative layout). The parser walks the
  * buffer once, section by section; every field is loaded with explicit
- * little-endian loads at offsets tied to raw_profile.h by static asserts, and
+ * little-endian loads at offsets tied to llama/raw_profile.h by static asserts, and
  * every size is checked against the bytes left before it is used. Counts are
  * checked against the payload size before anything is allocated, so a hostile
  * count cannot make the parser allocate more than a small multiple of the
  * input size.
  */
-#include "raw_reader.h"
+#include "llama/profdata/raw_reader.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "profdata_internal.h"
-#include "raw_profile.h"
+#include "llama/raw_profile.h"
 
 _Static_assert(sizeof(struct llama_raw_header) == 64, "raw header layout");
 _Static_assert(sizeof(struct llama_raw_section) == 16, "raw section layout");

@@ -1,5 +1,5 @@
 /*
- * llama_abi.h - the contract between LlamaPass and the LLAMA runtimes.
+ * llama/abi.h - the contract between LlamaPass and the LLAMA runtimes.
  *
  * This is the one place where the symbols the compiler plugin emits calls to
  * are named. The pass (C++) and the runtimes (C) both include it, so a name or
@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "llama/hash.h"
 
 #define LLAMA_PROF_ABI_VERSION 1
 #define LLAMA_PROF_REGISTER_SYMBOL "__llama_prof_register_v1"
@@ -132,18 +134,8 @@ typedef void llama_prof_register_fn(struct llama_site *sites, uint64_t count);
  * tools hash symbolised frames the same way, so ids computed on both sides
  * agree. Line offsets make ids survive edits above the function; hashing the
  * linkage name rather than an address makes them survive recompiles.
+ * (LLAMA_HASH_INIT and llama_hash_bytes are in llama/hash.h.)
  */
-#define LLAMA_HASH_INIT UINT64_C(0xcbf29ce484222325)
-
-static inline uint64_t llama_hash_bytes(uint64_t h, const void *data, size_t n) {
-  const unsigned char *p = (const unsigned char *)data;
-  for (size_t i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
-}
-
 static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t name_len,
                                         uint32_t line_offset, uint32_t column) {
   unsigned char tail[9] = {0};
@@ -159,7 +151,7 @@ static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t nam
  *
  * The use build rewrites an allocation call whose lifetime class the profile
  * (or the model, at compile time) settles into the class-annotated entry
- * point of libllamalloc (llamalloc.h): malloc -> llama_malloc_class(n, k),
+ * point of libllamalloc (runtime/llamalloc.h): malloc -> llama_malloc_class(n, k),
  * calloc -> llama_calloc_class, realloc -> llama_realloc_class,
  * aligned_alloc -> llama_aligned_alloc_class, posix_memalign ->
  * llama_posix_memalign_class, strdup/strndup -> llama_strdup_class /

@@ -29,14 +29,14 @@
  * older readers would misread bump compat_version too. A reader keeps code
  * for every older layout it accepts, so newer readers always read older files.
  */
-#include "indexed.h"
+#include "llama/profdata/indexed.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama_abi.h"
+#include "llama/abi.h"
 #include "profdata_internal.h"
 
 /* ---- on-disk layout, version 1 ---- */
@@ -125,38 +125,22 @@ enum {
 
 /* ---- lifetime classes ---- */
 
-uint64_t llama_class_bound_ns(unsigned k) {
-  if (k >= LLAMA_CLASS_COUNT - 1)
-    return UINT64_MAX;
-  uint64_t bound = UINT64_C(10000000); /* 10 ms */
-  for (unsigned i = 0; i < k; i++)
-    bound *= 10;
-  return bound;
-}
-
-unsigned llama_lifetime_class(uint64_t lifetime_ns) {
-  for (unsigned k = 0; k < LLAMA_CLASS_COUNT - 1; k++)
-    if (lifetime_ns <= llama_class_bound_ns(k))
-      return k;
-  return LLAMA_CLASS_COUNT - 1;
-}
-
 unsigned llama_class_of_histogram(const uint64_t histogram[LLAMA_HIST_SIZE],
                                   uint32_t quantile_ppm) {
   __extension__ typedef unsigned __int128 u128;
   u128 total = 0;
-  for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+  for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
     total += histogram[k];
   if (total == 0)
     return LLAMA_IDX_NO_CLASS;
   u128 need = total * quantile_ppm; /* compare cum * 10^6 >= need */
   u128 cum = 0;
-  for (unsigned k = 0; k < LLAMA_CLASS_COUNT - 1; k++) {
+  for (unsigned k = 0; k < LLAMA_NUM_CLASSES - 1; k++) {
     cum += histogram[k];
     if (cum * 1000000u >= need)
       return k;
   }
-  return LLAMA_CLASS_COUNT - 1;
+  return LLAMA_NUM_CLASSES - 1;
 }
 
 const char *llama_alloc_kind_name(unsigned kind) {
@@ -251,7 +235,7 @@ static const char *get_string(struct reader *rd, uint32_t offset, const char *en
 }
 
 static int check_class(struct reader *rd, unsigned cls, const char *what, uint64_t index) {
-  if (cls < LLAMA_CLASS_COUNT || cls == LLAMA_IDX_NO_CLASS)
+  if (cls < LLAMA_NUM_CLASSES || cls == LLAMA_IDX_NO_CLASS)
     return 0;
   return llama_errorf(rd->err, rd->errlen, rd->name, "%s %llu: bad lifetime class %u", what,
                       (unsigned long long)index, cls);
@@ -260,7 +244,7 @@ static int check_class(struct reader *rd, unsigned cls, const char *what, uint64
 static int check_histogram(struct reader *rd, const uint64_t *h, uint64_t samples, unsigned cls,
                            const char *what, uint64_t index) {
   uint64_t sum = 0;
-  for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+  for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
     sum += h[k];
   if (sum != samples)
     return llama_errorf(
@@ -313,7 +297,7 @@ static int read_contexts(struct reader *rd, const struct section *sec) {
     c->calls = llama_ld64(e + C_CALLS);
     c->bytes = llama_ld64(e + C_BYTES);
     c->sampled_bytes = llama_ld64(e + C_SAMPLED_BYTES);
-    for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+    for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
       c->histogram[k] = llama_ld64(e + C_HISTOGRAM + 8 * k);
     c->lifetime_class = e[C_CLASS];
     c->flags = e[C_FLAGS];
@@ -350,7 +334,7 @@ static int read_sites(struct reader *rd, const struct section *sec) {
     s->bytes = llama_ld64(e + S_BYTES);
     s->samples = llama_ld64(e + S_SAMPLES);
     s->sampled_bytes = llama_ld64(e + S_SAMPLED_BYTES);
-    for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+    for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
       s->histogram[k] = llama_ld64(e + S_HISTOGRAM + 8 * k);
     s->function = get_string(rd, llama_ld32(e + S_FUNCTION), "site", i, "function");
     if (!s->function)
@@ -406,10 +390,10 @@ static int read_meta(struct reader *rd, const struct section *sec) {
   m->total_bytes = llama_ld64(e + M_BYTES);
   m->quantile_ppm = llama_ld32(e + M_QUANTILE);
   m->class_count = llama_ld32(e + M_CLASSES);
-  if (m->class_count != LLAMA_CLASS_COUNT)
+  if (m->class_count != LLAMA_NUM_CLASSES)
     return llama_errorf(rd->err, rd->errlen, rd->name,
                         "META section: %u lifetime classes, this reader knows %d", m->class_count,
-                        LLAMA_CLASS_COUNT);
+                        LLAMA_NUM_CLASSES);
   if (m->quantile_ppm > 1000000)
     return llama_errorf(rd->err, rd->errlen, rd->name, "META section: bad quantile %u ppm",
                         m->quantile_ppm);
@@ -860,7 +844,7 @@ int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_id
     llama_st64(e + S_BYTES, s->bytes);
     llama_st64(e + S_SAMPLES, s->samples);
     llama_st64(e + S_SAMPLED_BYTES, s->sampled_bytes);
-    for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+    for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
       llama_st64(e + S_HISTOGRAM + 8 * k, s->histogram[k]);
     if (put_string(&strings, e + S_FUNCTION, s->function) ||
         put_string(&strings, e + S_FILE, s->file) ||
@@ -897,7 +881,7 @@ int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_id
       llama_st64(ce + C_CALLS, ctx->calls);
       llama_st64(ce + C_BYTES, ctx->bytes);
       llama_st64(ce + C_SAMPLED_BYTES, ctx->sampled_bytes);
-      for (int k = 0; k < LLAMA_HIST_SIZE; k++)
+      for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
         llama_st64(ce + C_HISTOGRAM + 8 * k, ctx->histogram[k]);
       llama_st32(ce + C_FRAME_COUNT, ctx->frame_count);
       ce[C_CLASS] = (unsigned char)ctx->lifetime_class;
@@ -932,7 +916,7 @@ int llama_idx_serialize(const struct llama_idx_meta *meta, const struct llama_id
   llama_st64(meta_buf + M_CALLS, meta->total_calls);
   llama_st64(meta_buf + M_BYTES, meta->total_bytes);
   llama_st32(meta_buf + M_QUANTILE, meta->quantile_ppm);
-  llama_st32(meta_buf + M_CLASSES, LLAMA_CLASS_COUNT);
+  llama_st32(meta_buf + M_CLASSES, LLAMA_NUM_CLASSES);
   if (put_string(&strings, meta_buf + M_TOOL_VERSION, meta->tool_version))
     goto oom;
 

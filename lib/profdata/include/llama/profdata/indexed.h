@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llama/classes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,22 +37,16 @@ extern "C" {
 
 /* ---- lifetime classes ---- */
 
-/* Class k in 0..5: lifetime <= 10 ms * 10^k. Class 6: longer, or never freed. */
-#define LLAMA_CLASS_COUNT 7
-/* Histograms: [0..6] freed objects by class, [7] objects still live at exit
- * (they count as class 6 when a class is assigned). */
-#define LLAMA_HIST_SIZE 8
-#define LLAMA_HIST_LIVE 7
+/* The classes, their count and bounds: llama/classes.h (LLAMA_NUM_CLASSES,
+ * llama_class_upper_bound_ns, llama_class_of_lifetime_ns). Histograms:
+ * [0..6] freed objects by class, [7] objects still live at exit (they count
+ * as class 6 when a class is assigned). */
+#define LLAMA_HIST_SIZE (LLAMA_NUM_CLASSES + 1u)
+#define LLAMA_HIST_LIVE LLAMA_NUM_CLASSES
 /* lifetime_class of a site or context without samples. */
 #define LLAMA_IDX_NO_CLASS 0xffu
 /* Default quantile of the class rule, in parts per million. */
 #define LLAMA_DEFAULT_QUANTILE_PPM 900000u
-
-/* Upper bound (inclusive) of class k < 6, in nanoseconds: 10 ms * 10^k. */
-uint64_t llama_class_bound_ns(unsigned k);
-
-/* The class of one freed object that lived `lifetime_ns`: 0..6. */
-unsigned llama_lifetime_class(uint64_t lifetime_ns);
 
 /*
  * The class rule: the smallest k such that at least quantile_ppm / 10^6 of
@@ -138,7 +134,7 @@ struct llama_idx_meta {
   uint64_t total_calls;
   uint64_t total_bytes;
   uint32_t quantile_ppm;    /* quantile of the class rule, parts per million */
-  uint32_t class_count;     /* LLAMA_CLASS_COUNT */
+  uint32_t class_count;     /* LLAMA_NUM_CLASSES */
   const char *tool_version; /* llama-profdata version that wrote the file */
 };
 
