@@ -55,12 +55,8 @@ static _Atomic uint64_t next_deadline_check;
  * gets free units, empties, or becomes dense enough to collapse. */
 static _Atomic int work_pending;
 
-LLAMA_EXPORT uint64_t llama_class_bound_ns(unsigned k) {
-  static const uint64_t bounds[LLAMA_NUM_CLASSES] = {
-      10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-      100000000000ull, 1000000000000ull, UINT64_MAX};
-  return k < LLAMA_NUM_CLASSES ? bounds[k] : UINT64_MAX;
-}
+/* The bounds are the contract's (include/llama/classes.h). */
+LLAMA_EXPORT uint64_t llama_class_bound_ns(unsigned k) { return llama_class_upper_bound_ns(k); }
 
 static uint64_t bin_deadline(unsigned bin, uint64_t now) {
   if (bin + 1 >= LLAMA_NUM_CLASSES || !llama_options.promote) return 0;

@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+/* Row labels of the bins: the class number, "none" for the unclassified bin. */
+static const char *const names[LLAMA_NUM_BINS] = {"0", "1", "2", "3", "4", "5", "6", "none"};
+
 /* Fills a whole llama_stats_t. */
 static void stats_collect(llama_stats_t *out) {
   memset(out, 0, sizeof *out);
@@ -109,7 +112,6 @@ static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
                    "bin     resident       live free blocks free units     cached   metadata"
                    "      large   on huge\n");
   flush(fd, b);
-  static const char *names[LLAMA_NUM_BINS] = {"0", "1", "2", "3", "4", "5", "6", "none"};
   for (unsigned k = 0; k < LLAMA_NUM_BINS; k++) {
     if (!s->memory_bins[k].resident) continue;
     memory_row(b, names[k], &s->memory_bins[k], false);
@@ -141,17 +143,15 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_buf_str(&b, "class      bound    live bytes   live objs   allocations  "
                     "hp held  hp taken  hp freed  promo in  promo out    in spans  free units\n");
   flush(fd, &b);
-  static const char *names[LLAMA_NUM_BINS] = {"0", "1", "2", "3", "4", "5", "6", "none"};
-  static const char *bounds[LLAMA_NUM_BINS] = {"10ms", "100ms", "1s", "10s",
-                                               "100s", "1000s", "inf", "-"};
   uint64_t live_total = 0;
   for (unsigned k = 0; k < LLAMA_NUM_BINS; k++) {
     llama_bin_stats_t *c = &s.bins[k];
     live_total += c->live_objects;
     llama_buf_str(&b, names[k]);
     for (size_t i = strlen(names[k]); i < 5; i++) llama_buf_str(&b, " ");
-    for (size_t i = strlen(bounds[k]); i < 10; i++) llama_buf_str(&b, " ");
-    llama_buf_str(&b, bounds[k]);
+    const char *bound = llama_class_bound_label(k); /* "-" for the unclassified bin */
+    for (size_t i = strlen(bound); i < 10; i++) llama_buf_str(&b, " ");
+    llama_buf_str(&b, bound);
     llama_buf_bytes(&b, c->live_bytes, 14);
     llama_buf_u64(&b, c->live_objects, 12);
     llama_buf_u64(&b, c->allocations, 14);
