@@ -736,6 +736,25 @@ bool classFromLocation(const CallBase &CB, uint32_t &K) {
   return false;
 }
 
+// Makes the module refer to the runtime's versioned ABI symbol
+// (llama/abi.h, LLAMA_RUNTIME_ABI_SYMBOL), so that linking it against a
+// runtime of another ABI fails. One hidden COMDAT pointer per program,
+// kept by llvm.used so that neither the optimiser nor the linker drops it.
+void referenceRuntimeAbi(Module &M) {
+  if (M.getNamedGlobal(LLAMA_RUNTIME_ABI_REF))
+    return;
+  LLVMContext &C = M.getContext();
+  GlobalVariable *Abi = M.getNamedGlobal(LLAMA_RUNTIME_ABI_SYMBOL);
+  if (!Abi)
+    Abi = new GlobalVariable(M, Type::getInt32Ty(C), /*isConstant=*/true,
+                             GlobalValue::ExternalLinkage, nullptr, LLAMA_RUNTIME_ABI_SYMBOL);
+  auto *Ref = new GlobalVariable(M, PointerType::getUnqual(C), /*isConstant=*/true,
+                                 GlobalValue::LinkOnceODRLinkage, Abi, LLAMA_RUNTIME_ABI_REF);
+  Ref->setVisibility(GlobalValue::HiddenVisibility);
+  Ref->setComdat(M.getOrInsertComdat(LLAMA_RUNTIME_ABI_REF));
+  appendToUsed(M, {Ref});
+}
+
 PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
   unsigned Rewritten = 0, Recovered = 0;
   forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned) {
@@ -757,6 +776,8 @@ PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
     rewriteCall(M, CB, *T, K);
     Rewritten++;
   });
+  if (Rewritten)
+    referenceRuntimeAbi(M);
   if (ClVerbose && Rewritten)
     errs() << "llama: " << M.getSourceFileName() << ": rewrote " << Rewritten
            << " allocation calls, " << Recovered

@@ -41,9 +41,10 @@
 extern "C" {
 #endif
 
-/* The runtime ABI version. The pass references the versioned symbol below, so
- * a binary built by one compiler plugin version fails to link against a runtime
- * with another ABI instead of misbehaving at run time. */
+/* The runtime ABI version. Every module the use build rewrote references the
+ * versioned symbol below (llama/abi.h, LLAMA_RUNTIME_ABI_SYMBOL), so a binary
+ * built by one compiler plugin version fails to link against a runtime with
+ * another ABI instead of misbehaving at run time (test/use/abi-version.ll). */
 #define LLAMA_RUNTIME_ABI_VERSION 1
 extern const int __llama_runtime_abi_v1;
 

@@ -174,6 +174,20 @@ static inline uint64_t llama_hash_frame(uint64_t h, const char *name, size_t nam
  * miss asks the model; without a model, the default bin.
  */
 #define LLAMA_CLASS_HINTED 0x80000000u
+
+/*
+ * The runtime ABI symbol: libllamalloc defines `const int
+ * __llama_runtime_abi_v1` (llamalloc.h, LLAMA_RUNTIME_ABI_VERSION), and every
+ * module whose allocation calls the use build rewrote refers to it (a hidden
+ * COMDAT pointer, __llama_runtime_abi_ref, kept by llvm.used). An object
+ * built by this plugin and linked against a libllamalloc of another ABI
+ * therefore fails to link ("undefined reference to __llama_runtime_abi_v1")
+ * instead of passing class arguments the runtime reads differently. Any
+ * change to the llama_*_class entry points, the class encoding below or the
+ * hint word bumps the version in this name and in the runtime's.
+ */
+#define LLAMA_RUNTIME_ABI_SYMBOL "__llama_runtime_abi_v1"
+#define LLAMA_RUNTIME_ABI_REF "__llama_runtime_abi_ref"
 #define LLAMA_HINT_TAG_MASK 0x0fffffffu
 #define LLAMA_HINT_FALLBACK_SHIFT 28
 #define LLAMA_HINT_NO_FALLBACK 7u
