@@ -43,7 +43,7 @@ static void *volatile sink;
 __attribute__((noinline)) static void short_lived(void) {
   for (int i = 0; i < 1000; i++) {
     char *p = malloc(24);
-// CHECK: site short_lived:[[@LINE-1]] kind=malloc count=1000 bytes=24000 samples=1000 freed=1000 live=0 flags=0 life_ms=0..{{[0-9]{1,3}}} sizes=24 alloc_tids=1 cross_frees=0 free_sites=short_lived:[[@LINE+3]]
+// CHECK: site short_lived:[[@LINE-1]] kind=malloc count=1000 bytes=24000 samples=1000 freed=1000 live=0 flags=0 life_ms=0..{{[0-9][0-9]?[0-9]?}} sizes=24 alloc_tids=1 cross_frees=0 free_sites=short_lived:[[@LINE+3]]
 // STACK-DAG: context short_lived:[[@LINE-2]]: short_lived <- main <- __libc_start_call_main
     p[0] = 1;
     free(p);
@@ -70,7 +70,7 @@ __attribute__((noinline)) static void *leaked(int n) {
 /* Two levels of callers. */
 __attribute__((noinline)) static char *grow(char *p, size_t n) {
   char *q = realloc(p, n);
-// CHECK: site grow:[[@LINE-1]] kind=realloc count=4 bytes=1400 samples=4 freed=4 live=0 flags=REALLOCATED life_ms=0..{{[0-9]{1,3}}} sizes=100,200,300,800
+// CHECK: site grow:[[@LINE-1]] kind=realloc count=4 bytes=1400 samples=4 freed=4 live=0 flags=REALLOCATED life_ms=0..{{[0-9][0-9]?[0-9]?}} sizes=100,200,300,800
 // STACK-DAG: context grow:[[@LINE-2]]: grow <- outer <- main <- __libc_start_call_main
   q[0] = 0;
   return q;
@@ -78,13 +78,13 @@ __attribute__((noinline)) static char *grow(char *p, size_t n) {
 
 __attribute__((noinline)) static void outer(void) {
   char *p = malloc(50);
-// CHECK: site outer:[[@LINE-1]] kind=malloc count=1 bytes=50 samples=1 freed=1 live=0 flags=REALLOCATED life_ms=0..{{[0-9]{1,3}}} sizes=50 alloc_tids=1 cross_frees=0 free_sites=grow:[[@LINE-9]]
+// CHECK: site outer:[[@LINE-1]] kind=malloc count=1 bytes=50 samples=1 freed=1 live=0 flags=REALLOCATED life_ms=0..{{[0-9][0-9]?[0-9]?}} sizes=50 alloc_tids=1 cross_frees=0 free_sites=grow:[[@LINE-9]]
   p = grow(p, 100);
   p = grow(p, 200);
   p = grow(p, 300);
   p = grow(p, 800);
   p = reallocarray(p, 100, 10);
-// CHECK: site outer:[[@LINE-1]] kind=reallocarray count=1 bytes=1000 samples=1 freed=1 live=0 flags=0 life_ms=0..{{[0-9]{1,3}}} sizes=1000 alloc_tids=1 cross_frees=0 free_sites=outer:[[@LINE+2]]
+// CHECK: site outer:[[@LINE-1]] kind=reallocarray count=1 bytes=1000 samples=1 freed=1 live=0 flags=0 life_ms=0..{{[0-9][0-9]?[0-9]?}} sizes=1000 alloc_tids=1 cross_frees=0 free_sites=outer:[[@LINE+2]]
   sink = p;
   free(p);
 // CHECK: site outer:[[@LINE-1]] kind=free count=1
