@@ -38,6 +38,7 @@ typedef struct sim_sample_s {
   uint32_t llama_bin_pages[LLAMA_NUM_BINS];
   uint32_t llama_bin_live_kib[LLAMA_NUM_BINS];
   llama_memory_t llama_memory; /* the runtime's accounting of its heap */
+  llama_memory_t llama_memory_bins[LLAMA_NUM_BINS]; /* the same, per bin */
 } sim_sample_t;
 
 struct sim_s {
@@ -168,6 +169,7 @@ static void take_sample(sim_t *sim, uint64_t index) {
       s->llama_bin_live_kib[b] = (uint32_t)(st->bins[b].live_bytes >> 10);
     }
     s->llama_memory = st->memory;
+    memcpy(s->llama_memory_bins, st->memory_bins, sizeof s->llama_memory_bins);
   }
 }
 
@@ -261,6 +263,14 @@ static void llama_bins_at(const sim_t *sim, uint64_t count, uint64_t index,
          when, m->resident / MIB, live_blocks / MIB, requested / MIB,
          (live_blocks - requested) / MIB, m->free_blocks / MIB, m->free_units / MIB,
          m->cached / MIB, m->metadata / MIB, m->large / MIB, m->huge / MIB);
+  printf("# llama accounting %s per bin (MiB live/free blocks/free units):", when);
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
+    const llama_memory_t *mb = &best->llama_memory_bins[b];
+    if (mb->live + mb->free_blocks + mb->free_units == 0) continue;
+    printf(" %s %.1f/%.1f/%.1f", b == LLAMA_BIN_UNCLASSIFIED ? "none" : (char[]){(char)('0' + b), 0},
+           mb->live / MIB, mb->free_blocks / MIB, mb->free_units / MIB);
+  }
+  printf("\n");
 }
 
 static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,

@@ -30,6 +30,7 @@ static void external_tags_init(void);
 static void fork_prepare(void) {
   llama_predict_fork_prepare(); /* first: a miss may allocate while it holds it */
   llama_heaps_fork_prepare();
+  llama_extents_fork_prepare();
   llama_large_fork_prepare();
   llama_hugepages_fork_prepare();
   llama_background_fork_prepare();
@@ -38,6 +39,7 @@ static void fork_parent(void) {
   llama_background_fork_parent();
   llama_hugepages_fork_parent();
   llama_large_fork_parent();
+  llama_extents_fork_parent();
   llama_heaps_fork_parent();
   llama_predict_fork_parent();
 }
@@ -45,6 +47,7 @@ static void fork_child(void) {
   llama_background_fork_child();
   llama_hugepages_fork_child();
   llama_large_fork_child();
+  llama_extents_fork_child();
   llama_heaps_fork_child();
   llama_predict_fork_child();
 }
@@ -88,12 +91,16 @@ void llama_size_classes_init(void) {
 
 /* ---- core ------------------------------------------------------------------- */
 
-static LLAMA_NOINLINE void *alloc_slow(size_t n, unsigned bin, unsigned source) {
+/* The slow path. Blocks-only callers (aligned allocation) need size-class
+ * blocks or runs, whose alignment alloc_aligned relies on: no extents. */
+static void *alloc_slow_in(size_t n, unsigned bin, unsigned source, bool blocks_only) {
   llama_heap_t *heap = llama_tls_heap;
   if (!heap && !(heap = llama_heap_init_thread())) goto fail;
   if (n > LLAMA_MAX_REQUEST) goto fail;
   void *p;
-  if (n <= MEDIUM_SPAN_MAX) {
+  if (n > llama_options.extent_min && n <= RUN_MAX && llama_options.extent_min && !blocks_only) {
+    p = llama_extent_alloc(bin, n);
+  } else if (n <= MEDIUM_SPAN_MAX) {
     unsigned sc = llama_size_class(n);
     p = llama_heap_alloc_slow(heap, bin, sc);
   } else if (n <= RUN_MAX) {
@@ -109,7 +116,14 @@ fail:
   return NULL;
 }
 
-LLAMA_INLINE void *llama_alloc(size_t n, unsigned bin, unsigned source) {
+static LLAMA_NOINLINE void *alloc_slow(size_t n, unsigned bin, unsigned source) {
+  return alloc_slow_in(n, bin, source, false);
+}
+static LLAMA_NOINLINE void *alloc_slow_blocks(size_t n, unsigned bin, unsigned source) {
+  return alloc_slow_in(n, bin, source, true);
+}
+
+LLAMA_INLINE void *llama_alloc_in(size_t n, unsigned bin, unsigned source, bool blocks_only) {
   llama_heap_t *heap = llama_tls_heap;
   if (LLAMA_LIKELY(heap != NULL && n <= MEDIUM_SPAN_MAX)) {
     llama_span_t *span = heap->current[bin][llama_size_class(n)];
@@ -121,7 +135,11 @@ LLAMA_INLINE void *llama_alloc(size_t n, unsigned bin, unsigned source) {
       return block;
     }
   }
-  return alloc_slow(n, bin, source);
+  return blocks_only ? alloc_slow_blocks(n, bin, source) : alloc_slow(n, bin, source);
+}
+
+LLAMA_INLINE void *llama_alloc(size_t n, unsigned bin, unsigned source) {
+  return llama_alloc_in(n, bin, source, false);
 }
 
 static void free_far_or_foreign(void *p) {
@@ -203,10 +221,10 @@ static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned so
   size_t m = n < alignment ? alignment : n;
   if (m <= MEDIUM_SPAN_MAX && alignment <= 4096 &&
       (llama_class_size(llama_size_class(m)) & (alignment - 1)) == 0)
-    return llama_alloc(m, bin, source);
+    return llama_alloc_in(m, bin, source, true);
   size_t padded = n + alignment - MIN_ALIGN;
   if (padded <= RUN_MAX && alignment < UNIT_SIZE) {
-    uint8_t *p = llama_alloc(padded, bin, source);
+    uint8_t *p = llama_alloc_in(padded, bin, source, true);
     if (!p) return NULL;
     uint8_t *aligned = (uint8_t *)(((uintptr_t)p + alignment - 1) & ~(uintptr_t)(alignment - 1));
     if (aligned != p) {
@@ -595,6 +613,6 @@ LLAMA_EXPORT void llama_collect(int force) {
     llama_heap_collect(heap, force != 0);
   } else {
     llama_span_collect_abandoned();
-    llama_hugepages_trim(force != 0);
+    llama_memory_maintain(llama_now_ns(), force != 0);
   }
 }

@@ -48,7 +48,7 @@ static void *background_main(void *arg) {
   uint64_t tick_ns = (uint64_t)llama_options.purge_delay_ms * 1000000ull / 4;
   if (tick_ns < 1000000ull) tick_ns = 1000000ull;
   for (;;) {
-    bool later = llama_hugepages_maintain(llama_now_ns(), false);
+    bool later = llama_memory_maintain(llama_now_ns(), false);
     llama_span_collect_abandoned();
     pthread_mutex_lock(&lock);
     if (!later && !woken) {
@@ -68,6 +68,12 @@ static void *background_main(void *arg) {
     }
   }
   return NULL;
+}
+
+/* Extents first: a chunk they empty becomes free units for the pages. */
+bool llama_memory_maintain(uint64_t now, bool force) {
+  bool later = llama_extents_maintain(now, force);
+  return llama_hugepages_maintain(now, force) || later;
 }
 
 void llama_background_start(void) {

@@ -237,8 +237,7 @@ static void heap_sweep(llama_heap_t *heap, bool release_current) {
 void llama_heap_collect(llama_heap_t *heap, bool force) {
   heap_sweep(heap, true);
   llama_span_collect_abandoned();
-  llama_hugepages_trim(force);
-  llama_hugepages_purge(force);
+  llama_memory_maintain(llama_now_ns(), force);
 }
 
 /* Takes an abandoned span of (bin, sc) that has room, collecting its remote
@@ -392,11 +391,13 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
 void *llama_block_start(llama_span_t *span, const void *p) {
   uint8_t *start = llama_span_start(span);
   if (span->kind == SPAN_RUN) return start;
+  if (span->kind == SPAN_EXTENT) return (void *)p; /* extents hand out no interior pointers */
   size_t offset = (size_t)((const uint8_t *)p - start);
   return start + offset - offset % span->block_size;
 }
 
 size_t llama_block_usable(llama_span_t *span, const void *p) {
+  if (span->kind == SPAN_EXTENT) return llama_extent_usable(p);
   uint8_t *block = llama_block_start(span, p);
   return (size_t)(block + span->block_size - (const uint8_t *)p);
 }
@@ -407,6 +408,11 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   int saved_errno = errno;
   if (span->kind == SPAN_RUN) {
     llama_span_release(span); /* a run holds one object: now free */
+    errno = saved_errno;
+    return;
+  }
+  if (span->kind == SPAN_EXTENT) {
+    llama_extent_free(span, p);
     errno = saved_errno;
     return;
   }

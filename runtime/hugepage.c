@@ -70,9 +70,13 @@ static bool lazy_huge(void) {
 }
 
 static void note_work(void) {
-  atomic_store(&work_pending, 1); /* seq_cst: see background.c */
+  /* seq_cst store (see background.c), only when the flag is clear: a span
+   * release in a busy program must not write a shared line every time. */
+  if (!atomic_load_explicit(&work_pending, memory_order_relaxed)) atomic_store(&work_pending, 1);
   llama_background_wake();
 }
+
+void llama_hugepages_note_work(void) { note_work(); }
 
 bool llama_hugepages_work_pending(void) { return atomic_load(&work_pending) != 0; }
 
@@ -302,7 +306,7 @@ static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *u
  * nothing there, and a hole filled is a page not taken). Classes 0..5 use
  * the holes of longer classes; unclassified objects only those of class 6;
  * class 6 only its own. Returns how many bins were written to order[]. */
-static unsigned recycle_order(unsigned b, unsigned order[LLAMA_NUM_BINS]) {
+unsigned llama_recycle_order(unsigned b, unsigned order[LLAMA_NUM_BINS]) {
   unsigned n = 0;
   if (!llama_options.recycle) return 0;
   if (b == LLAMA_BIN_UNCLASSIFIED) {
@@ -372,17 +376,9 @@ static void collapse_page(llama_huge_page_t *page) {
   pthread_mutex_unlock(&bin->lock);
 }
 
-/* Takes `units` consecutive units for a new span of bin `bin`. Returns the
- * span descriptor (kind SPAN_UNUSED, fields end/units/bin set) or NULL
- * when the OS refuses memory. */
-llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
-  uint64_t now = llama_now_ns();
-  if (now >= atomic_load_explicit(&next_deadline_check, memory_order_relaxed)) {
-    atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
-    if (llama_options.promote) check_deadlines(now);
-    if (!llama_background_running()) llama_hugepages_maintain(now, false);
-  }
-  bool collapse = false;
+/* A run of `units` units in pages already held: the bin's own, then holes
+ * in the pages of longer-lived bins. NULL when there is none. */
+static llama_span_t *acquire_held(unsigned bin_index, unsigned units, bool *collapse) {
   llama_span_t *span = NULL;
   llama_huge_page_t *page;
   int unit;
@@ -391,22 +387,43 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
   pthread_mutex_lock(&bin->lock);
   if ((page = bin_find_page(bin, units, &unit))) {
     bin->open = page;
-    span = carve(bin, page, (unsigned)unit, units, bin_index, &collapse);
+    span = carve(bin, page, (unsigned)unit, units, bin_index, collapse);
   }
   pthread_mutex_unlock(&bin->lock);
   /* 2. Holes in the pages of longer-lived bins. */
   if (!span) {
-    unsigned order[LLAMA_NUM_BINS], n = recycle_order(bin_index, order);
+    unsigned order[LLAMA_NUM_BINS], n = llama_recycle_order(bin_index, order);
     for (unsigned i = 0; i < n && !span; i++) {
       llama_bin_t *other = &bins[order[i]];
       if (!bin_peek_partial(other)) continue;
       pthread_mutex_lock(&other->lock);
       if ((page = bin_best_fit(other, units, &unit, other->open))) {
-        span = carve(other, page, (unsigned)unit, units, bin_index, &collapse);
+        span = carve(other, page, (unsigned)unit, units, bin_index, collapse);
         other->recycled++;
       }
       pthread_mutex_unlock(&other->lock);
     }
+  }
+  return span;
+}
+
+/* Takes between min_units and max_units consecutive units (as many as held
+ * pages offer, halving from max_units; a fresh page gives max_units) for a
+ * new span of bin `bin`. Returns the span descriptor (kind SPAN_UNUSED,
+ * fields end/units/bin set) or NULL when the OS refuses memory. */
+llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, unsigned max_units) {
+  uint64_t now = llama_now_ns();
+  if (now >= atomic_load_explicit(&next_deadline_check, memory_order_relaxed)) {
+    atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
+    if (llama_options.promote) check_deadlines(now);
+    if (!llama_background_running()) llama_memory_maintain(now, false);
+  }
+  bool collapse = false;
+  llama_span_t *span = NULL;
+  llama_huge_page_t *page;
+  for (unsigned units = max_units;;) {
+    if ((span = acquire_held(bin_index, units, &collapse)) || units <= min_units) break;
+    units = units / 2 > min_units ? units / 2 : min_units;
   }
   /* 3. A page from the pool. */
   if (!span) {
@@ -415,11 +432,12 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
     page->region_kind = REGION_HUGE_PAGE;
     page->free_units = ALL_UNITS_FREE;
     atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
+    llama_bin_t *bin = &bins[bin_index];
     pthread_mutex_lock(&bin->lock);
     bin_link(bin, page);
     bin->acquired++;
     bin->open = page;
-    span = carve(bin, page, 0, units, bin_index, &collapse);
+    span = carve(bin, page, 0, max_units, bin_index, &collapse);
     pthread_mutex_unlock(&bin->lock);
     llama_background_start();
   }
@@ -431,6 +449,10 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
     else collapse_page(page);
   }
   return span;
+}
+
+llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
+  return llama_span_acquire_range(bin_index, units, units);
 }
 
 /* Gives a span's units back to its huge page; an emptied page leaves its bin
@@ -521,6 +543,23 @@ static void decommit_units(llama_huge_page_t *page, uint64_t purgeable) {
   }
 }
 
+/* Splits a huge page for good (owner's bin lock held): MADV_NOHUGEPAGE keeps
+ * khugepaged from collapsing it back, which it would do with a single 4 KiB
+ * page present; it becomes huge again once dense. */
+static void break_locked(llama_huge_page_t *page) {
+  llama_os_hugepage_forbid(page, HUGE_PAGE_SIZE);
+  page->huge = 0;
+  atomic_fetch_add_explicit(&pool.breaks, 1, memory_order_relaxed);
+}
+
+bool llama_hugepages_break(llama_huge_page_t *page) {
+  llama_bin_t *bin = lock_page_bin(page);
+  bool broke = page->huge && page->free_units != ALL_UNITS_FREE;
+  if (broke) break_locked(page);
+  pthread_mutex_unlock(&bin->lock);
+  return broke;
+}
+
 /* One page's share of the maintenance (owner's bin lock held). Returns true
  * when the page will need work later (free units not yet idle long enough). */
 static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
@@ -536,15 +575,11 @@ static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
     decommit_units(page, purgeable);
     return false;
   }
-  /* Huge: subrelease only a page that turned sparse, and split it for good
-   * (MADV_NOHUGEPAGE keeps khugepaged from collapsing it back, which it would
-   * do with a single 4 KiB page present); it becomes huge again once dense. */
+  /* Huge: subrelease only a page that turned sparse, and split it for good. */
   if (__builtin_popcountll(page->free_units) < (int)llama_options.purge_min_free_units && !force)
     return false;
   if (!idle) return true;
-  llama_os_hugepage_forbid(page, HUGE_PAGE_SIZE);
-  page->huge = 0;
-  atomic_fetch_add_explicit(&pool.breaks, 1, memory_order_relaxed);
+  break_locked(page);
   decommit_units(page, purgeable);
   return false;
 }
@@ -567,10 +602,6 @@ bool llama_hugepages_maintain(uint64_t now, bool force) {
     pthread_mutex_unlock(&bin->lock);
   }
   return later;
-}
-
-void llama_hugepages_purge(bool force) {
-  if (llama_options.purge_units || force) llama_hugepages_maintain(llama_now_ns(), force);
 }
 
 /* ---- statistics and fork -------------------------------------------------- */
@@ -628,7 +659,8 @@ static void account_page(const llama_huge_page_t *page, unsigned owner, llama_st
     if (span->kind != SPAN_UNUSED) {
       /* Racy read of owner fields: a snapshot, as documented. */
       uint32_t used = __atomic_load_n(&span->used, __ATOMIC_RELAXED);
-      live = (uint64_t)used * span->block_size;
+      live = span->kind == SPAN_EXTENT ? __atomic_load_n(&span->live_bytes, __ATOMIC_RELAXED)
+                                       : (uint64_t)used * span->block_size;
       out->bins[b].live_objects += used;
       out->bins[b].live_bytes += live;
       out->bins[owner].span_bytes += (uint64_t)units * UNIT_SIZE;

@@ -78,7 +78,7 @@ typedef struct llama_block_s {
 struct llama_heap_s;
 
 /* Span kinds. */
-enum { SPAN_UNUSED = 0, SPAN_BLOCKS = 1, SPAN_RUN = 2 };
+enum { SPAN_UNUSED = 0, SPAN_BLOCKS = 1, SPAN_RUN = 2, SPAN_EXTENT = 3 };
 /* Span flags: any flag set sends a local free to the generic path. */
 enum {
   SPAN_IN_FULL = 1,  /* on its heap's full list */
@@ -101,7 +101,10 @@ typedef struct llama_span_s {
   uint8_t size_class;   /* size class of the blocks */
   uint8_t units;        /* number of units in the span */
   uint8_t reserved[3];
-  uint32_t bump;        /* owner: offset of the next never-used block */
+  union {
+    uint32_t bump;       /* blocks, owner: offset of the next never-used block */
+    uint32_t live_bytes; /* extent chunk (extent.c, bin lock): bytes of used blocks */
+  };
   uint32_t end;         /* offset one past the last block that fits */
   _Atomic(llama_block_t *) thread_free;  /* frees from other threads */
   struct llama_span_s *next, *prev;      /* heap list or abandoned list */
@@ -185,6 +188,8 @@ typedef struct llama_options_s {
   int purge_units;         /* LLAMA_PURGE_UNITS: decommit idle free units of held pages */
   unsigned purge_min_free_units; /* LLAMA_PURGE_MIN_FREE: free units that make a huge page sparse */
   int recycle;             /* LLAMA_RECYCLE: shorter classes fill longer classes' holes */
+  unsigned extent_min;     /* LLAMA_EXTENT_MIN: larger requests (to 1 MiB) take best-fit
+                              extents (extent.c); 0 turns extents off */
   int background;          /* LLAMA_BACKGROUND: a thread returns memory while idle */
   int predict;             /* LLAMA_PREDICT: 0 turns the dynamic path off */
   unsigned predict_depth;  /* LLAMA_PREDICT_DEPTH: return addresses captured (1..64) */
@@ -218,12 +223,17 @@ void llama_buf_bytes(llama_buf_t *b, uint64_t v, int width); /* 12.3 MiB */
 
 /* ---- hugepage.c ---------------------------------------------------------- */
 llama_span_t *llama_span_acquire(unsigned bin, unsigned units);
+llama_span_t *llama_span_acquire_range(unsigned bin, unsigned min_units, unsigned max_units);
 void llama_span_release(llama_span_t *span);
 void llama_huge_page_span_active(llama_span_t *span, bool active);
 bool llama_hugepages_trim(bool force);
-void llama_hugepages_purge(bool force);
 bool llama_hugepages_maintain(uint64_t now, bool force);
 bool llama_hugepages_work_pending(void);
+void llama_hugepages_note_work(void); /* memory to return later: wake the thread */
+/* Splits a sparse huge page into 4 KiB pages; false if it was not huge. */
+bool llama_hugepages_break(llama_huge_page_t *page);
+/* Bins whose free space bin b may use, longest-lived first (recycling). */
+unsigned llama_recycle_order(unsigned b, unsigned order[LLAMA_NUM_BINS]);
 uint64_t llama_resident_bytes(const void *p, size_t size);
 void llama_hugepages_fork_prepare(void);
 void llama_hugepages_fork_parent(void);
@@ -279,6 +289,15 @@ void llama_heaps_fork_parent(void);
 void llama_heaps_fork_child(void);
 llama_heap_t *llama_heaps_first(void);
 
+/* ---- extent.c (medium objects: best fit, coalescing, per bin) ------------ */
+void *llama_extent_alloc(unsigned bin, size_t n); /* NULL when out of memory */
+void llama_extent_free(llama_span_t *span, void *p);
+size_t llama_extent_usable(const void *p);
+bool llama_extents_maintain(uint64_t now, bool force); /* purge idle free blocks */
+void llama_extents_fork_prepare(void);
+void llama_extents_fork_parent(void);
+void llama_extents_fork_child(void);
+
 /* ---- background.c (the thread that returns memory while idle) ----------- */
 void llama_background_start(void);   /* lazily, on the first fresh page */
 bool llama_background_running(void);
@@ -286,6 +305,8 @@ void llama_background_wake(void);    /* there is work: cheap when awake */
 void llama_background_fork_prepare(void);
 void llama_background_fork_parent(void);
 void llama_background_fork_child(void);
+/* All the memory-returning work (extents, then pages); true: more later. */
+bool llama_memory_maintain(uint64_t now, bool force);
 
 /* ---- large.c ------------------------------------------------------------- */
 void *llama_large_alloc(unsigned bin, size_t n, size_t alignment);

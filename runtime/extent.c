@@ -1,0 +1,365 @@
+/* extent.c - medium objects in coalescing extents, one free index per bin.
+ *
+ * Why: the runtime's accounting of bench_lifetime at its peak showed
+ * 21.9 MiB above 70.4 MiB requested that size-class spans cause: 6.2 MiB of
+ * rounding (4 classes per doubling) and 15.7 MiB of free blocks inside spans,
+ * most of them in spans of medium classes (1 KiB .. 64 KiB blocks, 4 to a
+ * span): a partly used span per (bin, size class), and freed blocks that only
+ * a request of the same class can reuse. glibc, best fit with coalescing,
+ * held less at that peak than our live blocks alone. So requests above
+ * LLAMA_EXTENT_MIN (1 KiB) and up to RUN_MAX (1 MiB) are carved from chunks
+ * by best fit, rounded to 16 bytes, and freed space coalesces with its
+ * neighbours: any later request of the bin, whatever its size, reuses it.
+ * Small requests keep the lock-free size-class spans of heap.c.
+ *
+ * Layout (boundary tags, as in dlmalloc and TLSF):
+ *
+ *   chunk = one span of >= 8 units (256 KiB), kind SPAN_EXTENT, of one bin
+ *   +-----+---------+-----+--------------+-----+---------+ ... +----------+
+ *   | hdr | payload | hdr | free (links) | hdr | payload |     | sentinel |
+ *   +-----+---------+-----+--------------+-----+---------+ ... +----------+
+ *   hdr (16 bytes): prev_size (valid when the previous block is free) and
+ *   size | USED | PREV_USED | PURGED. The sentinel is a used block of size
+ *   0 ending the chunk. Two free blocks are never adjacent.
+ *
+ * Free blocks sit in 128 lists per bin (8 per doubling, a bitmap finds the
+ * first non-empty one). Allocation scans the request's own list for the
+ * best of its first few blocks, else takes the head of the next non-empty
+ * list: every block there is large enough. A chunk that becomes one free
+ * block goes back to its huge page (llama_span_release), where the page
+ * rules (recycling, subrelease, the warm cache) take over.
+ *
+ * Returning memory: free blocks that cover whole 4 KiB pages and stayed free
+ * LLAMA_PURGE_DELAY_MS are decommitted by the maintenance (background
+ * thread) on pages backed by 4 KiB pages; a huge page is split first when it
+ * turned sparse (llama_extents_maintain).
+ *
+ * Recycling: a bin without a fitting free block first takes one from the
+ * free lists of longer-lived bins (the LLAMA paper's rule: an object that
+ * dies before its neighbours costs nothing there), then a new chunk.
+ *
+ * Locks: one per bin, taken alone (never two at once); a chunk is acquired
+ * and released with no extent lock held. Every free takes the lock of the
+ * chunk's bin, whichever thread frees. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define EXT_HDR 16u
+#define EXT_USED 1u
+#define EXT_PREV_USED 2u
+#define EXT_PURGED 4u
+#define EXT_FLAGS 15u
+#define EXT_MIN_BLOCK 48u  /* header, two links, the time it was freed */
+#define EXT_CHUNK_UNITS 8u /* 256 KiB */
+#define EXT_SUB_SHIFT 3u   /* 8 lists per doubling */
+#define EXT_LISTS 128u
+#define EXT_SCAN 8u        /* blocks looked at in the request's own list */
+#define EXT_PURGE_MIN 8192u /* smallest free block worth a purge */
+
+typedef struct ext_block_s {
+  uint64_t prev_size;  /* size of the previous block while it is free */
+  uint64_t size_flags; /* size (multiple of 16) | EXT_* flags */
+  /* Free blocks only, in the payload: */
+  struct ext_block_s *next, *prev;
+  uint64_t freed_ns;
+} ext_block_t;
+
+typedef struct ext_bin_s {
+  pthread_mutex_t lock;
+  uint64_t map[EXT_LISTS / 64];
+  ext_block_t *lists[EXT_LISTS];
+  _Atomic uint8_t dirty;    /* free blocks not yet purged */
+  _Atomic uint8_t has_free; /* any free block: lets others skip the lock */
+} ext_bin_t;
+
+static ext_bin_t ext_bins[LLAMA_NUM_BINS] = {
+    [0 ... LLAMA_NUM_BINS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+
+LLAMA_INLINE uint64_t block_size(const ext_block_t *b) { return b->size_flags & ~(uint64_t)EXT_FLAGS; }
+LLAMA_INLINE ext_block_t *block_at(const void *p, uint64_t off) {
+  return (ext_block_t *)((uint8_t *)p + off);
+}
+
+/* List of a free block of `size` bytes (size >= EXT_MIN_BLOCK). */
+static unsigned list_index(uint64_t size) {
+  unsigned fl = 63u - (unsigned)__builtin_clzll(size);
+  unsigned sl = (unsigned)(size >> (fl - EXT_SUB_SHIFT)) & ((1u << EXT_SUB_SHIFT) - 1u);
+  unsigned i = (fl - 5u) * (1u << EXT_SUB_SHIFT) + sl;
+  return i < EXT_LISTS ? i : EXT_LISTS - 1;
+}
+
+static void free_insert(ext_bin_t *eb, ext_block_t *b) {
+  unsigned i = list_index(block_size(b));
+  b->prev = NULL;
+  b->next = eb->lists[i];
+  if (b->next) b->next->prev = b;
+  eb->lists[i] = b;
+  eb->map[i / 64] |= (uint64_t)1 << (i % 64);
+  atomic_store_explicit(&eb->has_free, 1, memory_order_relaxed);
+}
+
+static void free_remove(ext_bin_t *eb, ext_block_t *b) {
+  unsigned i = list_index(block_size(b));
+  if (b->prev) b->prev->next = b->next;
+  else eb->lists[i] = b->next;
+  if (b->next) b->next->prev = b->prev;
+  if (!eb->lists[i]) {
+    eb->map[i / 64] &= ~((uint64_t)1 << (i % 64));
+    if (!eb->map[0] && !eb->map[1]) atomic_store_explicit(&eb->has_free, 0, memory_order_relaxed);
+  }
+}
+
+/* A free block of at least `need` bytes, or NULL (bin lock held). */
+static ext_block_t *find_fit(ext_bin_t *eb, uint64_t need) {
+  unsigned i = list_index(need);
+  ext_block_t *best = NULL;
+  unsigned scanned = 0;
+  for (ext_block_t *b = eb->lists[i]; b && scanned < EXT_SCAN; b = b->next, scanned++) {
+    uint64_t s = block_size(b);
+    if (s >= need && (!best || s < block_size(best))) {
+      best = b;
+      if (s == need) break;
+    }
+  }
+  if (best) return best;
+  for (unsigned w = (i + 1) / 64; w < EXT_LISTS / 64; w++) {
+    uint64_t m = eb->map[w];
+    if (w == (i + 1) / 64) m &= ~(uint64_t)0 << ((i + 1) % 64);
+    if (m) return eb->lists[w * 64 + (unsigned)__builtin_ctzll(m)];
+  }
+  return NULL;
+}
+
+LLAMA_INLINE llama_span_t *chunk_of(const ext_block_t *b) {
+  return llama_span_of(llama_huge_page_of(b), b);
+}
+
+/* Allocates `need` bytes from free block b (bin lock held). */
+static void *take(ext_bin_t *eb, ext_block_t *b, uint64_t need) {
+  free_remove(eb, b);
+  uint64_t size = block_size(b);
+  ext_block_t *next = block_at(b, size);
+  if (size - need >= EXT_MIN_BLOCK) {
+    ext_block_t *rest = block_at(b, need);
+    rest->size_flags = (size - need) | EXT_PREV_USED | (b->size_flags & EXT_PURGED);
+    rest->freed_ns = b->freed_ns;
+    next->prev_size = size - need;
+    free_insert(eb, rest);
+    size = need;
+  } else {
+    next->size_flags |= EXT_PREV_USED;
+  }
+  b->size_flags = size | EXT_USED | EXT_PREV_USED;
+  llama_span_t *chunk = chunk_of(b);
+  chunk->used++;
+  chunk->live_bytes += (uint32_t)size;
+  return (uint8_t *)b + EXT_HDR;
+}
+
+/* A new chunk for bin `bin` with room for `need` bytes, linked as one free
+ * block (no lock held; takes the bin lock to link). */
+static bool chunk_new(unsigned bin, uint64_t need) {
+  uint64_t bytes = need + EXT_HDR + HUGE_PAGE_HEADER_SIZE; /* unit 0 starts later */
+  unsigned units = (unsigned)((bytes + UNIT_SIZE - 1) >> UNIT_SHIFT), most = units;
+  if (most < EXT_CHUNK_UNITS) most = EXT_CHUNK_UNITS;
+  if (most > UNITS_PER_HUGE_PAGE) return false;
+  /* Holes of held pages first, however short (down to the request). */
+  llama_span_t *span = llama_span_acquire_range(bin, units, most);
+  if (!span) return false;
+  uint8_t *start = llama_span_start(span);
+  uint8_t *end = (uint8_t *)llama_huge_page_of(span) + span->end;
+  uint64_t size = (uint64_t)(end - start) - EXT_HDR;
+  span->kind = SPAN_EXTENT;
+  span->block_size = 0;
+  span->used = 0;
+  span->live_bytes = 0;
+  llama_span_set_flags(span, 0);
+  ext_block_t *b = (ext_block_t *)start, *sentinel = block_at(start, size);
+  b->size_flags = size | EXT_PREV_USED;
+  b->freed_ns = 0;
+  sentinel->prev_size = size;
+  sentinel->size_flags = EXT_USED; /* size 0, previous free */
+  ext_bin_t *eb = &ext_bins[bin];
+  pthread_mutex_lock(&eb->lock);
+  free_insert(eb, b);
+  pthread_mutex_unlock(&eb->lock);
+  return true;
+}
+
+static bool try_bin(unsigned bin, uint64_t need, void **out) {
+  ext_bin_t *eb = &ext_bins[bin];
+  if (!atomic_load_explicit(&eb->has_free, memory_order_relaxed)) return false;
+  pthread_mutex_lock(&eb->lock);
+  ext_block_t *b = find_fit(eb, need);
+  if (b) *out = take(eb, b, need);
+  pthread_mutex_unlock(&eb->lock);
+  return b != NULL;
+}
+
+void *llama_extent_alloc(unsigned bin, size_t n) {
+  uint64_t need = ((uint64_t)n + EXT_HDR + 15u) & ~(uint64_t)15u;
+  if (need < EXT_MIN_BLOCK) need = EXT_MIN_BLOCK;
+  void *p = NULL;
+  for (int attempt = 0; attempt < 4; attempt++) {
+    if (try_bin(bin, need, &p)) return p;
+    if (attempt == 0) {
+      unsigned order[LLAMA_NUM_BINS], count = llama_recycle_order(bin, order);
+      for (unsigned i = 0; i < count; i++)
+        if (try_bin(order[i], need, &p)) return p;
+    }
+    /* Another thread may take the new chunk's room first: try again. */
+    if (!chunk_new(bin, need)) return NULL;
+  }
+  return NULL;
+}
+
+void llama_extent_free(llama_span_t *span, void *p) {
+  ext_block_t *b = (ext_block_t *)((uint8_t *)p - EXT_HDR);
+  uint8_t *start = llama_span_start(span);
+  if ((uint8_t *)b < start || ((uintptr_t)p & 15u)) {
+    llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
+    return;
+  }
+  ext_bin_t *eb = &ext_bins[span->bin];
+  pthread_mutex_lock(&eb->lock);
+  if (!(b->size_flags & EXT_USED) || block_size(b) == 0) {
+    pthread_mutex_unlock(&eb->lock);
+    llama_report("double free or free of an interior pointer (ignored)", NULL);
+    return;
+  }
+  uint64_t size = block_size(b);
+  span->used--;
+  span->live_bytes -= (uint32_t)size;
+  ext_block_t *next = block_at(b, size);
+  if (!(next->size_flags & EXT_USED)) {
+    free_remove(eb, next);
+    size += block_size(next);
+  }
+  if (!(b->size_flags & EXT_PREV_USED)) {
+    ext_block_t *prev = (ext_block_t *)((uint8_t *)b - b->prev_size);
+    free_remove(eb, prev);
+    size += block_size(prev);
+    b = prev;
+  }
+  uint64_t chunk_size = (uint64_t)((uint8_t *)llama_huge_page_of(span) + span->end - start) - EXT_HDR;
+  if ((uint8_t *)b == start && size == chunk_size) {
+    /* The chunk is empty: its units go back to the huge page. */
+    span->kind = SPAN_UNUSED;
+    pthread_mutex_unlock(&eb->lock);
+    llama_span_release(span);
+    return;
+  }
+  b->size_flags = size | EXT_PREV_USED; /* not purged: it holds fresh frees */
+  next = block_at(b, size);
+  next->prev_size = size;
+  next->size_flags &= ~(uint64_t)EXT_PREV_USED;
+  bool purgeable = size >= EXT_PURGE_MIN && llama_options.purge_units;
+  b->freed_ns = purgeable ? llama_now_ns() : 0;
+  free_insert(eb, b);
+  if (purgeable && !atomic_load_explicit(&eb->dirty, memory_order_relaxed))
+    atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
+  pthread_mutex_unlock(&eb->lock);
+  if (purgeable) llama_hugepages_note_work();
+}
+
+size_t llama_extent_usable(const void *p) {
+  const ext_block_t *b = (const ext_block_t *)((const uint8_t *)p - EXT_HDR);
+  return (size_t)(block_size(b) - EXT_HDR);
+}
+
+/* Decommits the whole 4 KiB pages of b's payload past its links (bin lock
+ * held). */
+static void purge_block(ext_block_t *b) {
+  uintptr_t from = ((uintptr_t)b + EXT_MIN_BLOCK + 4095u) & ~(uintptr_t)4095u;
+  uintptr_t to = ((uintptr_t)b + block_size(b)) & ~(uintptr_t)4095u;
+  if (to > from) llama_os_decommit((void *)from, to - from);
+  b->size_flags |= EXT_PURGED;
+}
+
+/* Idle free bytes per huge-page-backed page, gathered by one maintenance
+ * pass of a bin (a page past the limit is looked at in a later pass). */
+#define SPARSE_PAGES 64
+typedef struct sparse_s {
+  llama_huge_page_t *page[SPARSE_PAGES];
+  uint64_t free_bytes[SPARSE_PAGES];
+} sparse_t;
+
+static void sparse_add(sparse_t *t, llama_huge_page_t *page, uint64_t bytes) {
+  unsigned h = (unsigned)(((uintptr_t)page >> HUGE_PAGE_SHIFT) * 0x9E3779B1u) % SPARSE_PAGES;
+  for (unsigned i = 0; i < SPARSE_PAGES; i++, h = (h + 1) % SPARSE_PAGES) {
+    if (t->page[h] == page || !t->page[h]) {
+      t->page[h] = page;
+      t->free_bytes[h] += bytes;
+      return;
+    }
+  }
+}
+
+/* One bin's purge (bin lock held): idle free blocks on 4 KiB-backed pages
+ * are decommitted; those on huge pages are summed per page into *sparse.
+ * Returns whether blocks are still waiting for their delay. */
+static bool purge_pass(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse) {
+  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  bool waiting = false;
+  for (unsigned i = list_index(EXT_PURGE_MIN); i < EXT_LISTS; i++)
+    for (ext_block_t *b = eb->lists[i]; b; b = b->next) {
+      if ((b->size_flags & EXT_PURGED) || block_size(b) < EXT_PURGE_MIN) continue;
+      if (!force && now - b->freed_ns < delay) {
+        waiting = true;
+        continue;
+      }
+      llama_huge_page_t *page = llama_huge_page_of(b);
+      if (page->huge && !force) {
+        if (sparse) sparse_add(sparse, page, block_size(b));
+        continue;
+      }
+      purge_block(b);
+    }
+  return waiting;
+}
+
+/* Purges free blocks idle for LLAMA_PURGE_DELAY_MS (all when force). A huge
+ * page whose idle free space (free blocks plus free units) reaches
+ * LLAMA_PURGE_MIN_FREE units turned sparse: it is split (hugepage.c,
+ * llama_hugepages_break) and its free blocks purged, as Temeraire
+ * subreleases sparse huge pages; dense pages stay whole. */
+bool llama_extents_maintain(uint64_t now, bool force) {
+  bool later = false;
+  if (!llama_options.purge_units && !force) return false;
+  uint64_t sparse_min = (uint64_t)llama_options.purge_min_free_units * UNIT_SIZE;
+  for (unsigned bin = 0; bin < LLAMA_NUM_BINS; bin++) {
+    ext_bin_t *eb = &ext_bins[bin];
+    if (!atomic_load_explicit(&eb->dirty, memory_order_relaxed) && !force) continue;
+    sparse_t sparse;
+    memset(&sparse, 0, sizeof sparse);
+    pthread_mutex_lock(&eb->lock);
+    bool waiting = purge_pass(eb, now, force, &sparse);
+    bool broke = false;
+    for (unsigned i = 0; i < SPARSE_PAGES; i++) {
+      llama_huge_page_t *page = sparse.page[i];
+      if (!page) continue;
+      uint64_t units_free = (uint64_t)__builtin_popcountll(
+          __atomic_load_n(&page->free_units, __ATOMIC_RELAXED)) * UNIT_SIZE;
+      if (sparse.free_bytes[i] + units_free >= sparse_min) broke |= llama_hugepages_break(page);
+    }
+    if (broke) purge_pass(eb, now, force, NULL);
+    atomic_store_explicit(&eb->dirty, waiting, memory_order_relaxed);
+    later |= waiting;
+    pthread_mutex_unlock(&eb->lock);
+  }
+  return later;
+}
+
+void llama_extents_fork_prepare(void) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) pthread_mutex_lock(&ext_bins[b].lock);
+}
+
+void llama_extents_fork_parent(void) {
+  for (unsigned b = LLAMA_NUM_BINS; b-- > 0;) pthread_mutex_unlock(&ext_bins[b].lock);
+}
+
+void llama_extents_fork_child(void) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) pthread_mutex_init(&ext_bins[b].lock, NULL);
+}
