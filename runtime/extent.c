@@ -50,6 +50,7 @@
 #define EXT_USED 1u
 #define EXT_PREV_USED 2u
 #define EXT_PURGED 4u
+#define EXT_BUSY 8u /* taken out of the lists while purged outside the lock */
 #define EXT_FLAGS 15u
 #define EXT_MIN_BLOCK 48u  /* header, two links, the time it was freed */
 #define EXT_CHUNK_UNITS 8u /* 256 KiB */
@@ -215,49 +216,64 @@ void *llama_extent_alloc(unsigned bin, size_t n) {
   return NULL;
 }
 
-void llama_extent_free(llama_span_t *span, void *p) {
-  ext_block_t *b = (ext_block_t *)((uint8_t *)p - EXT_HDR);
+/* Puts block b (not in a list, size `size`) back as free space: merges it
+ * with free neighbours and links it (bin lock held). Returns the size of the
+ * merged free block, or 0 when the whole chunk is now free: the caller
+ * releases it after unlocking. */
+static uint64_t put_free(ext_bin_t *eb, llama_span_t *span, ext_block_t *b, uint64_t size,
+                     uint64_t freed_ns, uint64_t purged) {
   uint8_t *start = llama_span_start(span);
-  if ((uint8_t *)b < start || ((uintptr_t)p & 15u)) {
-    llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
-    return;
-  }
-  ext_bin_t *eb = &ext_bins[span->bin];
-  pthread_mutex_lock(&eb->lock);
-  if (!(b->size_flags & EXT_USED) || block_size(b) == 0) {
-    pthread_mutex_unlock(&eb->lock);
-    llama_report("double free or free of an interior pointer (ignored)", NULL);
-    return;
-  }
-  uint64_t size = block_size(b);
-  span->used--;
-  span->live_bytes -= (uint32_t)size;
   ext_block_t *next = block_at(b, size);
   if (!(next->size_flags & EXT_USED)) {
+    purged &= next->size_flags;
     free_remove(eb, next);
     size += block_size(next);
   }
   if (!(b->size_flags & EXT_PREV_USED)) {
     ext_block_t *prev = (ext_block_t *)((uint8_t *)b - b->prev_size);
+    purged &= prev->size_flags;
     free_remove(eb, prev);
     size += block_size(prev);
     b = prev;
   }
   uint64_t chunk_size = (uint64_t)((uint8_t *)llama_huge_page_of(span) + span->end - start) - EXT_HDR;
   if ((uint8_t *)b == start && size == chunk_size) {
-    /* The chunk is empty: its units go back to the huge page. */
-    span->kind = SPAN_UNUSED;
+    span->kind = SPAN_UNUSED; /* the chunk is empty: its units go back */
+    return 0;
+  }
+  b->size_flags = size | EXT_PREV_USED | (purged & EXT_PURGED);
+  next = block_at(b, size);
+  next->prev_size = size;
+  next->size_flags &= ~(uint64_t)EXT_PREV_USED;
+  b->freed_ns = freed_ns;
+  free_insert(eb, b);
+  return size;
+}
+
+void llama_extent_free(llama_span_t *span, void *p) {
+  ext_block_t *b = (ext_block_t *)((uint8_t *)p - EXT_HDR);
+  if ((uint8_t *)b < llama_span_start(span) || ((uintptr_t)p & 15u)) {
+    llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
+    return;
+  }
+  ext_bin_t *eb = &ext_bins[span->bin];
+  pthread_mutex_lock(&eb->lock);
+  if ((b->size_flags & (EXT_USED | EXT_BUSY)) != EXT_USED || block_size(b) == 0) {
+    pthread_mutex_unlock(&eb->lock);
+    llama_report("double free or free of an interior pointer (ignored)", NULL);
+    return;
+  }
+  uint64_t size = block_size(b);
+  b->size_flags &= ~(uint64_t)EXT_USED; /* a second free of p is seen, even merged */
+  span->used--;
+  span->live_bytes -= (uint32_t)size;
+  uint64_t merged = put_free(eb, span, b, size, llama_coarse_ns(), 0);
+  if (!merged) {
     pthread_mutex_unlock(&eb->lock);
     llama_span_release(span);
     return;
   }
-  b->size_flags = size | EXT_PREV_USED; /* not purged: it holds fresh frees */
-  next = block_at(b, size);
-  next->prev_size = size;
-  next->size_flags &= ~(uint64_t)EXT_PREV_USED;
-  bool purgeable = size >= EXT_PURGE_MIN && llama_options.purge_units;
-  b->freed_ns = purgeable ? llama_now_ns() : 0;
-  free_insert(eb, b);
+  bool purgeable = merged >= EXT_PURGE_MIN && llama_options.purge_units;
   if (purgeable && !atomic_load_explicit(&eb->dirty, memory_order_relaxed))
     atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
   pthread_mutex_unlock(&eb->lock);
@@ -267,15 +283,6 @@ void llama_extent_free(llama_span_t *span, void *p) {
 size_t llama_extent_usable(const void *p) {
   const ext_block_t *b = (const ext_block_t *)((const uint8_t *)p - EXT_HDR);
   return (size_t)(block_size(b) - EXT_HDR);
-}
-
-/* Decommits the whole 4 KiB pages of b's payload past its links (bin lock
- * held). */
-static void purge_block(ext_block_t *b) {
-  uintptr_t from = ((uintptr_t)b + EXT_MIN_BLOCK + 4095u) & ~(uintptr_t)4095u;
-  uintptr_t to = ((uintptr_t)b + block_size(b)) & ~(uintptr_t)4095u;
-  if (to > from) llama_os_decommit((void *)from, to - from);
-  b->size_flags |= EXT_PURGED;
 }
 
 /* Idle free bytes per huge-page-backed page, gathered by one maintenance
@@ -297,16 +304,29 @@ static void sparse_add(sparse_t *t, llama_huge_page_t *page, uint64_t bytes) {
   }
 }
 
-/* One bin's purge (bin lock held): idle free blocks on 4 KiB-backed pages
- * are decommitted; those on huge pages are summed per page into *sparse.
- * Returns whether blocks are still waiting for their delay. */
-static bool purge_pass(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse) {
+/* Blocks taken out of the lists to be purged with no lock held: marked
+ * USED | BUSY so that neighbours freed meanwhile do not merge with them and
+ * no allocation can take them (jemalloc purges extents the same way). */
+#define PURGE_BATCH 64
+typedef struct purge_batch_s {
+  ext_block_t *block[PURGE_BATCH];
+  unsigned count;
+  bool overflow; /* idle blocks left for another round */
+} purge_batch_t;
+
+/* One bin's scan (bin lock held): idle free blocks on 4 KiB-backed pages go
+ * into *batch; those on huge pages are summed per page into *sparse.
+ * Returns whether blocks are still waiting for their delay or the batch. */
+static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse,
+                       purge_batch_t *batch) {
   uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
   bool waiting = false;
-  for (unsigned i = list_index(EXT_PURGE_MIN); i < EXT_LISTS; i++)
-    for (ext_block_t *b = eb->lists[i]; b; b = b->next) {
+  for (unsigned i = list_index(EXT_PURGE_MIN); i < EXT_LISTS; i++) {
+    ext_block_t *next;
+    for (ext_block_t *b = eb->lists[i]; b; b = next) {
+      next = b->next;
       if ((b->size_flags & EXT_PURGED) || block_size(b) < EXT_PURGE_MIN) continue;
-      if (!force && now - b->freed_ns < delay) {
+      if (!force && !(now > b->freed_ns && now - b->freed_ns >= delay)) {
         waiting = true;
         continue;
       }
@@ -315,9 +335,41 @@ static bool purge_pass(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse
         if (sparse) sparse_add(sparse, page, block_size(b));
         continue;
       }
-      purge_block(b);
+      if (batch->count == PURGE_BATCH) {
+        batch->overflow = true;
+        continue;
+      }
+      free_remove(eb, b);
+      b->size_flags |= EXT_USED | EXT_BUSY;
+      block_at(b, block_size(b))->size_flags |= EXT_PREV_USED; /* no merging into it */
+      batch->block[batch->count++] = b;
     }
+  }
   return waiting;
+}
+
+/* Decommits the batch's whole 4 KiB pages past each block's links (no lock
+ * held), then puts the blocks back, merged with neighbours freed meanwhile.
+ * Chunks that turned out empty are released. */
+static void purge_batch(ext_bin_t *eb, purge_batch_t *batch) {
+  for (unsigned i = 0; i < batch->count; i++) {
+    ext_block_t *b = batch->block[i];
+    uintptr_t from = ((uintptr_t)b + EXT_MIN_BLOCK + 4095u) & ~(uintptr_t)4095u;
+    uintptr_t to = ((uintptr_t)b + block_size(b)) & ~(uintptr_t)4095u;
+    if (to > from) llama_os_decommit((void *)from, to - from);
+  }
+  llama_span_t *empty[PURGE_BATCH];
+  unsigned n_empty = 0;
+  pthread_mutex_lock(&eb->lock);
+  for (unsigned i = 0; i < batch->count; i++) {
+    ext_block_t *b = batch->block[i];
+    b->size_flags &= ~(uint64_t)(EXT_USED | EXT_BUSY);
+    llama_span_t *span = chunk_of(b);
+    if (!put_free(eb, span, b, block_size(b), b->freed_ns, EXT_PURGED)) empty[n_empty++] = span;
+  }
+  pthread_mutex_unlock(&eb->lock);
+  for (unsigned i = 0; i < n_empty; i++) llama_span_release(empty[i]);
+  batch->count = 0;
 }
 
 /* Purges free blocks idle for LLAMA_PURGE_DELAY_MS (all when force). A huge
@@ -333,21 +385,35 @@ bool llama_extents_maintain(uint64_t now, bool force) {
     ext_bin_t *eb = &ext_bins[bin];
     if (!atomic_load_explicit(&eb->dirty, memory_order_relaxed) && !force) continue;
     sparse_t sparse;
+    purge_batch_t batch;
     memset(&sparse, 0, sizeof sparse);
-    pthread_mutex_lock(&eb->lock);
-    bool waiting = purge_pass(eb, now, force, &sparse);
-    bool broke = false;
-    for (unsigned i = 0; i < SPARSE_PAGES; i++) {
-      llama_huge_page_t *page = sparse.page[i];
-      if (!page) continue;
-      uint64_t units_free = (uint64_t)__builtin_popcountll(
-          __atomic_load_n(&page->free_units, __ATOMIC_RELAXED)) * UNIT_SIZE;
-      if (sparse.free_bytes[i] + units_free >= sparse_min) broke |= llama_hugepages_break(page);
+    bool waiting = false;
+    atomic_store_explicit(&eb->dirty, 0, memory_order_relaxed);
+    /* Rounds of a batch each; after the first, pages found sparse are split
+     * and their blocks join the next rounds. */
+    for (unsigned round = 0;; round++) {
+      batch.count = 0;
+      batch.overflow = false;
+      pthread_mutex_lock(&eb->lock);
+      waiting |= purge_scan(eb, now, force, round == 0 ? &sparse : NULL, &batch);
+      pthread_mutex_unlock(&eb->lock);
+      bool broke = false;
+      for (unsigned i = 0; round == 0 && i < SPARSE_PAGES; i++) {
+        llama_huge_page_t *page = sparse.page[i];
+        if (!page) continue;
+        uint64_t units_free = (uint64_t)__builtin_popcountll(
+            __atomic_load_n(&page->free_units, __ATOMIC_RELAXED)) * UNIT_SIZE;
+        if (sparse.free_bytes[i] + units_free >= sparse_min) broke |= llama_hugepages_break(page);
+      }
+      purge_batch(eb, &batch);
+      if (!batch.overflow && !broke) break;
+      if (round == 1024) { /* bounded: frees racing in can feed it forever */
+        waiting = true;
+        break;
+      }
     }
-    if (broke) purge_pass(eb, now, force, NULL);
-    atomic_store_explicit(&eb->dirty, waiting, memory_order_relaxed);
+    if (waiting) atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
     later |= waiting;
-    pthread_mutex_unlock(&eb->lock);
   }
   return later;
 }

@@ -212,6 +212,7 @@ void llama_os_hugepage_forbid(void *p, size_t size); /* MADV_NOHUGEPAGE */
 bool llama_os_residency(const void *p, size_t size, unsigned char *vec); /* mincore */
 void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge); /* smaps_rollup */
 uint64_t llama_now_ns(void);
+uint64_t llama_coarse_ns(void); /* CLOCK_MONOTONIC_COARSE: at most a tick behind */
 void llama_write_fd(int fd, const char *s, size_t n);
 void llama_report(const char *msg, const char *detail);
 void llama_assert_fail(const char *expr, const char *file, int line);

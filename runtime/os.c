@@ -138,6 +138,13 @@ uint64_t llama_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A few milliseconds coarse, and cheaper: for idle-time stamps. */
+uint64_t llama_coarse_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void llama_write_fd(int fd, const char *s, size_t n) {
   int saved = errno;
   while (n > 0) {
