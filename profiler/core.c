@@ -88,7 +88,7 @@ void llama_prof_init(void) {
   atexit(at_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   llama_prof_counters_init();
-  llama_prof_interpose_init();
+  llama_prof_real_init();
   llama_prof_stack_init();
   /* The external pseudo-sites, like a module's array (not pinned: they
    * live in libllamaprof, which the counter caches already need). */

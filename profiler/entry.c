@@ -2,11 +2,11 @@
  * LLAMA_ALLOC_FUNCTIONS (include/llama/abi.h), same arguments and result as
  * the function they replace plus the site descriptor. Every call is counted
  * in its site; allocations are served by the process's allocator (the real
- * malloc & co. that external.c resolves, glibc's or libllamalloc's, called
+ * malloc & co. that real.c resolves, glibc's or libllamalloc's, called
  * directly: a plain call would reach our own interposer and be counted a
  * second time at an external pseudo-site) and sampled when the thread's
- * countdown runs out; deallocations end the
- * lifetime of sampled objects, then call the real function (interpose.c).
+ * countdown runs out; deallocations end the lifetime of sampled objects,
+ * then call the real function (real.c).
  * The unsampled path is the site counters, one TLS decrement and the call.
  * The operator new entry points are in new_entry.cc. */
 #include "internal.h"

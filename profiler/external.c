@@ -2,9 +2,9 @@
  * valloc and pvalloc called by code the pass did not rewrite (libc's
  * strdup, getline and stdio buffers, libstdc++ through operator new, other
  * libraries, calls through function pointers). Each interposer forwards to
- * the process's function (interpose.c's resolver: the next definition in
- * symbol resolution order) and counts and samples the call exactly like an
- * instrumented site, at the kind's external pseudo-site (runtime/
+ * the process's function (real.c: the next definition in symbol
+ * resolution order) and counts and samples the call exactly like an
+ * instrumented site, at the kind's external pseudo-site (include/
  * llama/abi.h, "External allocations"): id llama_external_site_id(kind),
  * function LLAMA_EXTERNAL_FUNCTION, no file or line, flags
  * LLAMA_SITE_EXTERNAL. The pseudo-sites are registered like a module's
@@ -24,7 +24,6 @@
  * sampled. */
 #include "internal.h"
 
-#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,98 +75,9 @@ int llama_prof_sample_now_external(void) {
   return llama_prof_sample_now();
 }
 
-/* ---- the real functions -------------------------------------------------- */
-
 /* The interposers are weak, as in interpose.c: a strong definition linked
  * into the same executable (libllamalloc.a) wins. */
 #define INTERPOSER LLAMA_PROF_EXPORT __attribute__((weak))
-
-void *llama_prof_own_malloc(size_t n) __attribute__((alias("malloc"), visibility("hidden")));
-void *llama_prof_own_calloc(size_t c, size_t n)
-    __attribute__((alias("calloc"), visibility("hidden")));
-void *llama_prof_own_aligned_alloc(size_t a, size_t n)
-    __attribute__((alias("aligned_alloc"), visibility("hidden")));
-int llama_prof_own_posix_memalign(void **out, size_t a, size_t n)
-    __attribute__((alias("posix_memalign"), visibility("hidden")));
-void *llama_prof_own_memalign(size_t a, size_t n)
-    __attribute__((alias("memalign"), visibility("hidden")));
-void *llama_prof_own_valloc(size_t n) __attribute__((alias("valloc"), visibility("hidden")));
-void *llama_prof_own_pvalloc(size_t n) __attribute__((alias("pvalloc"), visibility("hidden")));
-
-/* A pointer to the real function, resolved lazily; NULL while resolving
- * (the caller then serves the call from the bootstrap arena). */
-#define REAL(type, name)                                                       \
-  static type *real_##name;                                                    \
-  static type *get_##name(void) {                                              \
-    type *f = __atomic_load_n(&real_##name, __ATOMIC_ACQUIRE);                 \
-    if (LLAMA_PROF_LIKELY(f)) return f;                                        \
-    f = (type *)llama_prof_resolve(#name, (void *)llama_prof_own_##name);      \
-    if (f) __atomic_store_n(&real_##name, f, __ATOMIC_RELEASE);                \
-    return f;                                                                  \
-  }
-
-typedef void *malloc_fn(size_t);
-typedef void *calloc_fn(size_t, size_t);
-typedef void *aligned_fn(size_t, size_t);
-typedef int posix_memalign_fn(void **, size_t, size_t);
-REAL(malloc_fn, malloc)
-REAL(calloc_fn, calloc)
-REAL(aligned_fn, aligned_alloc)
-REAL(posix_memalign_fn, posix_memalign)
-REAL(aligned_fn, memalign)
-REAL(malloc_fn, valloc)
-REAL(malloc_fn, pvalloc)
-
-static void *boot(size_t n, size_t alignment) {
-  void *p = llama_prof_boot_alloc(n, alignment);
-  if (!p) errno = ENOMEM;
-  return p;
-}
-
-void *llama_prof_real_malloc(size_t n) {
-  malloc_fn *f = get_malloc();
-  return LLAMA_PROF_LIKELY(f) ? f(n) : boot(n, 16);
-}
-
-void *llama_prof_real_calloc(size_t count, size_t size) {
-  calloc_fn *f = get_calloc();
-  if (LLAMA_PROF_LIKELY(f)) return f(count, size);
-  size_t n;
-  if (__builtin_mul_overflow(count, size, &n)) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  return boot(n, 16); /* the arena is zero */
-}
-
-void *llama_prof_real_aligned_alloc(size_t alignment, size_t n) {
-  aligned_fn *f = get_aligned_alloc();
-  return LLAMA_PROF_LIKELY(f) ? f(alignment, n) : boot(n, alignment);
-}
-
-int llama_prof_real_posix_memalign(void **out, size_t alignment, size_t n) {
-  posix_memalign_fn *f = get_posix_memalign();
-  if (LLAMA_PROF_LIKELY(f)) return f(out, alignment, n);
-  void *p = llama_prof_boot_alloc(n, alignment);
-  if (!p) return ENOMEM;
-  *out = p;
-  return 0;
-}
-
-void *llama_prof_real_memalign(size_t alignment, size_t n) {
-  aligned_fn *f = get_memalign();
-  return LLAMA_PROF_LIKELY(f) ? f(alignment, n) : boot(n, alignment);
-}
-
-void *llama_prof_real_valloc(size_t n) {
-  malloc_fn *f = get_valloc();
-  return LLAMA_PROF_LIKELY(f) ? f(n) : boot(n, 4096);
-}
-
-void *llama_prof_real_pvalloc(size_t n) {
-  malloc_fn *f = get_pvalloc();
-  return LLAMA_PROF_LIKELY(f) ? f(n) : boot(n, 4096);
-}
 
 /* ---- the interposers ------------------------------------------------------ */
 
@@ -227,3 +137,12 @@ INTERPOSER int posix_memalign(void **out, size_t alignment, size_t n) {
   EXTERNAL(LLAMA_PROF_EXT_POSIX_MEMALIGN, n, int,
            llama_prof_real_posix_memalign(out, alignment, n), r == 0)
 }
+
+/* Our definitions' local addresses, for the resolver (real.c). */
+LLAMA_PROF_OWN_ALIAS(MALLOC, malloc)
+LLAMA_PROF_OWN_ALIAS(CALLOC, calloc)
+LLAMA_PROF_OWN_ALIAS(ALIGNED_ALLOC, aligned_alloc)
+LLAMA_PROF_OWN_ALIAS(POSIX_MEMALIGN, posix_memalign)
+LLAMA_PROF_OWN_ALIAS(MEMALIGN, memalign)
+LLAMA_PROF_OWN_ALIAS(VALLOC, valloc)
+LLAMA_PROF_OWN_ALIAS(PVALLOC, pvalloc)

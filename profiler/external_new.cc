@@ -2,9 +2,9 @@
 // allocation forms) called by code the pass did not rewrite: libstdc++'s
 // std::string::_M_create, std::locale, the containers of a library built
 // without the pass. Each forwards to the process's operator new (the next
-// definition in symbol resolution order, libstdc++'s, found by
-// interpose.c's resolver) with the thread's forwarding guard set, so that
-// the malloc it calls is not counted again, and counts and samples the
+// definition in symbol resolution order, libstdc++'s, found by real.c)
+// with the thread's forwarding guard set, so that the malloc it calls is
+// not counted again, and counts and samples the
 // call at the kind's external pseudo-site (external.c). Semantics are
 // the real operator new's: new_handler retries and std::bad_alloc come
 // from it (an allocation that throws is counted, not sampled), nothrow
@@ -25,19 +25,6 @@ typedef void *new_nothrow_fn(std::size_t, const std::nothrow_t &);
 typedef void *new_aligned_fn(std::size_t, std::align_val_t);
 typedef void *new_aligned_nothrow_fn(std::size_t, std::align_val_t, const std::nothrow_t &);
 
-const char *const new_symbol[8] = {
-    "_Znwm",
-    "_Znam",
-    "_ZnwmRKSt9nothrow_t",
-    "_ZnamRKSt9nothrow_t",
-    "_ZnwmSt11align_val_t",
-    "_ZnamSt11align_val_t",
-    "_ZnwmSt11align_val_tRKSt9nothrow_t",
-    "_ZnamSt11align_val_tRKSt9nothrow_t",
-};
-
-void *real_new[8];
-
 struct Forwarding {
   llama_prof_thread_t *t;
   explicit Forwarding(llama_prof_thread_t *thread) : t(thread) { t->forwarding++; }
@@ -45,39 +32,6 @@ struct Forwarding {
 };
 
 bool is_nothrow(unsigned index) { return index == 2 || index == 3 || index >= 6; }
-
-}  // namespace
-
-// Our own definitions' addresses (hidden aliases), so that the resolver
-// can tell them from the real ones.
-extern "C" {
-void llama_prof_own_Znwm() __attribute__((alias("_Znwm"), visibility("hidden")));
-void llama_prof_own_Znam() __attribute__((alias("_Znam"), visibility("hidden")));
-void llama_prof_own_ZnwmRKSt9nothrow_t()
-    __attribute__((alias("_ZnwmRKSt9nothrow_t"), visibility("hidden")));
-void llama_prof_own_ZnamRKSt9nothrow_t()
-    __attribute__((alias("_ZnamRKSt9nothrow_t"), visibility("hidden")));
-void llama_prof_own_ZnwmSt11align_val_t()
-    __attribute__((alias("_ZnwmSt11align_val_t"), visibility("hidden")));
-void llama_prof_own_ZnamSt11align_val_t()
-    __attribute__((alias("_ZnamSt11align_val_t"), visibility("hidden")));
-void llama_prof_own_ZnwmSt11align_val_tRKSt9nothrow_t()
-    __attribute__((alias("_ZnwmSt11align_val_tRKSt9nothrow_t"), visibility("hidden")));
-void llama_prof_own_ZnamSt11align_val_tRKSt9nothrow_t()
-    __attribute__((alias("_ZnamSt11align_val_tRKSt9nothrow_t"), visibility("hidden")));
-}
-
-namespace {
-void (*const own_new[8])() = {
-    llama_prof_own_Znwm,
-    llama_prof_own_Znam,
-    llama_prof_own_ZnwmRKSt9nothrow_t,
-    llama_prof_own_ZnamRKSt9nothrow_t,
-    llama_prof_own_ZnwmSt11align_val_t,
-    llama_prof_own_ZnamSt11align_val_t,
-    llama_prof_own_ZnwmSt11align_val_tRKSt9nothrow_t,
-    llama_prof_own_ZnamSt11align_val_tRKSt9nothrow_t,
-};
 
 // No real operator new (called while resolving it, or a process whose
 // C++ runtime does not define it): what libstdc++'s would do, on malloc.
@@ -92,11 +46,7 @@ void *fallback_new(unsigned index, std::size_t n, std::size_t alignment) {
 
 extern "C" void *llama_prof_forward_new(unsigned kind, std::size_t n, std::size_t alignment) {
   unsigned index = kind - LLAMA_KIND_NEW;
-  void *f = __atomic_load_n(&real_new[index], __ATOMIC_ACQUIRE);
-  if (LLAMA_PROF_UNLIKELY(!f)) {
-    f = llama_prof_resolve(new_symbol[index], reinterpret_cast<void *>(own_new[index]));
-    if (f) __atomic_store_n(&real_new[index], f, __ATOMIC_RELEASE);
-  }
+  void *f = llama_prof_real_function(LLAMA_PROF_REAL_NEW + index);
   Forwarding guard(&llama_prof_thread);
   if (LLAMA_PROF_UNLIKELY(!f)) return fallback_new(index, n, alignment);
   switch (index) {
@@ -161,4 +111,16 @@ INTERPOSER void *operator new(std::size_t n, std::align_val_t a, const std::noth
 INTERPOSER void *operator new[](std::size_t n, std::align_val_t a,
                                 const std::nothrow_t &) noexcept {
   EXTERNAL_NEW(NEW_ARRAY_ALIGNED_NOTHROW, n, static_cast<std::size_t>(a))
+}
+
+// Our definitions' local addresses, for the resolver (real.c).
+extern "C" {
+LLAMA_PROF_OWN_ALIAS(NEW, _Znwm)
+LLAMA_PROF_OWN_ALIAS(NEW_ARRAY, _Znam)
+LLAMA_PROF_OWN_ALIAS(NEW_NOTHROW, _ZnwmRKSt9nothrow_t)
+LLAMA_PROF_OWN_ALIAS(NEW_ARRAY_NOTHROW, _ZnamRKSt9nothrow_t)
+LLAMA_PROF_OWN_ALIAS(NEW_ALIGNED, _ZnwmSt11align_val_t)
+LLAMA_PROF_OWN_ALIAS(NEW_ARRAY_ALIGNED, _ZnamSt11align_val_t)
+LLAMA_PROF_OWN_ALIAS(NEW_ALIGNED_NOTHROW, _ZnwmSt11align_val_tRKSt9nothrow_t)
+LLAMA_PROF_OWN_ALIAS(NEW_ARRAY_ALIGNED_NOTHROW, _ZnamSt11align_val_tRKSt9nothrow_t)
 }

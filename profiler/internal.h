@@ -9,21 +9,39 @@
  * Sampled pointers stay in a live set until a deallocation (instrumented or
  * interposed) ends their lifetime; the profile is written at exit.
  *
+ *   llamaprof.h            public API (llama_prof_dump), installed
+ *   internal.h             this file: cross-file names, by defining file
  *   entry.c, new_entry.cc  entry points of the X-macro (C, C++ operator new)
+ *   external.c             malloc & co. for uninstrumented callers; the
+ *                          external pseudo-sites
+ *   external_new.cc        operator new for uninstrumented callers;
+ *                          llama_prof_forward_new (the real operator new)
  *   interpose.c            free/realloc/reallocarray/operator delete for
- *                          uninstrumented callers; the real functions
+ *                          uninstrumented callers
+ *   real.c                 the real functions: resolver, table of resolved
+ *                          pointers, bootstrap arena
  *   sample.c               per-thread countdown, sample records, lifetimes
+ *   counters.c             per-thread caches of the site counters
  *   live.c                 live set of sampled pointers (lock-free lookup)
  *   stack.c                calling-context capture and stack dedup
  *   core.c                 init, site registration, atexit, fork
  *   write.c                raw profile image and atomic publication
  *   options.c, os.c        environment options; OS primitives, reporting
+ *   CMakeLists.txt         libllamaprof.so and libllamaprof.a
  *
- * Dependencies point one way: entry -> sample -> (live, stack) -> os;
- * core and write sit beside them. Names are grouped below by the file that
- * defines them. Every cross-file name starts with llama_prof_ (the archive
- * can be linked next to libllamalloc.a and user code); everything else is
- * static.
+ * Dependencies point one way, downwards:
+ *   entry, new_entry, interpose, external, external_new   (called by the
+ *     program; new_entry -> external_new for llama_prof_forward_new,
+ *     interpose and external_new -> external for the pseudo-sites)
+ *   -> sample, counters -> live, stack -> options, os
+ *   -> real (the process's own functions; uses only the thread state)
+ * real.c calls none of the files above it: it takes the addresses of the
+ * interposers' hidden aliases (llama_prof_own_*) only to skip them when
+ * resolving. core and write sit beside the chain (init, lock, dump).
+ *
+ * Names are grouped below by the file that defines them. Every cross-file
+ * name starts with llama_prof_ (the archive can be linked next to
+ * libllamalloc.a and user code); everything else is static.
  */
 #ifndef LLAMA_PROF_INTERNAL_H
 #define LLAMA_PROF_INTERNAL_H
@@ -114,7 +132,7 @@ typedef struct llama_prof_thread_s {
   uint32_t tid;
   uint8_t in_profiler; /* recursion guard: profiler code below us */
   uint8_t initialized;
-  uint8_t resolving; /* interpose.c: inside dlsym */
+  uint8_t resolving; /* real.c: resolving a real function */
   uint8_t forwarding; /* external.c: inside a real allocation function,
                          whose own calls of malloc & co. (libstdc++'s
                          operator new calling malloc) are not counted */
@@ -310,33 +328,121 @@ const llama_prof_module_sites_t *llama_prof_registrations(uint64_t *count);
 void llama_prof_dump_lock(void);
 void llama_prof_dump_unlock(void);
 
-/* ---- interpose.c --------------------------------------------------------- */
-/* The deallocation functions the process had before us: the next
- * definition after libllamaprof (dlsym RTLD_NEXT), or the global one when
- * ours does not take part in symbol resolution (allocator preloaded or
- * linked before us). Resolved in a constructor and lazily; a call made
- * while dlsym itself runs leaks its pointer instead of crashing. */
-void llama_prof_real_free(void *p);
-void *llama_prof_real_realloc(void *p, size_t n);
-void *llama_prof_real_reallocarray(void *p, size_t count, size_t size);
+/* ---- real.c: the process's own allocation functions ---------------------- */
+/* Every function libllamaprof defines in place of the process's, as
+ * X(INDEX, symbol): the C functions, operator delete in the order of
+ * enum llama_prof_delete_kind, operator new in the order of the
+ * LLAMA_KIND_NEW... kinds. */
+#define LLAMA_PROF_REAL_C_FUNCTIONS(X)                                          \
+  X(MALLOC, malloc)                                                           \
+  X(CALLOC, calloc)                                                           \
+  X(REALLOC, realloc)                                                         \
+  X(REALLOCARRAY, reallocarray)                                               \
+  X(ALIGNED_ALLOC, aligned_alloc)                                             \
+  X(POSIX_MEMALIGN, posix_memalign)                                           \
+  X(MEMALIGN, memalign)                                                       \
+  X(VALLOC, valloc)                                                           \
+  X(PVALLOC, pvalloc)                                                         \
+  X(FREE, free)                                                               \
+  X(DELETE_PLAIN, _ZdlPv)                        /* (void *) */               \
+  X(DELETE_ARRAY, _ZdaPv)                        /* (void *) */               \
+  X(DELETE_SIZED, _ZdlPvm)                       /* (void *, size_t) */       \
+  X(DELETE_ARRAY_SIZED, _ZdaPvm)                                              \
+  X(DELETE_ALIGNED, _ZdlPvSt11align_val_t)       /* (void *, align_val_t) */  \
+  X(DELETE_ARRAY_ALIGNED, _ZdaPvSt11align_val_t)                              \
+  X(DELETE_SIZED_ALIGNED, _ZdlPvmSt11align_val_t) /* (void *, size_t, align_val_t) */ \
+  X(DELETE_ARRAY_SIZED_ALIGNED, _ZdaPvmSt11align_val_t)                       \
+  X(DELETE_NOTHROW, _ZdlPvRKSt9nothrow_t)        /* (void *, const nothrow_t &) */ \
+  X(DELETE_ARRAY_NOTHROW, _ZdaPvRKSt9nothrow_t)                               \
+  X(DELETE_ALIGNED_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)              \
+  X(DELETE_ARRAY_ALIGNED_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)
+#define LLAMA_PROF_REAL_NEW_FUNCTIONS(X)                                      \
+  X(NEW, _Znwm)                                                               \
+  X(NEW_ARRAY, _Znam)                                                         \
+  X(NEW_NOTHROW, _ZnwmRKSt9nothrow_t)                                         \
+  X(NEW_ARRAY_NOTHROW, _ZnamRKSt9nothrow_t)                                   \
+  X(NEW_ALIGNED, _ZnwmSt11align_val_t)                                        \
+  X(NEW_ARRAY_ALIGNED, _ZnamSt11align_val_t)                                  \
+  X(NEW_ALIGNED_NOTHROW, _ZnwmSt11align_val_tRKSt9nothrow_t)                  \
+  X(NEW_ARRAY_ALIGNED_NOTHROW, _ZnamSt11align_val_tRKSt9nothrow_t)
+#define LLAMA_PROF_REAL_FUNCTIONS(X) LLAMA_PROF_REAL_C_FUNCTIONS(X) LLAMA_PROF_REAL_NEW_FUNCTIONS(X)
+
+enum llama_prof_real_index {
+#define LLAMA_PROF_REAL_INDEX(index, symbol) LLAMA_PROF_REAL_##index,
+  LLAMA_PROF_REAL_FUNCTIONS(LLAMA_PROF_REAL_INDEX)
+#undef LLAMA_PROF_REAL_INDEX
+  LLAMA_PROF_REAL_COUNT
+};
+
+/* operator delete of each kind, LLAMA_PROF_REAL_DELETE_PLAIN + kind. */
 enum llama_prof_delete_kind {
-  LLAMA_PROF_DEL_PLAIN,          /* (void *) */
-  LLAMA_PROF_DEL_ARRAY,          /* (void *) */
-  LLAMA_PROF_DEL_SIZED,          /* (void *, size_t) */
-  LLAMA_PROF_DEL_ARRAY_SIZED,    /* (void *, size_t) */
-  LLAMA_PROF_DEL_ALIGNED,        /* (void *, align_val_t) */
-  LLAMA_PROF_DEL_ARRAY_ALIGNED,  /* (void *, align_val_t) */
-  LLAMA_PROF_DEL_SIZED_ALIGNED,  /* (void *, size_t, align_val_t) */
+  LLAMA_PROF_DEL_PLAIN,
+  LLAMA_PROF_DEL_ARRAY,
+  LLAMA_PROF_DEL_SIZED,
+  LLAMA_PROF_DEL_ARRAY_SIZED,
+  LLAMA_PROF_DEL_ALIGNED,
+  LLAMA_PROF_DEL_ARRAY_ALIGNED,
+  LLAMA_PROF_DEL_SIZED_ALIGNED,
   LLAMA_PROF_DEL_ARRAY_SIZED_ALIGNED,
-  LLAMA_PROF_DEL_NOTHROW,        /* (void *, const nothrow_t &) */
+  LLAMA_PROF_DEL_NOTHROW,
   LLAMA_PROF_DEL_ARRAY_NOTHROW,
-  LLAMA_PROF_DEL_ALIGNED_NOTHROW, /* (void *, align_val_t, const nothrow_t &) */
+  LLAMA_PROF_DEL_ALIGNED_NOTHROW,
   LLAMA_PROF_DEL_ARRAY_ALIGNED_NOTHROW,
   LLAMA_PROF_DEL_COUNT
 };
-/* Calls the real operator delete of `kind` (a, b: its extra arguments). */
+
+/* Our own definitions of those functions, by hidden aliases defined next
+ * to them (external.c, external_new.cc, interpose.c), whose addresses are
+ * local: the resolver compares with them to skip ours. Never called
+ * through these names. */
+#define LLAMA_PROF_OWN_DECLARE(index, symbol) \
+  void llama_prof_own_##index(void) __attribute__((visibility("hidden")));
+LLAMA_PROF_REAL_C_FUNCTIONS(LLAMA_PROF_OWN_DECLARE)
+#undef LLAMA_PROF_OWN_DECLARE
+/* Weak references: they do not pull external_new.cc, and libstdc++ with
+ * it, into a C program linked with libllamaprof.a (0 there, where no
+ * operator new is ours). */
+#define LLAMA_PROF_OWN_DECLARE_WEAK(index, symbol) \
+  void llama_prof_own_##index(void) __attribute__((weak, visibility("hidden")));
+LLAMA_PROF_REAL_NEW_FUNCTIONS(LLAMA_PROF_OWN_DECLARE_WEAK)
+#undef LLAMA_PROF_OWN_DECLARE_WEAK
+/* Defines llama_prof_own_<INDEX>, the alias of `symbol`, which the same
+ * file defines. */
+#define LLAMA_PROF_OWN_ALIAS(index, symbol) \
+  void llama_prof_own_##index(void) __attribute__((alias(#symbol), visibility("hidden")));
+
+/* The real function LLAMA_PROF_REAL_<index>: the first definition that
+ * precedes libllamaprof in symbol resolution order, else the next one
+ * after it. Resolved on first use and kept; NULL inside the resolution or
+ * when no module defines it. */
+void *llama_prof_real_function(int index);
+void llama_prof_real_init(void); /* resolves them all; called by init */
+
+/* Forwarders to the real functions. An allocation made while they are
+ * being resolved (dlsym allocating) is served from a small static
+ * bootstrap arena whose blocks are never freed: free, realloc and
+ * operator delete recognise them. A free made inside the resolution is
+ * leaked. */
+void *llama_prof_real_malloc(size_t n);
+void *llama_prof_real_calloc(size_t count, size_t size);
+void *llama_prof_real_realloc(void *p, size_t n);
+void *llama_prof_real_reallocarray(void *p, size_t count, size_t size);
+void *llama_prof_real_aligned_alloc(size_t alignment, size_t n);
+int llama_prof_real_posix_memalign(void **out, size_t alignment, size_t n);
+void *llama_prof_real_memalign(size_t alignment, size_t n);
+void *llama_prof_real_valloc(size_t n);
+void *llama_prof_real_pvalloc(size_t n);
+void llama_prof_real_free(void *p);
+/* The real operator delete of `kind` (a, b: its extra arguments), or the
+ * real free when the process has no C++ runtime. */
 void llama_prof_real_delete(int kind, void *p, uintptr_t a, uintptr_t b);
-void llama_prof_interpose_init(void);
+
+void *llama_prof_boot_alloc(size_t n, size_t alignment); /* NULL when full */
+#define LLAMA_PROF_BOOT_SIZE ((size_t)128 << 10)
+extern unsigned char llama_prof_boot_arena[LLAMA_PROF_BOOT_SIZE];
+LLAMA_PROF_INLINE int llama_prof_boot_owns(const void *p) {
+  return (uintptr_t)p - (uintptr_t)llama_prof_boot_arena < LLAMA_PROF_BOOT_SIZE;
+}
 
 /* ---- external.c, external_new.cc: allocations from uninstrumented code --- */
 /* The interposed malloc & co. and operator new record calls from code the
@@ -375,28 +481,9 @@ int llama_prof_sample_now_external(void);
 #define LLAMA_PROF_EXTERNAL_SAMPLED() \
   LLAMA_PROF_UNLIKELY(!llama_prof_skip() && llama_prof_sample_now_external())
 
-/* The process's allocation functions (the next definitions after ours, as
- * for free). A call made while they are being resolved (dlsym allocating)
- * is served from a small static bootstrap arena whose blocks are never
- * freed: free, realloc and operator delete recognise them. */
-void *llama_prof_real_malloc(size_t n);
-void *llama_prof_real_calloc(size_t count, size_t size);
-void *llama_prof_real_aligned_alloc(size_t alignment, size_t n);
-int llama_prof_real_posix_memalign(void **out, size_t alignment, size_t n);
-void *llama_prof_real_memalign(size_t alignment, size_t n);
-void *llama_prof_real_valloc(size_t n);
-void *llama_prof_real_pvalloc(size_t n);
 /* operator new of `kind` (LLAMA_KIND_NEW...): the real one, with the
  * thread's forwarding guard set; throws what it throws. */
 void *llama_prof_forward_new(unsigned kind, size_t n, size_t alignment);
-/* interpose.c: the resolver and the bootstrap arena. */
-void *llama_prof_resolve(const char *name, void *ours);
-void *llama_prof_boot_alloc(size_t n, size_t alignment); /* NULL when full */
-#define LLAMA_PROF_BOOT_SIZE ((size_t)128 << 10)
-extern unsigned char llama_prof_boot_arena[LLAMA_PROF_BOOT_SIZE];
-LLAMA_PROF_INLINE int llama_prof_boot_owns(const void *p) {
-  return (uintptr_t)p - (uintptr_t)llama_prof_boot_arena < LLAMA_PROF_BOOT_SIZE;
-}
 
 /* ---- write.c ------------------------------------------------------------- */
 /* Writes a profile to `pattern` (NULL = LLAMA_PROF_FILE or the default);

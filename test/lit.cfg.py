@@ -3,6 +3,7 @@
 #
 #   %cc, %cxx          clang-19 / clang++-19 with the runtime and profiler
 #                      headers and include/ (llama/abi.h ...) on the path
+#   %cc_plain          clang-19 alone (no include path of this tree)
 #   %llamalloc_so      build/lib/libllamalloc.so (for LD_PRELOAD)
 #   %llamalloc_a       build/lib/libllamalloc.a
 #   %link_llamalloc    link flags for the shared runtime (with an rpath)
@@ -15,6 +16,7 @@
 #                      `-mllvm -llama-use=P`, which tests add
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
+#   %objroot, %cmake   the build directory; the cmake that configured it
 #   FileCheck, not, count   from LLVM 19
 import os
 import shutil
@@ -46,6 +48,7 @@ config.environment["PATH"] = os.pathsep.join(
     [bindir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 
 cflags = "-g -O1 -Wall -I%s -I%s -I%s -I%s" % (incdir, profincdir, contractdir, geninc)
+config.substitutions.append(("%cc_plain", config.c_compiler))
 config.substitutions.append(("%cc", "%s %s -std=c11 -D_GNU_SOURCE" % (config.c_compiler, cflags)))
 config.substitutions.append(("%cxx", "%s %s -std=c++17" % (config.cxx_compiler, cflags)))
 config.substitutions.append(("%llamalloc_so", os.path.join(libdir, "libllamalloc.so")))
@@ -65,6 +68,8 @@ config.substitutions.append(("%model_src", os.path.join(config.llama_src_root, "
 config.substitutions.append(("%bindir", bindir))
 config.substitutions.append(("%libdir", libdir))
 config.substitutions.append(("%srcroot", config.llama_src_root))
+config.substitutions.append(("%objroot", config.llama_obj_root))
+config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%python", config.python_executable))
 # The profiling build's flags, exactly as users get them from llama-config.
 llama_config = os.path.join(bindir, "llama-config")

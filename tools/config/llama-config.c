@@ -1,7 +1,9 @@
 /*
  * llama-config - prints the flags a user's build needs for each stage of the
  * LLAMA pipeline, with absolute paths found from where this program lives
- * (bin/../lib, bin/../include), so the build tree can be used from anywhere:
+ * (bin/../lib, bin/../include). The build tree and an installed prefix
+ * (`cmake --install build --prefix P`, see CMakeLists.txt) have that same
+ * layout, so either works from any directory:
  *
  *   CFLAGS="$(llama-config --generate --cflags)"
  *   LDFLAGS="$(llama-config --generate --ldflags)"
@@ -103,7 +105,7 @@ static int input_file(const char *option, const char *path, const char *magic, c
 
 static int check_file(const char *path) {
   if (access(path, R_OK) != 0)
-    return fail("%s is missing: is the build complete (make build)?", path);
+    return fail("%s is missing: is the build (make build) or installation complete?", path);
   return 0;
 }
 
