@@ -13,6 +13,7 @@
 #   %gen_cflags/_ldflags  `llama-config --generate --cflags/--ldflags`
 #   %use_cflags/_ldflags  `llama-config --use=P --cflags/--ldflags` without the
 #                      `-mllvm -llama-use=P`, which tests add
+#   %empty_profile     a valid indexed profile with no sites
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
 #   FileCheck, not, count   from LLVM 19
@@ -76,13 +77,12 @@ if os.access(llama_config, os.X_OK):
     config.substitutions.append(("%gen_ldflags", _llama_config("--generate", "--ldflags")))
     # The use build's flags without the profile: tests add
     # `-mllvm -llama-use=%t/app.llamaprof` (lit's shell has no $(...)).
-    dummy = os.path.join(config.test_exec_root, "dummy.llamaprof")
-    os.makedirs(config.test_exec_root, exist_ok=True)
-    with open(dummy, "wb") as f:
-        f.write(b"LLAMAIDX")
+    dummy = os.path.join(config.test_exec_root, "empty.llamaprof")
+    subprocess.check_call([os.path.join(config.test_exec_root, "empty-profile"), dummy])
     use_cflags = _llama_config("--use=" + dummy, "--cflags")
     config.substitutions.append(("%use_cflags", use_cflags.replace("-mllvm -llama-use=" + dummy, "")))
     config.substitutions.append(("%use_ldflags", _llama_config("--use=" + dummy, "--ldflags")))
+    config.substitutions.append(("%empty_profile", dummy))
     config.available_features.add("llama-config")
 # FileCheck, not, count, opt come from LLVM 19's bin directory, first on PATH.
 
