@@ -99,9 +99,15 @@ if os.path.exists(os.path.join(rtdir, "libclang_rt.ubsan_standalone-x86_64.a")):
 if all(os.path.exists(os.path.join(bindir, f))
        for f in ("fuzz-raw-profile", "fuzz-indexed-profile")):
     config.available_features.add("libfuzzer")
-for prog in ("python3", "clang-19", "sort"):
+for prog in ("python3", "clang-19", "sort", "make", "cmake", "chromium"):
     if shutil.which(prog):
         config.available_features.add(prog)
+# Build systems for the compiler wrappers' tests (test/build-systems); a
+# missing one makes its test UNSUPPORTED (scripts/install-deps.sh adds them).
+if all(shutil.which(p) for p in ("make", "autoreconf", "autoconf", "automake", "libtoolize")):
+    config.available_features.add("autotools")
+if shutil.which("meson") and shutil.which("ninja"):
+    config.available_features.add("meson")
 try:
     with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
         if "[never]" not in f.read():
