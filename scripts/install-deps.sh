@@ -10,6 +10,11 @@ PACKAGES=(
   libunwind-dev
   libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
   gnuplot-nox
+  # test/build-systems: the compiler wrappers under each build system
+  autoconf automake libtool meson ninja-build
+  # test/tools: renders `llama-profdata show --html` headless (the one heavy
+  # package, for tests only; the test is UNSUPPORTED without it)
+  chromium
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #   %gen_cflags/_ldflags  `llama-config --generate --cflags/--ldflags`
 #   %use_cflags/_ldflags  `llama-config --use=P --cflags/--ldflags` without the
 #                      `-mllvm -llama-use=P`, which tests add
+#   %empty_profile     a valid indexed profile with no sites
 #   %bindir, %libdir   build/bin, build/lib
 #   %srcroot           repository root
 #   %objroot, %cmake   the build directory; the cmake that configured it
@@ -81,13 +82,12 @@ if os.access(llama_config, os.X_OK):
     config.substitutions.append(("%gen_ldflags", _llama_config("--generate", "--ldflags")))
     # The use build's flags without the profile: tests add
     # `-mllvm -llama-use=%t/app.llamaprof` (lit's shell has no $(...)).
-    dummy = os.path.join(config.test_exec_root, "dummy.llamaprof")
-    os.makedirs(config.test_exec_root, exist_ok=True)
-    with open(dummy, "wb") as f:
-        f.write(b"LLAMAIDX")
+    dummy = os.path.join(config.test_exec_root, "empty.llamaprof")
+    subprocess.check_call([os.path.join(config.test_exec_root, "empty-profile"), dummy])
     use_cflags = _llama_config("--use=" + dummy, "--cflags")
     config.substitutions.append(("%use_cflags", use_cflags.replace("-mllvm -llama-use=" + dummy, "")))
     config.substitutions.append(("%use_ldflags", _llama_config("--use=" + dummy, "--ldflags")))
+    config.substitutions.append(("%empty_profile", dummy))
     config.available_features.add("llama-config")
 # FileCheck, not, count, opt come from LLVM 19's bin directory, first on PATH.
 
@@ -104,9 +104,15 @@ if os.path.exists(os.path.join(rtdir, "libclang_rt.ubsan_standalone-x86_64.a")):
 if all(os.path.exists(os.path.join(bindir, f))
        for f in ("fuzz-raw-profile", "fuzz-indexed-profile")):
     config.available_features.add("libfuzzer")
-for prog in ("python3", "clang-19", "sort"):
+for prog in ("python3", "clang-19", "sort", "make", "cmake", "chromium"):
     if shutil.which(prog):
         config.available_features.add(prog)
+# Build systems for the compiler wrappers' tests (test/build-systems); a
+# missing one makes its test UNSUPPORTED (scripts/install-deps.sh adds them).
+if all(shutil.which(p) for p in ("make", "autoreconf", "autoconf", "automake", "libtoolize")):
+    config.available_features.add("autotools")
+if shutil.which("meson") and shutil.which("ninja"):
+    config.available_features.add("meson")
 try:
     with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
         if "[never]" not in f.read():

@@ -40,13 +40,20 @@ static void usage(FILE *out) {
           "show: print an indexed profile (sites by calls, lifetime distribution, class and\n"
           "contexts) or a raw profile (header, modules, sites, samples).\n"
           "  --json                print one JSON document instead of tables\n"
-          "  --top=N               only the N sites with the most calls (default: all)\n"
-          "  --contexts=N          only each site's N most-sampled contexts (default: all)\n"
+          "  --html                write one self-contained HTML page (indexed profiles):\n"
+          "                        sortable sites and contexts, lifetime histograms, the\n"
+          "                        reason for each class, bytes by class; no network\n"
+          "  -o, --output=FILE     write to FILE instead of standard output\n"
+          "  --top=N               only the N sites with the most calls (default: all;\n"
+          "                        with --html %d)\n"
+          "  --contexts=N          only each site's N most-sampled contexts (default: all;\n"
+          "                        with --html %d)\n"
+          "  --all                 every site and context (lifts the --html limits)\n"
           "  --depth=N             only the N innermost frames of each context (default: all)\n"
           "\n"
           "lifetime classes: 0 <=10ms, 1 <=100ms, 2 <=1s, 3 <=10s, 4 <=100s, 5 <=1000s,\n"
           "6 longer or still live at exit. See docs/profile-format-indexed.md.\n",
-          "/usr/lib/llvm-19/bin/llvm-symbolizer");
+          "/usr/lib/llvm-19/bin/llvm-symbolizer", SHOW_HTML_TOP, SHOW_HTML_CONTEXTS);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -189,6 +196,14 @@ static int show_main(int argc, char **argv) {
       options_done = 1;
     } else if (strcmp(arg, "--json") == 0) {
       opt.json = 1;
+    } else if (strcmp(arg, "--html") == 0) {
+      opt.html = 1;
+    } else if (strcmp(arg, "--all") == 0) {
+      opt.all = 1;
+    } else if ((r = option_value(argc, argv, &i, "output", 'o', &value)) != 0) {
+      if (r < 0)
+        return 1;
+      opt.output = value;
     } else if ((r = option_value(argc, argv, &i, "top", 0, &value)) != 0) {
       if (r < 0 || parse_count("top", value, &opt.top))
         return 1;
@@ -207,10 +222,12 @@ static int show_main(int argc, char **argv) {
   }
   if (!path)
     return usage_error("%s: no profile to show", "show");
-  int rc = show_command(&opt, path);
-  if (fflush(stdout) != 0 || ferror(stdout))
-    return tool_error("cannot write to standard output: %s", strerror(errno));
-  return rc;
+  if (opt.json && opt.html)
+    return usage_error("%s: --json or --html, not both", "show");
+  if (opt.all && (opt.top || opt.contexts))
+    return usage_error("%s: --all shows every site and context; drop --top and --contexts",
+                       "show");
+  return show_command(&opt, path);
 }
 
 int main(int argc, char **argv) {

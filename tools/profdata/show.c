@@ -4,6 +4,7 @@
  * profile (header, modules, sites, stack and sample counts), as a table or as
  * one JSON document (schema in docs/profile-format-indexed.md).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@
 
 /* Column k of a histogram: the upper bound of class k, ">1000s" (above the
  * last finite bound) for the last class, "live" for objects live at exit. */
-static const char *histogram_header(unsigned k) {
+const char *show_histogram_header(unsigned k) {
   static char longest[16];
   if (k == LLAMA_HIST_LIVE)
     return "live";
@@ -25,7 +26,7 @@ static const char *histogram_header(unsigned k) {
   return longest;
 }
 
-static const char *kind_name(unsigned kind, char *buf, size_t cap) {
+const char *show_kind_name(unsigned kind, char *buf, size_t cap) {
   const char *name = llama_alloc_kind_name(kind);
   if (name)
     return name;
@@ -139,7 +140,7 @@ static int compare_sites_by_calls(const void *a, const void *b) {
   return x->site_id < y->site_id ? -1 : x->site_id > y->site_id;
 }
 
-static int compare_contexts_by_samples(const void *a, const void *b) {
+int show_compare_contexts(const void *a, const void *b) {
   const struct llama_idx_context *x = *(const struct llama_idx_context *const *)a;
   const struct llama_idx_context *y = *(const struct llama_idx_context *const *)b;
   if (x->samples != y->samples)
@@ -165,7 +166,7 @@ static void print_site_location(FILE *out, const char *function, const char *fil
                                 uint32_t column, unsigned kind, unsigned site_flags) {
   if (site_flags & LLAMA_SITE_EXTERNAL) {
     char kbuf[24];
-    fprintf(out, "<external %s>", kind_name(kind, kbuf, sizeof kbuf));
+    fprintf(out, "<external %s>", show_kind_name(kind, kbuf, sizeof kbuf));
     return;
   }
   print_location(out, function, file, line, column);
@@ -218,13 +219,13 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
                "the calling context\n\n");
   fprintf(out, "%-18s %-12s %12s %14s %8s", "SITE", "KIND", "CALLS", "BYTES", "SAMPLES");
   for (unsigned k = 0; k < LLAMA_HIST_SIZE; k++)
-    fprintf(out, " %6s", histogram_header(k));
+    fprintf(out, " %6s", show_histogram_header(k));
   fprintf(out, "  %-5s  %s\n", "CLASS", "LOCATION");
   for (size_t i = 0; i < shown; i++) {
     const struct llama_idx_site *s = order[i];
     char kbuf[24], cbuf[8];
     fprintf(out, "0x%016llx %-12s %12llu %14llu %8llu", (unsigned long long)s->site_id,
-            kind_name(s->kind, kbuf, sizeof kbuf), (unsigned long long)s->calls,
+            show_kind_name(s->kind, kbuf, sizeof kbuf), (unsigned long long)s->calls,
             (unsigned long long)s->bytes, (unsigned long long)s->samples);
     print_percentages(out, s->histogram, s->samples);
     if (s->lifetime_class == LLAMA_IDX_NO_CLASS)
@@ -243,7 +244,7 @@ static void show_indexed_text(FILE *out, const char *path, const struct llama_id
     const struct llama_idx_context **ctx = xcalloc(s->context_count, sizeof *ctx);
     for (uint32_t c = 0; c < s->context_count; c++)
       ctx[c] = &s->contexts[c];
-    qsort(ctx, s->context_count, sizeof *ctx, compare_contexts_by_samples);
+    qsort(ctx, s->context_count, sizeof *ctx, show_compare_contexts);
     uint32_t listed = opt->contexts && opt->contexts < s->context_count ? (uint32_t)opt->contexts
                                                                         : s->context_count;
     for (uint32_t c = 0; c < listed; c++) {
@@ -297,7 +298,7 @@ static void show_indexed_json(FILE *out, const char *path, const struct llama_id
     fputs("\"id\": ", out);
     json_id(out, s->site_id);
     fputs(", \"kind\": ", out);
-    json_str(out, kind_name(s->kind, kbuf, sizeof kbuf));
+    json_str(out, show_kind_name(s->kind, kbuf, sizeof kbuf));
     fprintf(out, ", \"calls\": %llu, \"bytes\": %llu, \"samples\": %llu, \"sampled_bytes\": %llu",
             (unsigned long long)s->calls, (unsigned long long)s->bytes,
             (unsigned long long)s->samples, (unsigned long long)s->sampled_bytes);
@@ -350,18 +351,21 @@ static void show_indexed_json(FILE *out, const char *path, const struct llama_id
   fputs(shown ? "\n  ]\n}\n" : "]\n}\n", out);
 }
 
-static int show_indexed(const struct show_options *opt, const char *path,
+static int show_indexed(FILE *out, const struct show_options *opt, const char *path,
                         const struct llama_idx *idx) {
   size_t n = llama_idx_site_count(idx);
   const struct llama_idx_site **order = xcalloc(n, sizeof *order);
   for (size_t i = 0; i < n; i++)
     order[i] = llama_idx_site_at(idx, i);
   qsort(order, n, sizeof *order, compare_sites_by_calls);
-  size_t shown = opt->top && opt->top < n ? opt->top : n;
-  if (opt->json)
-    show_indexed_json(stdout, path, idx, order, shown);
+  size_t top = opt->top ? opt->top : opt->html && !opt->all ? SHOW_HTML_TOP : 0;
+  size_t shown = top && top < n ? top : n;
+  if (opt->html)
+    show_indexed_html(out, path, idx, order, shown, opt);
+  else if (opt->json)
+    show_indexed_json(out, path, idx, order, shown);
   else
-    show_indexed_text(stdout, path, idx, order, shown, opt);
+    show_indexed_text(out, path, idx, order, shown, opt);
   free(order);
   return 0;
 }
@@ -460,7 +464,7 @@ static void show_raw_text(FILE *out, const char *path, const struct llama_raw_pr
     const struct llama_raw_site_info *s = v[i].site;
     char kbuf[24];
     fprintf(out, "  0x%016llx %-12s %12llu %14llu %8llu  ", (unsigned long long)v[i].id,
-            s ? kind_name(s->kind, kbuf, sizeof kbuf) : "?", (unsigned long long)v[i].calls,
+            s ? show_kind_name(s->kind, kbuf, sizeof kbuf) : "?", (unsigned long long)v[i].calls,
             (unsigned long long)v[i].bytes, (unsigned long long)v[i].samples);
     if (s) {
       print_site_location(out, s->function, s->file, s->line, s->column, s->kind, s->flags);
@@ -534,7 +538,7 @@ static void show_raw_json(FILE *out, const char *path, const struct llama_raw_pr
     fputs(i ? ",\n    {\"id\": " : "\n    {\"id\": ", out);
     json_id(out, v[i].id);
     fputs(", \"kind\": ", out);
-    json_str(out, s ? kind_name(s->kind, kbuf, sizeof kbuf) : "?");
+    json_str(out, s ? show_kind_name(s->kind, kbuf, sizeof kbuf) : "?");
     fprintf(out, ", \"calls\": %llu, \"bytes\": %llu, \"samples\": %llu, \"registered\": %s",
             (unsigned long long)v[i].calls, (unsigned long long)v[i].bytes,
             (unsigned long long)v[i].samples, s ? "true" : "false");
@@ -563,6 +567,26 @@ static void show_raw_json(FILE *out, const char *path, const struct llama_raw_pr
           (unsigned long long)unregistered);
 }
 
+/* Opens -o FILE (or takes standard output). */
+static FILE *open_output(const struct show_options *opt) {
+  if (!opt->output)
+    return stdout;
+  FILE *out = fopen(opt->output, "w");
+  if (!out)
+    tool_error("cannot write %s: %s", opt->output, strerror(errno));
+  return out;
+}
+
+/* Closes -o FILE (flushes standard output); reports a failed write. */
+static int close_output(const struct show_options *opt, FILE *out, int rc) {
+  const char *name = opt->output ? opt->output : "standard output";
+  if (fflush(out) != 0 || ferror(out))
+    rc = tool_error("cannot write to %s: %s", name, strerror(errno));
+  if (opt->output && fclose(out) != 0 && rc == 0)
+    rc = tool_error("cannot write to %s: %s", name, strerror(errno));
+  return rc;
+}
+
 int show_command(const struct show_options *opt, const char *path) {
   unsigned char *buf;
   size_t len;
@@ -578,7 +602,8 @@ int show_command(const struct show_options *opt, const char *path) {
     free(buf);
     if (!idx)
       return tool_error("%s", err);
-    int rc = show_indexed(opt, path, idx);
+    FILE *out = open_output(opt);
+    int rc = out ? close_output(opt, out, show_indexed(out, opt, path, idx)) : 1;
     llama_idx_free(idx);
     return rc;
   }
@@ -586,10 +611,20 @@ int show_command(const struct show_options *opt, const char *path) {
   free(buf);
   if (!pr)
     return tool_error("%s", err);
+  if (opt->html) {
+    llama_raw_free(pr);
+    return tool_error("%s: --html shows indexed profiles; merge the raw profile first "
+                      "(llama-profdata merge -o OUT.llamaprof %s)", path, path);
+  }
+  FILE *out = open_output(opt);
+  if (!out) {
+    llama_raw_free(pr);
+    return 1;
+  }
   if (opt->json)
-    show_raw_json(stdout, path, pr);
+    show_raw_json(out, path, pr);
   else
-    show_raw_text(stdout, path, pr);
+    show_raw_text(out, path, pr);
   llama_raw_free(pr);
-  return 0;
+  return close_output(opt, out, 0);
 }

@@ -115,10 +115,33 @@ int merge_command(const struct merge_options *opt, const char **inputs, size_t i
 
 struct show_options {
   int json;
-  size_t top;      /* 0 = all */
-  size_t contexts; /* contexts listed per site, 0 = all */
-  size_t depth;    /* frames printed per context, 0 = all */
+  int html;           /* one self-contained HTML page (html.c) */
+  int all;            /* --all: every site and context (lifts the HTML defaults) */
+  size_t top;         /* 0 = all (HTML: SHOW_HTML_TOP unless --all) */
+  size_t contexts;    /* contexts listed per site, 0 = all (HTML: SHOW_HTML_CONTEXTS) */
+  size_t depth;       /* frames printed per context, 0 = all */
+  const char *output; /* -o FILE, NULL = standard output */
 };
+#define SHOW_HTML_TOP 50
+#define SHOW_HTML_CONTEXTS 10
 int show_command(const struct show_options *opt, const char *path);
+
+/* show.c's helpers, shared with html.c */
+struct llama_idx;
+struct llama_idx_site;
+/* Column k of a histogram: "10ms" ... ">1000s", "live". */
+const char *show_histogram_header(unsigned k);
+/* "malloc", "new_array", ...; "?" or "kindN" for unknown kinds (in buf). */
+const char *show_kind_name(unsigned kind, char *buf, size_t cap);
+/* qsort comparator of context pointers: most samples first, then by id. */
+int show_compare_contexts(const void *a, const void *b);
+
+/* ---- html.c ---- */
+
+/* Writes the sites order[0, shown) of idx (sorted by calls) as one HTML page
+ * to out; the summary covers every site. */
+void show_indexed_html(FILE *out, const char *path, const struct llama_idx *idx,
+                       const struct llama_idx_site **order, size_t shown,
+                       const struct show_options *opt);
 
 #endif /* LLAMA_PROFDATA_TOOL_H */

@@ -1,0 +1,5 @@
+	.text
+	.globl nop_function
+nop_function:
+	ret
+	.section .note.GNU-stack,"",@progbits
