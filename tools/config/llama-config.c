@@ -1,7 +1,9 @@
 /*
  * llama-config - prints the flags a user's build needs for each stage of the
  * LLAMA pipeline, with absolute paths found from where this program lives
- * (bin/../lib, bin/../include), so the build tree can be used from anywhere:
+ * (bin/../lib, bin/../include). The build tree and an installed prefix
+ * (`cmake --install build --prefix P`, see CMakeLists.txt) have that same
+ * layout, so either works from any directory:
  *
  *   CFLAGS="$(llama-config --generate --cflags)"
  *   LDFLAGS="$(llama-config --generate --ldflags)"
