@@ -83,8 +83,11 @@ __attribute__((destructor)) static void llama_destructor(void) {
 }
 
 uint8_t llama_small_class[1024 / 16 + 1];
+uint8_t llama_small_bin[LLAMA_NUM_BINS] = {0, 1, 2, 3, 4, 5, 6, 7};
 
 void llama_size_classes_init(void) {
+  static const uint8_t shared[LLAMA_NUM_BINS] = {3, 3, 3, 3, 6, 6, 6, LLAMA_BIN_UNCLASSIFIED};
+  if (llama_options.small_bins) memcpy(llama_small_bin, shared, sizeof shared);
   for (unsigned i = 0; i <= 1024 / 16; i++)
     llama_small_class[i] = (uint8_t)llama_size_class_compute((size_t)i * 16);
 }
@@ -102,7 +105,7 @@ static void *alloc_slow_in(size_t n, unsigned bin, unsigned source, bool blocks_
     p = llama_extent_alloc(bin, n);
   } else if (n <= MEDIUM_SPAN_MAX) {
     unsigned sc = llama_size_class(n);
-    p = llama_heap_alloc_slow(heap, bin, sc);
+    p = llama_heap_alloc_slow(heap, n <= SMALL_SHARED_MAX ? llama_small_bin[bin] : bin, sc);
   } else if (n <= RUN_MAX) {
     p = llama_run_alloc(bin, n);
   } else {
@@ -126,7 +129,8 @@ static LLAMA_NOINLINE void *alloc_slow_blocks(size_t n, unsigned bin, unsigned s
 LLAMA_INLINE void *llama_alloc_in(size_t n, unsigned bin, unsigned source, bool blocks_only) {
   llama_heap_t *heap = llama_tls_heap;
   if (LLAMA_LIKELY(heap != NULL && n <= MEDIUM_SPAN_MAX)) {
-    llama_span_t *span = heap->current[bin][llama_size_class(n)];
+    unsigned home = n <= SMALL_SHARED_MAX ? llama_small_bin[bin] : bin;
+    llama_span_t *span = heap->current[home][llama_size_class(n)];
     llama_block_t *block = span->free;
     if (LLAMA_LIKELY(block != NULL)) {
       span->free = block->next;

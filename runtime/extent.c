@@ -18,8 +18,11 @@
  *   +-----+---------+-----+--------------+-----+---------+ ... +----------+
  *   | hdr | payload | hdr | free (links) | hdr | payload |     | sentinel |
  *   +-----+---------+-----+--------------+-----+---------+ ... +----------+
- *   hdr (16 bytes): prev_size (valid when the previous block is free) and
- *   size | USED | PREV_USED | PURGED. The sentinel is a used block of size
+ *   hdr (16 bytes): back = PREV_USED, or the previous block's size while it
+ *   is free; and size | USED | PURGED | BUSY. Only the lock holder writes
+ *   either word, and a neighbour's free writes only `back`, so a live
+ *   object's size word never changes under its user (malloc_usable_size
+ *   reads it without the lock). The sentinel is a used block of size
  *   0 ending the chunk. Two free blocks are never adjacent.
  *
  * Free blocks sit in 128 lists per bin (8 per doubling, a bitmap finds the
@@ -60,7 +63,7 @@
 #define EXT_PURGE_MIN 8192u /* smallest free block worth a purge */
 
 typedef struct ext_block_s {
-  uint64_t prev_size;  /* size of the previous block while it is free */
+  uint64_t back;       /* EXT_PREV_USED, or the previous block's size while it is free */
   uint64_t size_flags; /* size (multiple of 16) | EXT_* flags */
   /* Free blocks only, in the payload: */
   struct ext_block_s *next, *prev;
@@ -144,15 +147,16 @@ static void *take(ext_bin_t *eb, ext_block_t *b, uint64_t need) {
   ext_block_t *next = block_at(b, size);
   if (size - need >= EXT_MIN_BLOCK) {
     ext_block_t *rest = block_at(b, need);
-    rest->size_flags = (size - need) | EXT_PREV_USED | (b->size_flags & EXT_PURGED);
+    rest->back = EXT_PREV_USED;
+    rest->size_flags = (size - need) | (b->size_flags & EXT_PURGED);
     rest->freed_ns = b->freed_ns;
-    next->prev_size = size - need;
+    next->back = size - need;
     free_insert(eb, rest);
     size = need;
   } else {
-    next->size_flags |= EXT_PREV_USED;
+    next->back = EXT_PREV_USED;
   }
-  b->size_flags = size | EXT_USED | EXT_PREV_USED;
+  b->size_flags = size | EXT_USED;
   llama_span_t *chunk = chunk_of(b);
   chunk->used++;
   chunk->live_bytes += (uint32_t)size;
@@ -178,9 +182,10 @@ static bool chunk_new(unsigned bin, uint64_t need) {
   span->live_bytes = 0;
   llama_span_set_flags(span, 0);
   ext_block_t *b = (ext_block_t *)start, *sentinel = block_at(start, size);
-  b->size_flags = size | EXT_PREV_USED;
+  b->back = EXT_PREV_USED;
+  b->size_flags = size;
   b->freed_ns = 0;
-  sentinel->prev_size = size;
+  sentinel->back = size;
   sentinel->size_flags = EXT_USED; /* size 0, previous free */
   ext_bin_t *eb = &ext_bins[bin];
   pthread_mutex_lock(&eb->lock);
@@ -229,8 +234,8 @@ static uint64_t put_free(ext_bin_t *eb, llama_span_t *span, ext_block_t *b, uint
     free_remove(eb, next);
     size += block_size(next);
   }
-  if (!(b->size_flags & EXT_PREV_USED)) {
-    ext_block_t *prev = (ext_block_t *)((uint8_t *)b - b->prev_size);
+  if (!(b->back & EXT_PREV_USED)) {
+    ext_block_t *prev = (ext_block_t *)((uint8_t *)b - b->back);
     purged &= prev->size_flags;
     free_remove(eb, prev);
     size += block_size(prev);
@@ -241,10 +246,10 @@ static uint64_t put_free(ext_bin_t *eb, llama_span_t *span, ext_block_t *b, uint
     span->kind = SPAN_UNUSED; /* the chunk is empty: its units go back */
     return 0;
   }
-  b->size_flags = size | EXT_PREV_USED | (purged & EXT_PURGED);
+  b->back = EXT_PREV_USED; /* two free blocks are never neighbours */
+  b->size_flags = size | (purged & EXT_PURGED);
   next = block_at(b, size);
-  next->prev_size = size;
-  next->size_flags &= ~(uint64_t)EXT_PREV_USED;
+  next->back = size;
   b->freed_ns = freed_ns;
   free_insert(eb, b);
   return size;
@@ -310,6 +315,7 @@ static void sparse_add(sparse_t *t, llama_huge_page_t *page, uint64_t bytes) {
 #define PURGE_BATCH 64
 typedef struct purge_batch_s {
   ext_block_t *block[PURGE_BATCH];
+  uint64_t size[PURGE_BATCH]; /* read under the lock: headers change meanwhile */
   unsigned count;
   bool overflow; /* idle blocks left for another round */
 } purge_batch_t;
@@ -341,7 +347,8 @@ static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse
       }
       free_remove(eb, b);
       b->size_flags |= EXT_USED | EXT_BUSY;
-      block_at(b, block_size(b))->size_flags |= EXT_PREV_USED; /* no merging into it */
+      block_at(b, block_size(b))->back = EXT_PREV_USED; /* no merging into it */
+      batch->size[batch->count] = block_size(b);
       batch->block[batch->count++] = b;
     }
   }
@@ -355,7 +362,7 @@ static void purge_batch(ext_bin_t *eb, purge_batch_t *batch) {
   for (unsigned i = 0; i < batch->count; i++) {
     ext_block_t *b = batch->block[i];
     uintptr_t from = ((uintptr_t)b + EXT_MIN_BLOCK + 4095u) & ~(uintptr_t)4095u;
-    uintptr_t to = ((uintptr_t)b + block_size(b)) & ~(uintptr_t)4095u;
+    uintptr_t to = ((uintptr_t)b + batch->size[i]) & ~(uintptr_t)4095u;
     if (to > from) llama_os_decommit((void *)from, to - from);
   }
   llama_span_t *empty[PURGE_BATCH];
@@ -375,12 +382,11 @@ static void purge_batch(ext_bin_t *eb, purge_batch_t *batch) {
 /* Purges free blocks idle for LLAMA_PURGE_DELAY_MS (all when force). A huge
  * page whose idle free space (free blocks plus free units) reaches
  * LLAMA_PURGE_MIN_FREE units turned sparse: it is split (hugepage.c,
- * llama_hugepages_break) and its free blocks purged, as Temeraire
+ * llama_hugepages_break_sparse) and its free blocks purged, as Temeraire
  * subreleases sparse huge pages; dense pages stay whole. */
 bool llama_extents_maintain(uint64_t now, bool force) {
   bool later = false;
   if (!llama_options.purge_units && !force) return false;
-  uint64_t sparse_min = (uint64_t)llama_options.purge_min_free_units * UNIT_SIZE;
   for (unsigned bin = 0; bin < LLAMA_NUM_BINS; bin++) {
     ext_bin_t *eb = &ext_bins[bin];
     if (!atomic_load_explicit(&eb->dirty, memory_order_relaxed) && !force) continue;
@@ -398,13 +404,8 @@ bool llama_extents_maintain(uint64_t now, bool force) {
       waiting |= purge_scan(eb, now, force, round == 0 ? &sparse : NULL, &batch);
       pthread_mutex_unlock(&eb->lock);
       bool broke = false;
-      for (unsigned i = 0; round == 0 && i < SPARSE_PAGES; i++) {
-        llama_huge_page_t *page = sparse.page[i];
-        if (!page) continue;
-        uint64_t units_free = (uint64_t)__builtin_popcountll(
-            __atomic_load_n(&page->free_units, __ATOMIC_RELAXED)) * UNIT_SIZE;
-        if (sparse.free_bytes[i] + units_free >= sparse_min) broke |= llama_hugepages_break(page);
-      }
+      for (unsigned i = 0; round == 0 && i < SPARSE_PAGES; i++)
+        if (sparse.page[i]) broke |= llama_hugepages_break_sparse(sparse.page[i], sparse.free_bytes[i]);
       purge_batch(eb, &batch);
       if (!batch.overflow && !broke) break;
       if (round == 1024) { /* bounded: frees racing in can feed it forever */

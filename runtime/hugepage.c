@@ -132,7 +132,7 @@ static llama_huge_page_t *pool_take(void) {
     page->huge = llama_options.huge_pages && !lazy_huge(); /* advised at mapping */
   } else {
     /* Keep whether the cached page is huge: its memory is still backed so. */
-    uint32_t huge = page->huge;
+    uint8_t huge = page->huge;
     memset(page, 0, sizeof(*page)); /* new chunk pages are zero */
     page->huge = huge;
   }
@@ -552,9 +552,11 @@ static void break_locked(llama_huge_page_t *page) {
   atomic_fetch_add_explicit(&pool.breaks, 1, memory_order_relaxed);
 }
 
-bool llama_hugepages_break(llama_huge_page_t *page) {
+bool llama_hugepages_break_sparse(llama_huge_page_t *page, uint64_t other_free) {
   llama_bin_t *bin = lock_page_bin(page);
-  bool broke = page->huge && page->free_units != ALL_UNITS_FREE;
+  uint64_t free_bytes = other_free + (uint64_t)__builtin_popcountll(page->free_units) * UNIT_SIZE;
+  bool broke = page->huge && page->free_units != ALL_UNITS_FREE &&
+               free_bytes >= (uint64_t)llama_options.purge_min_free_units * UNIT_SIZE;
   if (broke) break_locked(page);
   pthread_mutex_unlock(&bin->lock);
   return broke;

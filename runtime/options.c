@@ -22,6 +22,7 @@ llama_options_t llama_options = {
     .purge_units = 1,
     .purge_min_free_units = 16,
     .recycle = 1,
+    .small_bins = 1,
     .extent_min = 1024,
     .background = 1,
     .predict = 1,
@@ -74,6 +75,7 @@ void llama_options_init(void) {
   option_int("LLAMA_HUGE_PAGES", &llama_options.huge_pages);
   option_int("LLAMA_PURGE_UNITS", &llama_options.purge_units);
   option_int("LLAMA_RECYCLE", &llama_options.recycle);
+  option_int("LLAMA_SMALL_BINS", &llama_options.small_bins);
   option_unsigned("LLAMA_EXTENT_MIN", RUN_MAX, &llama_options.extent_min);
   option_int("LLAMA_BACKGROUND", &llama_options.background);
   option_unsigned("LLAMA_PURGE_MIN_FREE", UNITS_PER_HUGE_PAGE, &llama_options.purge_min_free_units);

@@ -3,7 +3,8 @@
 // instead of taking new huge pages.
 //
 // RUN: %cc %s %link_llamalloc -o %t
-// RUN: env LLAMA_HUGE_PAGE_CACHE=0 %t | FileCheck %s
+// (Exact bins, LLAMA_SMALL_BINS=0: small objects of one class in its own bin.)
+// RUN: env LLAMA_SMALL_BINS=0 LLAMA_HUGE_PAGE_CACHE=0 %t | FileCheck %s
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

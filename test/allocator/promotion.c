@@ -3,8 +3,9 @@
 // serve class 1. With LLAMA_PROMOTE=0 nothing moves.
 //
 // RUN: %cc %s %link_llamalloc -o %t
-// RUN: env LLAMA_DEADLINE_SLACK=1 %t promote | FileCheck %s --check-prefix=PROMOTE
-// RUN: env LLAMA_PROMOTE=0 %t keep | FileCheck %s --check-prefix=KEEP
+// (Exact bins, LLAMA_SMALL_BINS=0: small objects of one class in its own bin.)
+// RUN: env LLAMA_SMALL_BINS=0 LLAMA_DEADLINE_SLACK=1 %t promote | FileCheck %s --check-prefix=PROMOTE
+// RUN: env LLAMA_SMALL_BINS=0 LLAMA_PROMOTE=0 %t keep | FileCheck %s --check-prefix=KEEP
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,14 +2,18 @@
 // own. (1) Alone in the process: its page stays on 4 KiB pages, so it costs
 // the pages its objects touch, not 2 MiB. (2) Beside a class-6 heap with
 // holes: its spans go into those holes (recycling) and it holds no page.
-// LLAMA_RECYCLE=0 shows the difference: then it takes a page of its own.
+// LLAMA_RECYCLE=0 with exact bins shows the difference: then it takes a page
+// of its own. By default (shared small bins) classes 0 and 2 hold no page of
+// their own even without recycling: their small objects live in class 3's.
 //
 // RUN: %cc %s -o %t %link_llamalloc
 // RUN: env LLAMA_BACKGROUND=0 %t | FileCheck %s
-// RUN: env LLAMA_BACKGROUND=0 LLAMA_RECYCLE=0 %t | FileCheck %s --check-prefix=NORECYCLE
+// RUN: env LLAMA_BACKGROUND=0 LLAMA_RECYCLE=0 LLAMA_SMALL_BINS=0 %t | FileCheck %s --check-prefix=NORECYCLE
+// RUN: env LLAMA_BACKGROUND=0 LLAMA_RECYCLE=0 %t | FileCheck %s --check-prefix=SHARED
 // CHECK: alone: resident small, not huge
 // CHECK: beside class 6: pages held by classes 0 and 2: 0
 // NORECYCLE: beside class 6: pages held by classes 0 and 2: 2
+// SHARED: beside class 6: pages held by classes 0 and 2: 0
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

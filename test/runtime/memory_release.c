@@ -9,8 +9,10 @@
 //
 // REQUIRES: thp
 // RUN: %cc -fno-builtin %s -o %t %link_llamalloc
-// RUN: %t 2>&1 | FileCheck %s
-// RUN: env LLAMA_HUGE_PAGE_CACHE=0 %t 2>&1 | FileCheck %s
+// Exact bins (LLAMA_SMALL_BINS=0): this test checks that class k's small
+// objects land in bin k; by default classes share bins for small objects.
+// RUN: env LLAMA_SMALL_BINS=0 %t 2>&1 | FileCheck %s
+// RUN: env LLAMA_SMALL_BINS=0 LLAMA_HUGE_PAGE_CACHE=0 %t 2>&1 | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: memory_release: PASSED (0 failures)
 

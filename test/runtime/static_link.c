@@ -17,7 +17,7 @@
 // linked statically against the archive; plain clang++ adds -lstdc++).
 // RUN: %cxx -fno-builtin -fsized-deallocation -faligned-allocation %S/cxx_new_delete.cpp %llamalloc_a -lpthread -o %t.cxx
 // RUN: llvm-readelf --needed-libs %t.cxx | FileCheck --check-prefix=NEEDED %s
-// RUN: %t.cxx 2>&1 | FileCheck --check-prefix=CXX %s
+// RUN: env LLAMA_SMALL_BINS=0 %t.cxx 2>&1 | FileCheck --check-prefix=CXX %s
 // CXX-NOT: FAIL
 // CXX: cxx_new_delete: PASSED (0 failures)
 // NEEDED-NOT: libllamalloc
