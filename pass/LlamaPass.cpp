@@ -121,46 +121,17 @@ GlobalVariable *InstrumentPass::buildDescriptors(Module &M, const std::vector<Si
 
 void InstrumentPass::rewrite(Module &M, Site &S, Constant *Descriptor) {
   CallBase *CB = S.Call;
-  FunctionType *OrigTy = CB->getFunctionType();
-  SmallVector<Type *, 6> Params(OrigTy->params().begin(), OrigTy->params().end());
-  Params.push_back(PointerType::getUnqual(M.getContext()));
-  FunctionType *EntryTy = FunctionType::get(OrigTy->getReturnType(), Params, false);
-  FunctionCallee Entry =
-      M.getOrInsertFunction(std::string(LLAMA_PROF_ENTRY_PREFIX) + S.Fn->ShortName, EntryTy);
-
+  auto *OrigCall = dyn_cast<CallInst>(CB);
+  CallInst::TailCallKind OrigTail = OrigCall ? OrigCall->getTailCallKind() : CallInst::TCK_None;
   SmallVector<Value *, 6> Args(CB->args());
   Args.push_back(Descriptor);
-  SmallVector<OperandBundleDef, 1> Bundles;
-  CB->getOperandBundlesAsDefs(Bundles);
-
-  CallBase *New;
-  if (auto *II = dyn_cast<InvokeInst>(CB)) {
-    New = InvokeInst::Create(Entry, II->getNormalDest(), II->getUnwindDest(), Args, Bundles, "",
-                             CB->getIterator());
-  } else {
-    auto *CI = CallInst::Create(Entry, Args, Bundles, "", CB->getIterator());
-    // An allocation entry point captures its caller's stack, so the call must
-    // not become a jump: `return malloc(n)` in a wrapper would otherwise lose
-    // the wrapper's frame, the very frame that holds the site.
-    CI->setTailCallKind(S.Fn->Dealloc ? cast<CallInst>(CB)->getTailCallKind()
-                                      : CallInst::TCK_NoTail);
-    New = CI;
-  }
-  // Keep what the call promised about its result and arguments (noalias,
-  // nonnull, dereferenceable, align); drop what would make LLVM treat the
-  // entry point as the library function itself.
-  AttributeList AL = CB->getAttributes();
-  for (Attribute::AttrKind K : {Attribute::Builtin, Attribute::NoBuiltin, Attribute::AllocKind,
-                                Attribute::AllocSize})
-    AL = AL.removeFnAttribute(M.getContext(), K);
-  AL = AL.removeFnAttribute(M.getContext(), "alloc-family");
-  New->setAttributes(AL);
-  New->setCallingConv(CB->getCallingConv());
-  New->copyMetadata(*CB);
-  New->setDebugLoc(CB->getDebugLoc());
-  New->takeName(CB);
-  CB->replaceAllUsesWith(New);
-  CB->eraseFromParent();
+  CallBase *New = replaceAllocCall(*CB, std::string(LLAMA_PROF_ENTRY_PREFIX) + S.Fn->ShortName,
+                                   Args, /*KeepParamAttrs=*/true);
+  // An allocation entry point captures its caller's stack, so the call must
+  // not become a jump: `return malloc(n)` in a wrapper would otherwise lose
+  // the wrapper's frame, the very frame that holds the site.
+  if (auto *CI = dyn_cast<CallInst>(New))
+    CI->setTailCallKind(S.Fn->Dealloc ? OrigTail : CallInst::TCK_NoTail);
 }
 
 void InstrumentPass::registerModule(Module &M, GlobalVariable *Array, uint64_t Count) {

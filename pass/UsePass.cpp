@@ -671,45 +671,14 @@ public:
   static StringRef name() { return "LlamaUseRewritePass"; }
 };
 
-void rewriteCall(Module &M, CallBase &CB, const Target &T, uint32_t K) {
-  LLVMContext &C = M.getContext();
-  FunctionType *OrigTy = CB.getFunctionType();
-  SmallVector<Type *, 4> Params;
+void rewriteCall(CallBase &CB, const Target &T, uint32_t K) {
   SmallVector<Value *, 4> Args;
-  for (unsigned I : T.Args) {
-    Params.push_back(OrigTy->getParamType(I));
+  for (unsigned I : T.Args)
     Args.push_back(CB.getArgOperand(I));
-  }
-  Params.push_back(Type::getInt32Ty(C));
-  Args.push_back(ConstantInt::get(Type::getInt32Ty(C), K));
-  FunctionCallee Entry =
-      M.getOrInsertFunction(T.Name, FunctionType::get(OrigTy->getReturnType(), Params, false));
-  SmallVector<OperandBundleDef, 1> Bundles;
-  CB.getOperandBundlesAsDefs(Bundles);
-  CallBase *New;
-  if (auto *II = dyn_cast<InvokeInst>(&CB))
-    New = InvokeInst::Create(Entry, II->getNormalDest(), II->getUnwindDest(), Args, Bundles, "",
-                             CB.getIterator());
-  else
-    New = CallInst::Create(Entry, Args, Bundles, "", CB.getIterator());
-  // Keep what the call promised about its result (noalias, nonnull, align,
-  // dereferenceable) and the function attributes that are not about being
-  // the library function itself; parameter attributes belong to the old
-  // parameter list.
-  AttributeList AL = CB.getAttributes();
-  AttrBuilder Fn(C, AL.getFnAttrs());
-  for (Attribute::AttrKind A :
-       {Attribute::Builtin, Attribute::NoBuiltin, Attribute::AllocKind, Attribute::AllocSize})
-    Fn.removeAttribute(A);
-  Fn.removeAttribute("alloc-family");
-  New->setAttributes(AttributeList::get(C, AttributeSet::get(C, Fn), AL.getRetAttrs(), {}));
-  New->setCallingConv(CB.getCallingConv());
-  New->copyMetadata(CB);
+  Args.push_back(ConstantInt::get(Type::getInt32Ty(CB.getContext()), K));
+  // Parameter attributes belong to the old parameter list: dropped.
+  CallBase *New = replaceAllocCall(CB, T.Name, Args, /*KeepParamAttrs=*/false);
   New->setMetadata(ClassMD, nullptr);
-  New->setDebugLoc(CB.getDebugLoc());
-  New->takeName(&CB);
-  CB.replaceAllUsesWith(New);
-  CB.eraseFromParent();
 }
 
 // The class argument the profile gives a call that lost its annotation: LLVM
@@ -773,7 +742,7 @@ PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
     } else {
       return;
     }
-    rewriteCall(M, CB, *T, K);
+    rewriteCall(CB, *T, K);
     Rewritten++;
   });
   if (Rewritten)
