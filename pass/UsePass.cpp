@@ -67,6 +67,7 @@
 #include <vector>
 
 #include "Sites.h"
+#include "UseDecisions.h"
 #include "UsePass.h"
 #include "llama/profdata/indexed.h"
 #include "llama/abi.h"
@@ -108,30 +109,6 @@ constexpr const char *PassName = "llama";
 
 // ---- the profile, digested once per process --------------------------------
 
-// What the annotate step does with one profiled site.
-struct SiteDecision {
-  enum Kind { Static, Hinted, Dynamic, NoData } How = NoData;
-  unsigned Class = 0;       // the majority class (Static: the class)
-  unsigned Fallback = LLAMA_HINT_NO_FALLBACK; // Hinted: class where no hint covers
-  double Agreement = 0;     // share of the majority class over all contexts
-  uint64_t Allocations = 0; // estimated allocations with a class
-  unsigned Contexts = 0;
-  double HintedShare = 0; // Hinted: share of allocations a hint covers
-  double MisplacedShare = 0; // Hinted: share a hint gives another class than profiled
-  unsigned HintSites = 0; // Hinted: caller call sites that set a hint
-  unsigned HintDepthMax = 0;
-};
-
-// One hint a caller's call sets: "allocations of site Tag under this call
-// have class Class". Weight orders competing hints at one call.
-struct Hint {
-  uint64_t SiteId;
-  uint32_t Tag;
-  unsigned Class;
-  unsigned Depth;
-  uint64_t Weight;
-};
-
 struct UseData {
   std::string Error; // non-empty: the profile or model could not be used
   llama_idx *Idx = nullptr;
@@ -139,8 +116,9 @@ struct UseData {
   size_t ModelSize = 0;
   llama_model Model{};
   bool HasModel = false;
+  DecisionOptions Options;
   DenseMap<uint64_t, SiteDecision> Decisions; // by site id
-  DenseMap<uint64_t, SmallVector<Hint, 1>> Hints; // by hashFrame of the caller's call
+  HintTable Hints;
   StringSet<> ProfiledFunctions; // functions holding a profiled site
 
   ~UseData() {
@@ -149,151 +127,11 @@ struct UseData {
   }
 };
 
-uint64_t contextWeight(const llama_idx_context &C) { return C.calls ? C.calls : C.samples; }
-
-// The decision for one site, and the hints that make a context-dependent
-// site static: for d = 1, 2, ... group the contexts not yet covered by their
-// frame d (a call instruction d callers up); a group whose contexts agree
-// becomes a hint at that call. The innermost hint is set last at run time,
-// so it wins, which is why deeper groups only see what shallower ones left.
-SiteDecision decide(UseData &D, const llama_idx_site &S) {
-  SiteDecision R;
-  uint64_t ByClass[LLAMA_NUM_CLASSES] = {};
-  std::vector<const llama_idx_context *> Ctx;
-  for (uint32_t I = 0; I < S.context_count; I++) {
-    const llama_idx_context &C = S.contexts[I];
-    if (C.lifetime_class >= LLAMA_NUM_CLASSES)
-      continue;
-    ByClass[C.lifetime_class] += contextWeight(C);
-    Ctx.push_back(&C);
-  }
-  for (uint64_t W : ByClass)
-    R.Allocations += W;
-  R.Contexts = Ctx.size();
-  if (!R.Allocations)
-    return R; // NoData
-  unsigned Major = std::max_element(ByClass, ByClass + LLAMA_NUM_CLASSES) - ByClass;
-  R.Class = Major;
-  R.Agreement = double(ByClass[Major]) / double(R.Allocations);
-  // An external pseudo-site (allocations inside code the pass did not
-  // rewrite, e.g. libstdc++) has no call to annotate: only hints reach it,
-  // so it gets them even when its contexts agree.
-  bool External = S.site_flags & LLAMA_SITE_EXTERNAL;
-  R.Fallback = R.Agreement >= ClAgreement && !External ? Major : LLAMA_HINT_NO_FALLBACK;
-  if (ByClass[Major] == R.Allocations && !External) {
-    R.How = SiteDecision::Static;
-    return R;
-  }
-  R.How = SiteDecision::Dynamic;
-  uint32_t Tag = llama_hint_tag(S.site_id);
-
-  // Only a call in code built with the profile can set a hint: a frame
-  // without a source position (a library such as libstdc++, or code without
-  // debug information) is looked through, never hinted; it would otherwise
-  // claim contexts for a hint no call ever sets.
-  auto Usable = [](const llama_idx_frame &F) {
-    return !(F.flags & LLAMA_IDX_FRAME_UNSYMBOLIZED) &&
-           (F.line != 0 || (F.flags & LLAMA_IDX_FRAME_FROM_SITE));
-  };
-  auto KeyOf = [](const llama_idx_frame &F) {
-    return hashFrame(F.function, F.line_offset, F.column);
-  };
-  // Where each call lies on each context's path: key -> (context, depth of
-  // its innermost occurrence).
-  std::map<uint64_t, std::vector<std::pair<size_t, unsigned>>> Through;
-  for (size_t I = 0; I < Ctx.size(); I++) {
-    const llama_idx_context &C = *Ctx[I];
-    for (unsigned Depth = 1; Depth < C.frame_count && Depth <= ClHintDepth; Depth++) {
-      if (!Usable(C.frames[Depth]))
-        continue;
-      auto &V = Through[KeyOf(C.frames[Depth])];
-      if (V.empty() || V.back().first != I)
-        V.push_back({I, Depth});
-    }
-  }
-  // At run time a hint applies to every allocation of the site under its
-  // call, and the innermost hint on the stack wins (it is stored last). So a
-  // candidate call is judged on every context it would be the innermost
-  // hint of, including contexts an outer hint already covered, and
-  // accepted when those agree. EffDepth/EffClass: each context's innermost
-  // accepted hint (depth 0: none). Candidates come depth by depth from the
-  // contexts no hint covers yet.
-  std::vector<unsigned> EffDepth(Ctx.size(), 0), EffClass(Ctx.size(), 0);
-  std::set<uint64_t> Tried;
-  for (unsigned Depth = 1; Depth <= ClHintDepth; Depth++) {
-    std::set<uint64_t> Candidates; // ordered: deterministic output
-    for (size_t I = 0; I < Ctx.size(); I++) {
-      const llama_idx_context &C = *Ctx[I];
-      if (!EffDepth[I] && Depth < C.frame_count && Usable(C.frames[Depth]))
-        Candidates.insert(KeyOf(C.frames[Depth]));
-    }
-    for (uint64_t Key : Candidates) {
-      if (!Tried.insert(Key).second)
-        continue;
-      uint64_t Affected[LLAMA_NUM_CLASSES] = {}, Total = 0;
-      for (auto [I, P] : Through[Key])
-        if (!EffDepth[I] || EffDepth[I] > P) {
-          Affected[Ctx[I]->lifetime_class] += contextWeight(*Ctx[I]);
-          Total += contextWeight(*Ctx[I]);
-        }
-      if (!Total)
-        continue;
-      unsigned K = std::max_element(Affected, Affected + LLAMA_NUM_CLASSES) - Affected;
-      if (double(Affected[K]) / double(Total) < ClAgreement)
-        continue;
-      for (auto [I, P] : Through[Key])
-        if (!EffDepth[I] || EffDepth[I] > P) {
-          EffDepth[I] = P;
-          EffClass[I] = K;
-        }
-      D.Hints[Key].push_back({S.site_id, Tag, K, Depth, Total});
-      R.HintSites++;
-      R.HintDepthMax = std::max(R.HintDepthMax, Depth);
-    }
-  }
-  uint64_t CoveredWeight = 0, Misplaced = 0, HintedByClass[LLAMA_NUM_CLASSES] = {};
-  for (size_t I = 0; I < Ctx.size(); I++) {
-    if (!EffDepth[I])
-      continue;
-    uint64_t W = contextWeight(*Ctx[I]);
-    CoveredWeight += W;
-    HintedByClass[EffClass[I]] += W;
-    if (EffClass[I] != Ctx[I]->lifetime_class)
-      Misplaced += W;
-  }
-  R.MisplacedShare = double(Misplaced) / double(R.Allocations);
-  // Hints pay off when they place some allocations better than the
-  // fallback would: a hint whose class is the fallback's changes nothing.
-  bool Useful = false;
-  for (unsigned K = 0; K < LLAMA_NUM_CLASSES; K++)
-    Useful |= K != R.Fallback && HintedByClass[K] > 0;
-  if (R.HintSites && Useful) {
-    R.How = SiteDecision::Hinted;
-    R.HintedShare = double(CoveredWeight) / double(R.Allocations);
-  } else if (R.Fallback != LLAMA_HINT_NO_FALLBACK) {
-    R.How = SiteDecision::Static;
-  }
-  // Hints already recorded for a site that ends up static or dynamic are
-  // harmless: nothing reads their tag.
-  return R;
-}
-
-// The class argument of a rewritten call for a decided site: the class of a
-// static site, llama_hinted_class for a hinted one; false for the others
-// (they keep the dynamic path). Shared by both steps, so a call the rewrite
-// step finds by its debug location gets what the annotate step would give.
-bool classArgument(uint64_t SiteId, const SiteDecision &Dec, uint32_t &K) {
-  if (Dec.How == SiteDecision::Static)
-    K = Dec.Class;
-  else if (Dec.How == SiteDecision::Hinted)
-    K = llama_hinted_class(llama_hint_tag(SiteId), Dec.Fallback);
-  else
-    return false;
-  return true;
-}
-
 std::unique_ptr<UseData> loadUseData() {
   auto D = std::make_unique<UseData>();
+  D->Options.Agreement = ClAgreement;
+  D->Options.HintDepth = ClHintDepth;
+  D->Options.Confidence = ClConfidence;
   char Err[512];
   D->Idx = llama_idx_read_file(ClUse.c_str(), Err, sizeof Err);
   if (!D->Idx) {
@@ -305,13 +143,8 @@ std::unique_ptr<UseData> loadUseData() {
     if (llama_alloc_kind_is_dealloc(S.kind))
       continue;
     D->ProfiledFunctions.insert(S.function);
-    D->Decisions[S.site_id] = decide(*D, S);
+    D->Decisions[S.site_id] = decide(S, D->Options, D->Hints);
   }
-  // Competing hints at one call: the heaviest first.
-  for (auto &[Key, V] : D->Hints)
-    std::sort(V.begin(), V.end(), [](const Hint &A, const Hint &B) {
-      return A.Weight != B.Weight ? A.Weight > B.Weight : A.SiteId < B.SiteId;
-    });
   if (!ClModel.empty()) {
     void *Buf = nullptr;
     size_t Len = 0;
@@ -401,7 +234,8 @@ void annotate(CallBase &CB, uint32_t K) {
 }
 
 // Compile-time prediction for a site the profile never saw: the model gets
-// the context the compiler knows, the site's inline chain.
+// the context the compiler knows, the site's inline chain. False when there
+// is no model or the site has no debug location.
 bool predict(const UseData &D, const Site &S, unsigned &Class, float &Confidence) {
   if (!D.HasModel || S.Flags & LLAMA_SITE_NO_DEBUG_INFO)
     return false;
@@ -415,21 +249,22 @@ bool predict(const UseData &D, const Site &S, unsigned &Class, float &Confidence
   float P[LLAMA_NUM_CLASSES];
   Class = llama_model_predict(&D.Model, Ids, N, P);
   Confidence = P[Class];
-  return Confidence >= ClConfidence;
+  return true;
 }
 
 void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecision *Dec,
-                const char *Outcome, unsigned Class, float Confidence) {
+                Outcome O, unsigned Class, float Confidence) {
   StringRef Kind = S.Fn->ShortName;
   std::string Msg;
   raw_string_ostream OS(Msg);
   OS << Kind << ": ";
-  bool Missed = false;
-  if (!strcmp(Outcome, "static")) {
+  switch (O) {
+  case Outcome::Static:
     OS << "lifetime class " << Class << " (" << llama_class_name(Class) << ") from the profile: "
        << Dec->Allocations << " allocations in " << Dec->Contexts << " contexts, "
        << percent(Dec->Agreement) << " agree";
-  } else if (!strcmp(Outcome, "hinted")) {
+    break;
+  case Outcome::Hinted:
     OS << "class depends on the caller (" << percent(Dec->Agreement) << " in class " << Dec->Class
        << "); " << Dec->HintSites << " caller call sites up to " << Dec->HintDepthMax
        << " frames up set a hint covering " << percent(Dec->HintedShare)
@@ -439,29 +274,32 @@ void remarkSite(OptimizationRemarkEmitter &ORE, const Site &S, const SiteDecisio
       OS << "get class " << Dec->Fallback;
     else
       OS << "take the dynamic path";
-  } else if (!strcmp(Outcome, "predicted")) {
+    break;
+  case Outcome::Predicted:
     OS << "not in the profile; the model predicts class " << Class << " (" << llama_class_name(Class)
        << ") with probability " << format("%.2f", Confidence);
-  } else if (!strcmp(Outcome, "noentry")) {
-    Missed = true;
+    break;
+  case Outcome::NoEntry:
     OS << "no class-annotated entry point for " << Kind << "; the runtime predicts";
-  } else if (!strcmp(Outcome, "disagree")) {
-    Missed = true;
+    break;
+  case Outcome::Disagree:
     OS << "contexts disagree (" << percent(Dec->Agreement) << " in class " << Dec->Class
        << ") and no caller separates them; the runtime predicts from the stack";
-  } else if (!strcmp(Outcome, "unsure")) {
-    Missed = true;
+    break;
+  case Outcome::Unsure:
     OS << "not in the profile; the model is unsure (class " << Class << ", probability "
        << format("%.2f", Confidence) << "); the runtime predicts";
-  } else {
-    Missed = true;
+    break;
+  case Outcome::Unprofiled:
     OS << "not in the profile" << (Dec ? " (no lifetime samples)" : "")
        << "; the runtime predicts";
+    break;
   }
-  if (Missed)
-    ORE.emit([&] { return OptimizationRemarkMissed(PassName, Outcome, S.Call) << OS.str(); });
+  const char *Name = outcomeName(O);
+  if (outcomeIsDynamic(O))
+    ORE.emit([&] { return OptimizationRemarkMissed(PassName, Name, S.Call) << OS.str(); });
   else
-    ORE.emit([&] { return OptimizationRemark(PassName, Outcome, S.Call) << OS.str(); });
+    ORE.emit([&] { return OptimizationRemark(PassName, Name, S.Call) << OS.str(); });
 }
 
 GlobalVariable *hintVariable(Module &M) {
@@ -560,41 +398,36 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     OptimizationRemarkEmitter &ORE = ore(*CB.getFunction());
     auto It = D.Decisions.find(S.Id);
     const SiteDecision *Dec = It == D.Decisions.end() ? nullptr : &It->second;
-    const Target *T = targetOf(AF.Kind);
-    if (!T) {
-      N.NoEntry++;
-      N.Dynamic++;
-      remarkSite(ORE, S, Dec, "noentry", 0, 0);
-      return;
-    }
-    uint32_t K = 0;
-    if (Dec && classArgument(S.Id, *Dec, K)) {
-      annotate(CB, K);
-      bool Static = Dec->How == SiteDecision::Static;
-      (Static ? N.Static : N.Hinted)++;
-      remarkSite(ORE, S, Dec, Static ? "static" : "hinted", Dec->Class, 0);
-      return;
-    }
-    if (Dec && Dec->How == SiteDecision::Dynamic) {
-      N.Dynamic++;
-      remarkSite(ORE, S, Dec, "disagree", 0, 0);
-      return;
-    }
-    if (!Dec) {
-      N.Unprofiled++;
-      if (D.ProfiledFunctions.count(S.Frames.front().Function))
-        N.Stale++;
-    }
-    K = 0;
+    Outcome O = profileOutcome(Dec, targetOf(AF.Kind) != nullptr);
+    unsigned Class = Dec ? Dec->Class : 0;
     float P = 0;
-    if (predict(D, S, K, P)) {
+    if (O == Outcome::Unprofiled) {
+      if (!Dec) {
+        N.Unprofiled++;
+        if (D.ProfiledFunctions.count(S.Frames.front().Function))
+          N.Stale++;
+      }
+      bool HasPrediction = predict(D, S, Class, P);
+      O = modelOutcome(HasPrediction, P, D.Options);
+    }
+    uint32_t K = Class;
+    switch (O) {
+    case Outcome::Static:
+    case Outcome::Hinted:
+      classArgument(S.Id, *Dec, K);
+      annotate(CB, K);
+      (O == Outcome::Static ? N.Static : N.Hinted)++;
+      break;
+    case Outcome::Predicted:
       annotate(CB, K);
       N.Predicted++;
-      remarkSite(ORE, S, Dec, "predicted", K, P);
-      return;
+      break;
+    default:
+      N.NoEntry += O == Outcome::NoEntry;
+      N.Dynamic++;
+      break;
     }
-    N.Dynamic++;
-    remarkSite(ORE, S, Dec, D.HasModel && P > 0 ? "unsure" : "unprofiled", K, P);
+    remarkSite(ORE, S, Dec, O, Class, P);
   });
 
   // Hints: every other call whose position is a caller frame of a hinted
@@ -616,9 +449,9 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
           continue;
         std::vector<SiteFrame> Frames = framesOf(*CB);
         const SiteFrame &Fr = Frames.front();
-        auto It = D.Hints.find(hashFrame(Fr.Function, Fr.LineOffset, Fr.Column));
-        if (It != D.Hints.end())
-          ToHint.push_back({CB, &It->second.front()});
+        if (const Hint *H = selectHint(D.Hints, callFrameKey(Fr.Function.c_str(), Fr.LineOffset,
+                                                             Fr.Column)))
+          ToHint.push_back({CB, H});
       }
       for (auto &Entry : ToHint) {
         CallBase *CB = Entry.first;
