@@ -1,59 +1,39 @@
-//===- UsePass.cpp - the LLAMA use build: profile-guided lifetime classes -===//
+//===- UseAnnotatePass.cpp - use build, step 1: decide and annotate -------===//
 //
-// The use build (`-mllvm -llama-use=PROFILE [-mllvm -llama-model=MODEL]`, or
-// `opt -passes=llama-use`) gives every allocation site the lifetime class its
-// profile settles, so that libllamalloc bins the object without unwinding a
-// stack. It runs in two steps:
-//
-//  1. UseAnnotatePass, at the start of the pipeline (PipelineStartEP, where
-//     the profiling build instrumented, so the calls and their ids are the
-//     same), decides per site and records the decision as `!llama.class`
-//     metadata on the call:
-//       - the profile has the site and all its contexts have class k:  k
-//       - they differ, and grouping the contexts by the call d frames up
-//         (the wrapper's caller, or its caller...) separates some of them:
-//         the site gets llama_hinted_class(tag, fallback), and each such
-//         caller stores the class in the thread-local hint word around its
-//         call (hinted). The fallback, for callers no hint covers, is the
-//         commonest class when at least -llama-agreement of the site's
-//         allocations have it, else none (the dynamic path)
-//       - they differ, no hint helps, and the commonest class has at least
-//         -llama-agreement of the allocations:                   that class
-//       - the profile never saw the site, and the model, given what the
-//         compiler sees of the context, is at least -llama-confidence sure:
+// Gives every allocation site the lifetime class its profile settles, as
+// metadata the rewrite step reads (UseAnnotatePass.h has the opt command):
+//   - the profile has the site and all its contexts have class k:  k
+//   - they differ, and grouping the contexts by the call d frames up
+//     (the wrapper's caller, or its caller...) separates some of them:
+//     the site gets llama_hinted_class(tag, fallback), and each such
+//     caller stores the class in the thread-local hint word around its
+//     call (hinted). The fallback, for callers no hint covers, is the
+//     commonest class when at least -llama-agreement of the site's
+//     allocations have it, else none (the dynamic path)
+//   - they differ, no hint helps, and the commonest class has at least
+//     -llama-agreement of the allocations:                   that class
+//   - the profile never saw the site, and the model, given what the
+//     compiler sees of the context, is at least -llama-confidence sure:
 //                                                              its class
-//       - otherwise no metadata: the runtime's dynamic path decides.
-//     It also embeds the model for the runtime (a COMDAT copy registered by
-//     a COMDAT constructor) and reports: one optimisation remark per site and
-//     per hint (-Rpass=llama, -Rpass-missed=llama), and one summary warning
-//     when the profile looks stale.
-//  2. UseRewritePass, at the end of the optimisation pipeline
-//     (OptimizerLastEP), turns each annotated call into the class-annotated
-//     entry point (malloc -> llama_malloc_class ...). Rewriting late keeps
-//     LLVM's knowledge of malloc and new during optimisation: paired
-//     new/delete still fold away, malloc+memset still becomes calloc (that
-//     new call has no metadata and takes the dynamic path).
-//
+//   - otherwise no metadata: the runtime's dynamic path decides.
+// The rules are UseDecisions.cpp; this file applies them to the IR in
+// numbered steps (UseAnnotatePass::run). It also embeds the model for the
+// runtime (a COMDAT copy registered by a COMDAT constructor) and reports.
 // docs/design.md §7 explains the choices; the contract with the runtime is in
 // include/llama/abi.h.
 //
 //===----------------------------------------------------------------------===//
+#include "UseAnnotatePass.h"
 
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/IR/Constants.h"
-#include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
-#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
-#include "llvm/IR/PassManager.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -61,41 +41,19 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "Sites.h"
+#include "UseBuild.h"
 #include "UseDecisions.h"
-#include "UsePass.h"
-#include "llama/profdata/indexed.h"
 #include "llama/abi.h"
 #include "llama_model.h"
 
 using namespace llvm;
 using namespace llama;
 
-static cl::opt<std::string>
-    ClUse("llama-use", cl::init(""), cl::value_desc("PROFILE"),
-          cl::desc("LLAMA use build: rewrite allocation sites with the lifetime classes of "
-                   "this indexed profile (llama-profdata merge)"));
-static cl::opt<std::string>
-    ClModel("llama-model", cl::init(""), cl::value_desc("MODEL"),
-            cl::desc("LLAMA use build: lifetime model (llama-train) for sites the profile "
-                     "never saw, embedded in the program for the runtime's predictions"));
-static cl::opt<double> ClAgreement(
-    "llama-agreement", cl::init(0.9),
-    cl::desc("LLAMA: a site (or a caller) gets a static class when at least this fraction of "
-             "its profiled allocations have that class (default 0.9)"));
-static cl::opt<double> ClConfidence(
-    "llama-confidence", cl::init(0.9),
-    cl::desc("LLAMA: use the model's compile-time prediction for a site the profile never "
-             "saw when its probability is at least this (default 0.9)"));
-static cl::opt<unsigned> ClHintDepth(
-    "llama-hint-depth", cl::init(32),
-    cl::desc("LLAMA: how many callers up a hint may be set for a wrapper's allocation "
-             "(0: no hints)"));
 static cl::opt<bool> ClEmbedModel("llama-embed-model", cl::init(true),
                                   cl::desc("LLAMA: embed -llama-model in the program"));
 static cl::opt<bool> ClWarnStale(
@@ -104,123 +62,13 @@ static cl::opt<bool> ClWarnStale(
 
 namespace {
 
-constexpr const char *ClassMD = "llama.class";
-constexpr const char *PassName = "llama";
-
-// ---- the profile, digested once per process --------------------------------
-
-struct UseData {
-  std::string Error; // non-empty: the profile or model could not be used
-  llama_idx *Idx = nullptr;
-  std::unique_ptr<uint64_t[]> ModelStorage; // 8-byte aligned model bytes
-  size_t ModelSize = 0;
-  llama_model Model{};
-  bool HasModel = false;
-  DecisionOptions Options;
-  DenseMap<uint64_t, SiteDecision> Decisions; // by site id
-  HintTable Hints;
-  StringSet<> ProfiledFunctions; // functions holding a profiled site
-
-  ~UseData() {
-    if (Idx)
-      llama_idx_free(Idx);
-  }
-};
-
-std::unique_ptr<UseData> loadUseData() {
-  auto D = std::make_unique<UseData>();
-  D->Options.Agreement = ClAgreement;
-  D->Options.HintDepth = ClHintDepth;
-  D->Options.Confidence = ClConfidence;
-  char Err[512];
-  D->Idx = llama_idx_read_file(ClUse.c_str(), Err, sizeof Err);
-  if (!D->Idx) {
-    D->Error = Err;
-    return D;
-  }
-  for (size_t I = 0, N = llama_idx_site_count(D->Idx); I < N; I++) {
-    const llama_idx_site &S = *llama_idx_site_at(D->Idx, I);
-    if (llama_alloc_kind_is_dealloc(S.kind))
-      continue;
-    D->ProfiledFunctions.insert(S.function);
-    D->Decisions[S.site_id] = decide(S, D->Options, D->Hints);
-  }
-  if (!ClModel.empty()) {
-    void *Buf = nullptr;
-    size_t Len = 0;
-    if (llama_model_read_file(ClModel.c_str(), &Buf, &Len, Err, sizeof Err) != 0) {
-      D->Error = Err;
-      return D;
-    }
-    D->ModelStorage.reset(new uint64_t[(Len + 7) / 8]);
-    memcpy(D->ModelStorage.get(), Buf, Len);
-    free(Buf);
-    D->ModelSize = Len;
-    if (llama_model_open(D->ModelStorage.get(), Len, ClModel.c_str(), &D->Model, Err,
-                         sizeof Err) != 0) {
-      D->Error = Err;
-      return D;
-    }
-    D->HasModel = true;
-  }
-  return D;
-}
-
-// clang compiles one file per process, opt may run the pass on several
-// modules: either way the profile is read once.
-UseData &useData() {
-  static std::unique_ptr<UseData> D = loadUseData();
-  return *D;
-}
+constexpr const char *PassName = "llama"; // the remarks' pass name
 
 std::string percent(double X) {
   std::string S;
   raw_string_ostream(S) << format("%.1f%%", 100.0 * X);
   return S;
 }
-
-// ---- the class-annotated entry points ----------------------------------------
-
-// How a call of one allocation function becomes a call of its class-annotated
-// entry point: which of the original arguments it keeps, in order; the class
-// is appended. Functions without one keep the dynamic path.
-struct Target {
-  unsigned Kind;
-  const char *Name;
-  SmallVector<unsigned, 3> Args;
-};
-
-const Target Targets[] = {
-    {LLAMA_KIND_MALLOC, "llama_malloc_class", {0}},
-    {LLAMA_KIND_CALLOC, "llama_calloc_class", {0, 1}},
-    {LLAMA_KIND_REALLOC, "llama_realloc_class", {0, 1}},
-    {LLAMA_KIND_ALIGNED_ALLOC, "llama_aligned_alloc_class", {0, 1}},
-    {LLAMA_KIND_POSIX_MEMALIGN, "llama_posix_memalign_class", {0, 1, 2}},
-    {LLAMA_KIND_STRDUP, "llama_strdup_class", {0}},
-    {LLAMA_KIND_STRNDUP, "llama_strndup_class", {0, 1}},
-    {LLAMA_KIND_NEW, "llama_new_class", {0}},
-    {LLAMA_KIND_NEW_ARRAY, "llama_new_class", {0}},
-    {LLAMA_KIND_NEW_NOTHROW, "llama_new_nothrow_class", {0}},
-    {LLAMA_KIND_NEW_ARRAY_NOTHROW, "llama_new_nothrow_class", {0}},
-    {LLAMA_KIND_NEW_ALIGNED, "llama_new_aligned_class", {0, 1}},
-    {LLAMA_KIND_NEW_ARRAY_ALIGNED, "llama_new_aligned_class", {0, 1}},
-};
-
-const Target *targetOf(unsigned Kind) {
-  for (const Target &T : Targets)
-    if (T.Kind == Kind)
-      return &T;
-  return nullptr;
-}
-
-// ---- step 1: decide and annotate ----------------------------------------------
-
-class UseAnnotatePass : public PassInfoMixin<UseAnnotatePass> {
-public:
-  PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
-  static bool isRequired() { return true; }
-  static StringRef name() { return "LlamaUseAnnotatePass"; }
-};
 
 struct ModuleCounts {
   unsigned Sites = 0, Static = 0, Hinted = 0, Predicted = 0, Dynamic = 0;
@@ -364,9 +212,11 @@ void embedModel(Module &M, const UseData &D) {
   appendToGlobalCtors(M, Ctor, 1, Data);
 }
 
+} // namespace
+
 PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
   LLVMContext &C = M.getContext();
-  if (ClUse.empty()) {
+  if (!useBuildEnabled()) {
     C.emitError("llama-use: no profile given: pass -llama-use=PROFILE (llama-config "
                 "--use=PROFILE --cflags does)");
     return PreservedAnalyses::all();
@@ -398,7 +248,7 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     OptimizationRemarkEmitter &ORE = ore(*CB.getFunction());
     auto It = D.Decisions.find(S.Id);
     const SiteDecision *Dec = It == D.Decisions.end() ? nullptr : &It->second;
-    Outcome O = profileOutcome(Dec, targetOf(AF.Kind) != nullptr);
+    Outcome O = profileOutcome(Dec, classEntryOf(AF.Kind) != nullptr);
     unsigned Class = Dec ? Dec->Class : 0;
     float P = 0;
     if (O == Outcome::Unprofiled) {
@@ -478,7 +328,7 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     std::string Msg;
     raw_string_ostream OS(Msg);
     OS << "llama: " << N.Stale << " of " << N.Sites
-       << " allocation sites are missing from the profile " << ClUse
+       << " allocation sites are missing from the profile " << profilePath()
        << " although it has data for their functions: the source changed since profiling "
           "(stale profile?). They take the runtime's dynamic path; -Rpass-missed=llama lists "
           "them, -mllvm -llama-warn-stale=false silences this";
@@ -495,109 +345,3 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
              : PreservedAnalyses::all();
 }
 
-// ---- step 2: rewrite --------------------------------------------------------------
-
-class UseRewritePass : public PassInfoMixin<UseRewritePass> {
-public:
-  PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
-  static bool isRequired() { return true; }
-  static StringRef name() { return "LlamaUseRewritePass"; }
-};
-
-void rewriteCall(CallBase &CB, const Target &T, uint32_t K) {
-  SmallVector<Value *, 4> Args;
-  for (unsigned I : T.Args)
-    Args.push_back(CB.getArgOperand(I));
-  Args.push_back(ConstantInt::get(Type::getInt32Ty(CB.getContext()), K));
-  // Parameter attributes belong to the old parameter list: dropped.
-  CallBase *New = replaceAllocCall(CB, T.Name, Args, /*KeepParamAttrs=*/false);
-  New->setMetadata(ClassMD, nullptr);
-}
-
-// The class argument the profile gives a call that lost its annotation: LLVM
-// replaced an annotated call with a new one (malloc + memset -> calloc,
-// realloc(NULL, n) -> malloc) which carries the old call's debug location
-// but not its metadata. Its site is found from that location: the id the
-// profiling build gave it is the hash of its inline chain as it was at the
-// pipeline start, a suffix (the innermost frames) of the chain now.
-bool classFromLocation(const CallBase &CB, uint32_t &K) {
-  if (!CB.getDebugLoc())
-    return false;
-  UseData &D = useData();
-  if (!D.Error.empty())
-    return false;
-  // The ids of the chain's innermost 1, 2, ... frames, hashed incrementally
-  // (hashFrames is FNV over the frames innermost first).
-  uint64_t Id = LLAMA_HASH_INIT;
-  for (const SiteFrame &Fr : framesOf(CB)) {
-    Id = llama_hash_frame(Id, Fr.Function.data(), Fr.Function.size(), Fr.LineOffset, Fr.Column);
-    auto It = D.Decisions.find(Id);
-    if (It != D.Decisions.end())
-      return classArgument(Id, It->second, K);
-  }
-  return false;
-}
-
-// Makes the module refer to the runtime's versioned ABI symbol
-// (llama/abi.h, LLAMA_RUNTIME_ABI_SYMBOL), so that linking it against a
-// runtime of another ABI fails. One hidden COMDAT pointer per program,
-// kept by llvm.used so that neither the optimiser nor the linker drops it.
-void referenceRuntimeAbi(Module &M) {
-  if (M.getNamedGlobal(LLAMA_RUNTIME_ABI_REF))
-    return;
-  LLVMContext &C = M.getContext();
-  GlobalVariable *Abi = M.getNamedGlobal(LLAMA_RUNTIME_ABI_SYMBOL);
-  if (!Abi)
-    Abi = new GlobalVariable(M, Type::getInt32Ty(C), /*isConstant=*/true,
-                             GlobalValue::ExternalLinkage, nullptr, LLAMA_RUNTIME_ABI_SYMBOL);
-  auto *Ref = new GlobalVariable(M, PointerType::getUnqual(C), /*isConstant=*/true,
-                                 GlobalValue::LinkOnceODRLinkage, Abi, LLAMA_RUNTIME_ABI_REF);
-  Ref->setVisibility(GlobalValue::HiddenVisibility);
-  Ref->setComdat(M.getOrInsertComdat(LLAMA_RUNTIME_ABI_REF));
-  appendToUsed(M, {Ref});
-}
-
-PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
-  unsigned Rewritten = 0, Recovered = 0;
-  forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned) {
-    const Target *T = targetOf(AF.Kind);
-    if (!T)
-      return;
-    uint32_t K;
-    MDNode *MD = CB.getMetadata(ClassMD);
-    if (MD && MD->getNumOperands() == 1) {
-      auto *C = mdconst::dyn_extract<ConstantInt>(MD->getOperand(0));
-      if (!C)
-        return;
-      K = uint32_t(C->getZExtValue());
-    } else if (useBuildEnabled() && classFromLocation(CB, K)) {
-      Recovered++;
-    } else {
-      return;
-    }
-    rewriteCall(CB, *T, K);
-    Rewritten++;
-  });
-  if (Rewritten)
-    referenceRuntimeAbi(M);
-  if (ClVerbose && Rewritten)
-    errs() << "llama: " << M.getSourceFileName() << ": rewrote " << Rewritten
-           << " allocation calls, " << Recovered
-           << " of them found by debug location (LLVM had replaced the annotated call)\n";
-  return Rewritten ? PreservedAnalyses::none() : PreservedAnalyses::all();
-}
-
-} // namespace
-
-namespace llama {
-
-bool useBuildEnabled() { return !ClUse.empty(); }
-
-void addUsePasses(ModulePassManager &MPM, bool Annotate, bool Rewrite) {
-  if (Annotate)
-    MPM.addPass(UseAnnotatePass());
-  if (Rewrite)
-    MPM.addPass(UseRewritePass());
-}
-
-} // namespace llama
