@@ -12,6 +12,7 @@
 #include "InstrumentPass.h"
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/Statistic.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/IRBuilder.h"
@@ -26,6 +27,15 @@
 
 using namespace llvm;
 using namespace llama;
+
+#define DEBUG_TYPE "llama-instrument"
+
+// Release builds of LLVM (Debian's among them) compile STATISTIC out;
+// these count there too, for -stats and -llama-verbose.
+ALWAYS_ENABLED_STATISTIC(NumAllocSites, "Allocation sites instrumented");
+ALWAYS_ENABLED_STATISTIC(NumDeallocSites, "Deallocation sites instrumented");
+ALWAYS_ENABLED_STATISTIC(NumNoDebugSites,
+                         "Sites without a debug location (identified by their order)");
 
 Constant *InstrumentPass::stringConstant(Module &M, StringRef S) {
   auto It = Strings.find(S);
@@ -103,6 +113,7 @@ void InstrumentPass::registerModule(Module &M, GlobalVariable *Array, uint64_t C
 }
 
 PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
+  // 1. The sites, with their ids.
   std::vector<Site> Sites;
   forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned Ordinal) {
     Site S;
@@ -114,12 +125,16 @@ PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
   if (Sites.empty())
     return PreservedAnalyses::all();
 
-  unsigned NoDebug = 0, Deallocs = 0;
+  // 2. Count them; warn once about sites identified by their order. The
+  // module's share of a counter is what it gained during this run.
+  const uint64_t AllocBefore = NumAllocSites, DeallocBefore = NumDeallocSites,
+                 NoDebugBefore = NumNoDebugSites;
   for (const Site &S : Sites) {
-    NoDebug += (S.Flags & LLAMA_SITE_NO_DEBUG_INFO) != 0;
-    Deallocs += S.Fn->Dealloc;
+    ++(S.Fn->Dealloc ? NumDeallocSites : NumAllocSites);
+    if (S.Flags & LLAMA_SITE_NO_DEBUG_INFO)
+      ++NumNoDebugSites;
   }
-  if (NoDebug) {
+  if (uint64_t NoDebug = NumNoDebugSites - NoDebugBefore) {
     std::string Msg;
     raw_string_ostream OS(Msg);
     OS << "llama: " << NoDebug << " of " << Sites.size()
@@ -131,6 +146,7 @@ PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
         DiagnosticInfoPGOProfile(M.getSourceFileName().c_str(), OS.str(), DS_Warning));
   }
 
+  // 3. The descriptors, the calls to the entry points, the registration.
   GlobalVariable *Array = buildDescriptors(M, Sites);
   Type *I64 = Type::getInt64Ty(M.getContext());
   for (size_t I = 0; I < Sites.size(); I++) {
@@ -141,8 +157,7 @@ PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
   registerModule(M, Array, Sites.size());
   if (ClVerbose)
     errs() << "llama: " << M.getSourceFileName() << ": instrumented "
-           << Sites.size() - Deallocs << " allocation and " << Deallocs
-           << " deallocation sites\n";
+           << NumAllocSites - AllocBefore << " allocation and "
+           << NumDeallocSites - DeallocBefore << " deallocation sites\n";
   return PreservedAnalyses::none();
 }
-

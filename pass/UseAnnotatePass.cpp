@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 #include "UseAnnotatePass.h"
 
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DiagnosticInfo.h"
@@ -54,6 +55,25 @@
 using namespace llvm;
 using namespace llama;
 
+#define DEBUG_TYPE "llama-use-annotate"
+
+// Release builds of LLVM (Debian's among them) compile STATISTIC out;
+// these count there too, for -stats and -llama-verbose. One counter
+// per outcome, in the order of enum Outcome.
+static TrackingStatistic NumOutcome[] = {
+    {DEBUG_TYPE, "NumStatic", "Sites with a class from the profile (static)"},
+    {DEBUG_TYPE, "NumHinted", "Sites whose class callers' hints give (hinted)"},
+    {DEBUG_TYPE, "NumPredicted", "Sites the profile never saw, class from the model"},
+    {DEBUG_TYPE, "NumDisagree", "Sites left dynamic: contexts disagree"},
+    {DEBUG_TYPE, "NumUnprofiled", "Sites left dynamic: no profile data, no prediction"},
+    {DEBUG_TYPE, "NumUnsure", "Sites left dynamic: the model is unsure"},
+    {DEBUG_TYPE, "NumNoEntry", "Sites left dynamic: no class-annotated entry point"},
+};
+static_assert(sizeof NumOutcome / sizeof *NumOutcome == NumOutcomes, "one counter per outcome");
+ALWAYS_ENABLED_STATISTIC(NumNotInProfile, "Sites missing from the profile");
+ALWAYS_ENABLED_STATISTIC(NumStale, "Sites missing from the profile although it has their function");
+ALWAYS_ENABLED_STATISTIC(NumHintCalls, "Calls that set a hint");
+
 static cl::opt<bool> ClEmbedModel("llama-embed-model", cl::init(true),
                                   cl::desc("LLAMA: embed -llama-model in the program"));
 static cl::opt<bool> ClWarnStale(
@@ -69,11 +89,6 @@ std::string percent(double X) {
   raw_string_ostream(S) << format("%.1f%%", 100.0 * X);
   return S;
 }
-
-struct ModuleCounts {
-  unsigned Sites = 0, Static = 0, Hinted = 0, Predicted = 0, Dynamic = 0;
-  unsigned Unprofiled = 0, Stale = 0, NoEntry = 0, HintCalls = 0;
-};
 
 void annotate(CallBase &CB, uint32_t K) {
   LLVMContext &C = CB.getContext();
@@ -227,7 +242,16 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     return PreservedAnalyses::all();
   }
 
-  ModuleCounts N;
+  // Counter values at the start: the module's share of a counter is what it
+  // gained during this run.
+  uint64_t OutcomesBefore[NumOutcomes];
+  for (unsigned I = 0; I < NumOutcomes; I++)
+    OutcomesBefore[I] = NumOutcome[I];
+  const uint64_t NotInProfileBefore = NumNotInProfile, StaleBefore = NumStale,
+                 HintCallsBefore = NumHintCalls;
+  bool Changed = false;
+
+  // 1. Each allocation call: its site's outcome, metadata, a remark.
   std::map<const Function *, std::unique_ptr<OptimizationRemarkEmitter>> OREs;
   auto ore = [&](const Function &F) -> OptimizationRemarkEmitter & {
     auto &P = OREs[&F];
@@ -244,7 +268,6 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     S.Call = &CB;
     S.Fn = &AF;
     describeSite(S, *CB.getFunction(), Ordinal);
-    N.Sites++;
     OptimizationRemarkEmitter &ORE = ore(*CB.getFunction());
     auto It = D.Decisions.find(S.Id);
     const SiteDecision *Dec = It == D.Decisions.end() ? nullptr : &It->second;
@@ -253,34 +276,25 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     float P = 0;
     if (O == Outcome::Unprofiled) {
       if (!Dec) {
-        N.Unprofiled++;
+        ++NumNotInProfile;
         if (D.ProfiledFunctions.count(S.Frames.front().Function))
-          N.Stale++;
+          ++NumStale;
       }
       bool HasPrediction = predict(D, S, Class, P);
       O = modelOutcome(HasPrediction, P, D.Options);
     }
     uint32_t K = Class;
-    switch (O) {
-    case Outcome::Static:
-    case Outcome::Hinted:
+    if (O == Outcome::Static || O == Outcome::Hinted)
       classArgument(S.Id, *Dec, K);
+    if (!outcomeIsDynamic(O)) {
       annotate(CB, K);
-      (O == Outcome::Static ? N.Static : N.Hinted)++;
-      break;
-    case Outcome::Predicted:
-      annotate(CB, K);
-      N.Predicted++;
-      break;
-    default:
-      N.NoEntry += O == Outcome::NoEntry;
-      N.Dynamic++;
-      break;
+      Changed = true;
     }
+    ++NumOutcome[unsigned(O)];
     remarkSite(ORE, S, Dec, O, Class, P);
   });
 
-  // Hints: every other call whose position is a caller frame of a hinted
+  // 2. Hints: every other call whose position is a caller frame of a hinted
   // site's contexts.
   if (!D.Hints.empty()) {
     std::sort(AllocCalls.begin(), AllocCalls.end());
@@ -307,7 +321,8 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
         CallBase *CB = Entry.first;
         const Hint *H = Entry.second;
         setHint(M, *CB, *H);
-        N.HintCalls++;
+        ++NumHintCalls;
+        Changed = true;
         ore(F).emit([&] {
           std::string Msg;
           raw_string_ostream OS(Msg);
@@ -321,13 +336,25 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     }
   }
 
-  if (D.HasModel && ClEmbedModel && N.Sites)
-    embedModel(M, D);
+  // 3. The module's counts; the model; the stale-profile warning.
+  uint64_t ByOutcome[NumOutcomes], Sites = 0, Dynamic = 0;
+  for (unsigned I = 0; I < NumOutcomes; I++) {
+    ByOutcome[I] = NumOutcome[I] - OutcomesBefore[I];
+    Sites += ByOutcome[I];
+    Dynamic += outcomeIsDynamic(Outcome(I)) ? ByOutcome[I] : 0;
+  }
+  auto count = [&](Outcome O) { return ByOutcome[unsigned(O)]; };
+  uint64_t Stale = NumStale - StaleBefore;
 
-  if (N.Stale && ClWarnStale) {
+  if (D.HasModel && ClEmbedModel && Sites) {
+    embedModel(M, D);
+    Changed = true;
+  }
+
+  if (Stale && ClWarnStale) {
     std::string Msg;
     raw_string_ostream OS(Msg);
-    OS << "llama: " << N.Stale << " of " << N.Sites
+    OS << "llama: " << Stale << " of " << Sites
        << " allocation sites are missing from the profile " << profilePath()
        << " although it has data for their functions: the source changed since profiling "
           "(stale profile?). They take the runtime's dynamic path; -Rpass-missed=llama lists "
@@ -335,13 +362,12 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     C.diagnose(DiagnosticInfoPGOProfile(M.getSourceFileName().c_str(), OS.str(), DS_Warning));
   }
   if (ClVerbose)
-    errs() << "llama: " << M.getSourceFileName() << ": " << N.Sites << " allocation sites: "
-           << N.Static << " static, " << N.Hinted << " hinted, " << N.Predicted
-           << " predicted, " << N.Dynamic << " dynamic (" << N.Unprofiled
-           << " not in the profile, " << N.Stale << " of them stale, " << N.NoEntry
-           << " without a class entry point); " << N.HintCalls << " calls set hints\n";
-  return N.Static + N.Hinted + N.Predicted + N.HintCalls || (D.HasModel && N.Sites)
-             ? PreservedAnalyses::none()
-             : PreservedAnalyses::all();
+    errs() << "llama: " << M.getSourceFileName() << ": " << Sites << " allocation sites: "
+           << count(Outcome::Static) << " static, " << count(Outcome::Hinted) << " hinted, "
+           << count(Outcome::Predicted) << " predicted, " << Dynamic << " dynamic ("
+           << NumNotInProfile - NotInProfileBefore << " not in the profile, " << Stale
+           << " of them stale, " << count(Outcome::NoEntry)
+           << " without a class entry point); " << NumHintCalls - HintCallsBefore
+           << " calls set hints\n";
+  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
-

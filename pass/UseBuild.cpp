@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "UseBuild.h"
 
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <cstdlib>
@@ -17,6 +18,13 @@
 #include "llama/abi.h"
 
 using namespace llvm;
+
+#define DEBUG_TYPE "llama-use-profile"
+
+// Release builds of LLVM (Debian's among them) compile STATISTIC out;
+// these count there too, for -stats.
+ALWAYS_ENABLED_STATISTIC(NumProfiledSites, "Profiled allocation sites decided");
+ALWAYS_ENABLED_STATISTIC(NumProfiledHints, "Hints the profiled sites ask callers to set");
 
 namespace llama {
 
@@ -63,7 +71,10 @@ static std::unique_ptr<UseData> loadUseData() {
       continue;
     D->ProfiledFunctions.insert(S.function);
     D->Decisions[S.site_id] = decide(S, D->Options, D->Hints);
+    ++NumProfiledSites;
   }
+  for (const auto &[Key, Hints] : D->Hints)
+    NumProfiledHints += Hints.size();
   if (!ClModel.empty()) {
     void *Buf = nullptr;
     size_t Len = 0;

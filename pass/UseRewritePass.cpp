@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "UseRewritePass.h"
 
+#include "llvm/ADT/Statistic.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Metadata.h"
@@ -21,6 +22,14 @@
 
 using namespace llvm;
 using namespace llama;
+
+#define DEBUG_TYPE "llama-use-rewrite"
+
+// Release builds of LLVM (Debian's among them) compile STATISTIC out;
+// these count there too, for -stats and -llama-verbose.
+ALWAYS_ENABLED_STATISTIC(NumRewritten, "Allocation calls rewritten to class entry points");
+ALWAYS_ENABLED_STATISTIC(NumRecovered,
+                         "Rewritten calls found by debug location (LLVM replaced the call)");
 
 namespace {
 
@@ -80,7 +89,7 @@ void referenceRuntimeAbi(Module &M) {
 } // namespace
 
 PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
-  unsigned Rewritten = 0, Recovered = 0;
+  const uint64_t RewrittenBefore = NumRewritten, RecoveredBefore = NumRecovered;
   forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned) {
     const ClassEntry *T = classEntryOf(AF.Kind);
     if (!T)
@@ -93,18 +102,20 @@ PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
         return;
       K = uint32_t(C->getZExtValue());
     } else if (useBuildEnabled() && classFromLocation(CB, K)) {
-      Recovered++;
+      ++NumRecovered;
     } else {
       return;
     }
     rewriteCall(CB, *T, K);
-    Rewritten++;
+    ++NumRewritten;
   });
+  // The module's share of a counter is what it gained during this run.
+  uint64_t Rewritten = NumRewritten - RewrittenBefore;
   if (Rewritten)
     referenceRuntimeAbi(M);
   if (ClVerbose && Rewritten)
     errs() << "llama: " << M.getSourceFileName() << ": rewrote " << Rewritten
-           << " allocation calls, " << Recovered
+           << " allocation calls, " << NumRecovered - RecoveredBefore
            << " of them found by debug location (LLVM had replaced the annotated call)\n";
   return Rewritten ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
