@@ -15,7 +15,7 @@
 // that carries the ABI version, so compiler/runtime skew fails at link time.
 // Run it alone with
 //
-//   opt -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
 //
 // (build: the CMake build directory).
 //

@@ -10,10 +10,10 @@
 //
 // with opt, e.g.
 //
-//   opt -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
 //
 // (build: the CMake build directory), and in any default pipeline (clang,
-// or opt -passes='default<O2>'): with -llama-generate the instrumentation
+// or opt-19 -passes='default<O2>'): with -llama-generate the instrumentation
 // runs at the pipeline start (PipelineStartEP); with -llama-use=PROFILE the
 // annotate step runs there and the rewrite step at the end of the
 // optimisation pipeline (OptimizerLastEP). Running at the start, before any
@@ -30,6 +30,7 @@
 #include "llvm/Support/ErrorHandling.h"
 
 #include "InstrumentPass.h"
+#include "Statistics.h"
 #include "UseAnnotatePass.h"
 #include "UseBuild.h"
 #include "UseRewritePass.h"
@@ -44,6 +45,7 @@ static cl::opt<bool> ClGenerate(
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
   return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_VERSION_STRING, [](PassBuilder &PB) {
+            printStatisticsAtExit(); // -stats: the counters, despite a release LLVM
             PB.registerPipelineParsingCallback(
                 [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
                   if (Name == "llama-instrument") {

@@ -10,7 +10,7 @@
 // UseRewritePass turns the annotated calls into class-annotated entry points
 // at the end of the pipeline. This step alone:
 //
-//   opt -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-annotate \
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-annotate \
 //     -llama-use=app.llamaprof in.ll -S
 //
 // (build: the CMake build directory; app.llamaprof from llama-profdata merge).

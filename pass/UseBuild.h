@@ -8,7 +8,7 @@
 // process here (UseBuild.cpp): the decisions (UseDecisions.h) by site id,
 // the hint table, the model. Both passes run with
 //
-//   opt -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use \
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use \
 //     -llama-use=app.llamaprof in.ll -S
 //
 // (build: the CMake build directory; app.llamaprof from llama-profdata merge).

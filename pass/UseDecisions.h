@@ -12,7 +12,7 @@
 //     test/pass/decisions.cpp pass/UseDecisions.cpp -o decisions && ./decisions
 //
 // (Through the plugin the same decisions run as part of
-//   opt -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-annotate \
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-annotate \
 //     -llama-use=app.llamaprof in.ll -S
 // which needs a profile; test/use/decisions.ll does that.)
 //

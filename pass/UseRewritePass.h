@@ -11,7 +11,7 @@
 // the runtime's versioned ABI symbol. This step alone (needs no profile for
 // annotated IR):
 //
-//   opt -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-rewrite in.ll -S
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-rewrite in.ll -S
 //
 // (build: the CMake build directory).
 //
