@@ -3,10 +3,12 @@
 // Rewrites every allocation and deallocation call into its profiler entry
 // point with the site's descriptor appended, builds the module's descriptor
 // array and registers it from a constructor; InstrumentPass.h has the
-// rewrite and the opt command. The pass runs at the start of the pipeline
-// (PipelineStartEP), before any inlining or allocation elimination, so the
-// profiling build and the use build see the same calls at every
-// optimisation level; docs/design.md §3 explains.
+// rewrite. The pass runs at the start of the pipeline (PipelineStartEP),
+// before any inlining or allocation elimination, so the profiling build and
+// the use build see the same calls at every optimisation level;
+// docs/design.md §3 explains. Alone (build: the CMake build directory):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
 //
 //===----------------------------------------------------------------------===//
 #include "InstrumentPass.h"

@@ -1,4 +1,15 @@
 //===- Sites.cpp - allocation sites as both LLAMA passes see them ---------===//
+//
+// Which calls are allocation sites (TargetLibraryInfo's prototype check,
+// not its availability), their ids from debug locations (FNV-1a over the
+// inline chain, as llama_hash_frame in include/llama/abi.h), and the call
+// replacement both builds use; Sites.h has the contracts. The sites of a
+// module, as the profiling build's descriptors (build: the CMake build
+// directory):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
+//
+//===----------------------------------------------------------------------===//
 #include "Sites.h"
 
 #include "llvm/Analysis/TargetLibraryInfo.h"

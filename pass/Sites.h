@@ -1,11 +1,16 @@
 //===- Sites.h - allocation sites as both LLAMA passes see them -----------===//
 //
-// The profiling build (InstrumentPass) and the use build (UsePass) must agree
+// The profiling build (InstrumentPass) and the use build (UseAnnotatePass,
+// UseRewritePass) must agree
 // exactly on which calls are allocation sites and on each site's id: the use
 // build finds a site's profile by recomputing the id the profiling build
 // gave it. Both therefore take their sites from forEachSite() and their ids
 // from describeSite(), defined once in Sites.cpp. Both also replace a site's
-// call by an entry point of their runtime, with replaceAllocCall().
+// call by an entry point of their runtime, with replaceAllocCall(). Every
+// site the profiling build finds, with its id, is in the descriptors of
+// (build: the CMake build directory)
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLAMA_PASS_SITES_H

@@ -6,6 +6,10 @@
 // registry still holds the counters, and prints them. It then clears -stats,
 // so that the release build's printer, which runs next, does not add
 // "Statistics are disabled" after the table. Statistics.h has the contract.
+// To see it (build: the CMake build directory):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument \
+//     in.ll -disable-output -stats
 //
 //===----------------------------------------------------------------------===//
 #include "Statistics.h"

@@ -1,7 +1,7 @@
 //===- UseAnnotatePass.cpp - use build, step 1: decide and annotate -------===//
 //
 // Gives every allocation site the lifetime class its profile settles, as
-// metadata the rewrite step reads (UseAnnotatePass.h has the opt command):
+// metadata the rewrite step reads:
 //   - the profile has the site and all its contexts have class k:  k
 //   - they differ, and grouping the contexts by the call d frames up
 //     (the wrapper's caller, or its caller...) separates some of them:
@@ -20,7 +20,11 @@
 // numbered steps (UseAnnotatePass::run). It also embeds the model for the
 // runtime (a COMDAT copy registered by a COMDAT constructor) and reports.
 // docs/design.md §7 explains the choices; the contract with the runtime is in
-// include/llama/abi.h.
+// include/llama/abi.h. Alone (build: the CMake build directory; the profile
+// from llama-profdata merge):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-annotate \
+//     -llama-use=app.llamaprof in.ll -S
 //
 //===----------------------------------------------------------------------===//
 #include "UseAnnotatePass.h"

@@ -4,7 +4,11 @@
 // process and decides every profiled site (UseDecisions.cpp) with the
 // thresholds of -llama-agreement, -llama-hint-depth and -llama-confidence;
 // holds the table of class-annotated entry points. UseBuild.h has the
-// contracts and the opt command that runs both steps of the use build.
+// contracts. Both steps of the use build, which read all this (build: the
+// CMake build directory):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use \
+//     -llama-use=app.llamaprof in.ll -S
 //
 //===----------------------------------------------------------------------===//
 #include "UseBuild.h"

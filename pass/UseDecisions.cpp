@@ -2,8 +2,13 @@
 //
 // Pure decisions of the use build (no LLVM): a profiled site's class or
 // hints, the hint a call sets, a call's outcome. UseDecisions.h has the
-// contracts and the command that runs test/pass/decisions.cpp on them.
-// docs/design.md §7 explains the rules.
+// contracts; docs/design.md §7 explains the rules. The unit test, and the
+// plugin step that applies them (build: the CMake build directory):
+//
+//   clang++-19 -std=c++17 -Iinclude -Ilib/profdata/include -Ipass \
+//     test/pass/decisions.cpp pass/UseDecisions.cpp -o decisions && ./decisions
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-annotate \
+//     -llama-use=app.llamaprof in.ll -S
 //
 //===----------------------------------------------------------------------===//
 #include "UseDecisions.h"

@@ -2,7 +2,11 @@
 //
 // Replaces every allocation call that carries `!llama.class` (or, with
 // -llama-use, whose debug location names a decided site) by its
-// class-annotated entry point; UseRewritePass.h has the opt command.
+// class-annotated entry point, and makes the module reference the runtime's
+// versioned ABI symbol. Alone, on IR the annotate step wrote (build: the
+// CMake build directory):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-use-rewrite in.ll -S
 //
 //===----------------------------------------------------------------------===//
 #include "UseRewritePass.h"
