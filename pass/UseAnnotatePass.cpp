@@ -247,13 +247,14 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
   }
 
   // Counter values at the start: the module's share of a counter is what it
-  // gained during this run.
+  // gained during this run. It goes into reports only; what the pass does
+  // to the module depends on local state (HasSites, Changed).
   uint64_t OutcomesBefore[NumOutcomes];
   for (unsigned I = 0; I < NumOutcomes; I++)
     OutcomesBefore[I] = NumOutcome[I];
   const uint64_t NotInProfileBefore = NumNotInProfile, StaleBefore = NumStale,
                  HintCallsBefore = NumHintCalls;
-  bool Changed = false;
+  bool HasSites = false, Changed = false;
 
   // 1. Each allocation call: its site's outcome, metadata, a remark.
   std::map<const Function *, std::unique_ptr<OptimizationRemarkEmitter>> OREs;
@@ -272,6 +273,7 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     S.Call = &CB;
     S.Fn = &AF;
     describeSite(S, *CB.getFunction(), Ordinal);
+    HasSites = true;
     OptimizationRemarkEmitter &ORE = ore(*CB.getFunction());
     auto It = D.Decisions.find(S.Id);
     const SiteDecision *Dec = It == D.Decisions.end() ? nullptr : &It->second;
@@ -340,7 +342,13 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
     }
   }
 
-  // 3. The module's counts; the model; the stale-profile warning.
+  // 3. The model, for the runtime's predictions.
+  if (D.HasModel && ClEmbedModel && HasSites) {
+    embedModel(M, D);
+    Changed = true;
+  }
+
+  // 4. Reports: the stale-profile warning, -llama-verbose.
   uint64_t ByOutcome[NumOutcomes], Sites = 0, Dynamic = 0;
   for (unsigned I = 0; I < NumOutcomes; I++) {
     ByOutcome[I] = NumOutcome[I] - OutcomesBefore[I];
@@ -349,12 +357,6 @@ PreservedAnalyses UseAnnotatePass::run(Module &M, ModuleAnalysisManager &) {
   }
   auto count = [&](Outcome O) { return ByOutcome[unsigned(O)]; };
   uint64_t Stale = NumStale - StaleBefore;
-
-  if (D.HasModel && ClEmbedModel && Sites) {
-    embedModel(M, D);
-    Changed = true;
-  }
-
   if (Stale && ClWarnStale) {
     std::string Msg;
     raw_string_ostream OS(Msg);

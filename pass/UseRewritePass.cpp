@@ -94,6 +94,7 @@ void referenceRuntimeAbi(Module &M) {
 
 PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
   const uint64_t RewrittenBefore = NumRewritten, RecoveredBefore = NumRecovered;
+  bool Changed = false;
   forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned) {
     const ClassEntry *T = classEntryOf(AF.Kind);
     if (!T)
@@ -112,14 +113,16 @@ PreservedAnalyses UseRewritePass::run(Module &M, ModuleAnalysisManager &) {
     }
     rewriteCall(CB, *T, K);
     ++NumRewritten;
+    Changed = true;
   });
-  // The module's share of a counter is what it gained during this run.
-  uint64_t Rewritten = NumRewritten - RewrittenBefore;
-  if (Rewritten)
+  if (Changed)
     referenceRuntimeAbi(M);
-  if (ClVerbose && Rewritten)
-    errs() << "llama: " << M.getSourceFileName() << ": rewrote " << Rewritten
+  // The module's share of a counter is what it gained during this run (for
+  // reports only: ThinLTO backends may run this pass on several modules at
+  // once, so what the module does depends on Changed alone).
+  if (ClVerbose && Changed)
+    errs() << "llama: " << M.getSourceFileName() << ": rewrote " << NumRewritten - RewrittenBefore
            << " allocation calls, " << NumRecovered - RecoveredBefore
            << " of them found by debug location (LLVM had replaced the annotated call)\n";
-  return Rewritten ? PreservedAnalyses::none() : PreservedAnalyses::all();
+  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
