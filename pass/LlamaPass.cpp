@@ -1,232 +1,51 @@
-//===- LlamaPass.cpp - allocation-site instrumentation for LLAMA ----------===//
+//===- LlamaPass.cpp - registration of the LLAMA passes -------------------===//
 //
-// LlamaPass.so is a new-pass-manager plugin. In the profiling build
-// (`-mllvm -llama-generate`, or `opt -passes=llama-instrument`) it finds every
-// direct call or invoke of an allocation or deallocation function, gives the
-// call a stable site id and rewrites it into the profiler entry point that
-// carries the site's descriptor:
+// LlamaPass.so is a new-pass-manager plugin. This file only registers its
+// passes, each in a .h/.cpp pair of its own:
 //
-//   %p = call ptr @malloc(i64 %n)
-//     =>
-//   %p = call ptr @__llama_prof_malloc(i64 %n, ptr @__llama_sites+64*k)
+//   llama-instrument    InstrumentPass   the profiling build
+//   llama-use-annotate  UseAnnotatePass  use build, step 1: decide, annotate
+//   llama-use-rewrite   UseRewritePass   use build, step 2: entry points
+//   llama-use           both steps of the use build
 //
-// Which functions, which entry points and the descriptor layout are defined
-// once, in include/llama/abi.h, shared with the runtime. Each instrumented
-// module registers its descriptor array from a constructor through a symbol
-// that carries the ABI version, so compiler/runtime skew fails at link time.
+// with opt, e.g.
 //
-// The pass runs at the start of the pipeline (PipelineStartEP), before any
-// inlining or allocation elimination, so the profiling build and the use build
-// see the same calls at every optimisation level; docs/design.md explains.
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
+//
+// (build: the CMake build directory), and in any default pipeline (clang,
+// or opt-19 -passes='default<O2>'): with -llama-generate the instrumentation
+// runs at the pipeline start (PipelineStartEP); with -llama-use=PROFILE the
+// annotate step runs there and the rewrite step at the end of the
+// optimisation pipeline (OptimizerLastEP). Running at the start, before any
+// inlining or allocation elimination, means the profiling build and the use
+// build see the same calls at every optimisation level; docs/design.md
+// explains.
 //
 //===----------------------------------------------------------------------===//
 
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringMap.h"
-#include "llvm/Analysis/TargetLibraryInfo.h"
-#include "llvm/IR/Constants.h"
-#include "llvm/IR/DebugInfoMetadata.h"
-#include "llvm/IR/DerivedTypes.h"
-#include "llvm/IR/DiagnosticInfo.h"
-#include "llvm/IR/Function.h"
-#include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/InstIterator.h"
-#include "llvm/IR/Instructions.h"
-#include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/raw_ostream.h"
-#include "llvm/TargetParser/Triple.h"
-#include "llvm/Transforms/Utils/ModuleUtils.h"
+#include "llvm/Support/ErrorHandling.h"
 
-#include <string>
-#include <vector>
-
-#include "Sites.h"
-#include "UsePass.h"
-#include "llama/abi.h"
+#include "InstrumentPass.h"
+#include "Statistics.h"
+#include "UseAnnotatePass.h"
+#include "UseBuild.h"
+#include "UseRewritePass.h"
 #include "llama/version.h"
 
 using namespace llvm;
 using namespace llama;
 
-
 static cl::opt<bool> ClGenerate(
     "llama-generate", cl::init(false),
     cl::desc("LLAMA profiling build: route allocation sites to libllamaprof"));
 
-namespace {
-
-class InstrumentPass : public PassInfoMixin<InstrumentPass> {
-public:
-  PreservedAnalyses run(Module &M, ModuleAnalysisManager &);
-  static bool isRequired() { return true; }
-  static StringRef name() { return "LlamaInstrumentPass"; }
-
-private:
-  GlobalVariable *buildDescriptors(Module &M, const std::vector<Site> &Sites);
-  void rewrite(Module &M, Site &S, Constant *Descriptor);
-  void registerModule(Module &M, GlobalVariable *Array, uint64_t Count);
-  Constant *stringConstant(Module &M, StringRef S);
-
-  StringMap<Constant *> Strings;
-  StructType *SiteTy = nullptr;
-};
-
-Constant *InstrumentPass::stringConstant(Module &M, StringRef S) {
-  auto It = Strings.find(S);
-  if (It != Strings.end())
-    return It->second;
-  Constant *Init = ConstantDataArray::getString(M.getContext(), S);
-  auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
-                                GlobalValue::PrivateLinkage, Init, "__llama_str");
-  GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-  GV->setAlignment(Align(1));
-  Strings[S] = GV;
-  return GV;
-}
-
-GlobalVariable *InstrumentPass::buildDescriptors(Module &M, const std::vector<Site> &Sites) {
-  LLVMContext &C = M.getContext();
-  Type *I64 = Type::getInt64Ty(C), *I32 = Type::getInt32Ty(C), *I16 = Type::getInt16Ty(C);
-  Type *Ptr = PointerType::getUnqual(C);
-  // struct llama_site, field for field (include/llama/abi.h).
-  SiteTy = StructType::get(C, {I64, I64, I64, Ptr, Ptr, I32, I32, I32, I16, I16, Ptr});
-  std::vector<Constant *> Elems;
-  for (const Site &S : Sites) {
-    std::string InlinedAt;
-    for (size_t I = 1; I < S.Frames.size(); I++) {
-      if (I > 1)
-        InlinedAt += ';';
-      InlinedAt += S.Frames[I].Function + ":" + std::to_string(S.Frames[I].LineOffset) + ":" +
-                   std::to_string(S.Frames[I].Column);
-    }
-    const SiteFrame &Inner = S.Frames.front();
-    Elems.push_back(ConstantStruct::get(
-        SiteTy, {ConstantInt::get(I64, S.Id), ConstantInt::get(I64, 0),
-                 ConstantInt::get(I64, 0), stringConstant(M, Inner.Function),
-                 stringConstant(M, S.File), ConstantInt::get(I32, S.Line),
-                 ConstantInt::get(I32, Inner.Column), ConstantInt::get(I32, Inner.LineOffset),
-                 ConstantInt::get(I16, S.Fn->Kind), ConstantInt::get(I16, S.Flags),
-                 stringConstant(M, InlinedAt)}));
-  }
-  ArrayType *AT = ArrayType::get(SiteTy, Elems.size());
-  auto *GV = new GlobalVariable(M, AT, /*isConstant=*/false, GlobalValue::PrivateLinkage,
-                                ConstantArray::get(AT, Elems), "__llama_sites");
-  GV->setAlignment(Align(64));
-  return GV;
-}
-
-void InstrumentPass::rewrite(Module &M, Site &S, Constant *Descriptor) {
-  CallBase *CB = S.Call;
-  FunctionType *OrigTy = CB->getFunctionType();
-  SmallVector<Type *, 6> Params(OrigTy->params().begin(), OrigTy->params().end());
-  Params.push_back(PointerType::getUnqual(M.getContext()));
-  FunctionType *EntryTy = FunctionType::get(OrigTy->getReturnType(), Params, false);
-  FunctionCallee Entry =
-      M.getOrInsertFunction(std::string(LLAMA_PROF_ENTRY_PREFIX) + S.Fn->ShortName, EntryTy);
-
-  SmallVector<Value *, 6> Args(CB->args());
-  Args.push_back(Descriptor);
-  SmallVector<OperandBundleDef, 1> Bundles;
-  CB->getOperandBundlesAsDefs(Bundles);
-
-  CallBase *New;
-  if (auto *II = dyn_cast<InvokeInst>(CB)) {
-    New = InvokeInst::Create(Entry, II->getNormalDest(), II->getUnwindDest(), Args, Bundles, "",
-                             CB->getIterator());
-  } else {
-    auto *CI = CallInst::Create(Entry, Args, Bundles, "", CB->getIterator());
-    // An allocation entry point captures its caller's stack, so the call must
-    // not become a jump: `return malloc(n)` in a wrapper would otherwise lose
-    // the wrapper's frame, the very frame that holds the site.
-    CI->setTailCallKind(S.Fn->Dealloc ? cast<CallInst>(CB)->getTailCallKind()
-                                      : CallInst::TCK_NoTail);
-    New = CI;
-  }
-  // Keep what the call promised about its result and arguments (noalias,
-  // nonnull, dereferenceable, align); drop what would make LLVM treat the
-  // entry point as the library function itself.
-  AttributeList AL = CB->getAttributes();
-  for (Attribute::AttrKind K : {Attribute::Builtin, Attribute::NoBuiltin, Attribute::AllocKind,
-                                Attribute::AllocSize})
-    AL = AL.removeFnAttribute(M.getContext(), K);
-  AL = AL.removeFnAttribute(M.getContext(), "alloc-family");
-  New->setAttributes(AL);
-  New->setCallingConv(CB->getCallingConv());
-  New->copyMetadata(*CB);
-  New->setDebugLoc(CB->getDebugLoc());
-  New->takeName(CB);
-  CB->replaceAllUsesWith(New);
-  CB->eraseFromParent();
-}
-
-void InstrumentPass::registerModule(Module &M, GlobalVariable *Array, uint64_t Count) {
-  LLVMContext &C = M.getContext();
-  Type *Ptr = PointerType::getUnqual(C), *I64 = Type::getInt64Ty(C);
-  FunctionCallee Register = M.getOrInsertFunction(
-      LLAMA_PROF_REGISTER_SYMBOL, FunctionType::get(Type::getVoidTy(C), {Ptr, I64}, false));
-  Function *Ctor = Function::Create(FunctionType::get(Type::getVoidTy(C), false),
-                                    GlobalValue::InternalLinkage, "llama.module_ctor", M);
-  Ctor->addFnAttr(Attribute::NoUnwind);
-  IRBuilder<> B(BasicBlock::Create(C, "", Ctor));
-  B.CreateCall(Register, {Array, ConstantInt::get(I64, Count)});
-  B.CreateRetVoid();
-  // Priority 1, like the sanitizers' constructors: before the program's own
-  // constructors allocate, so their sites are registered first.
-  appendToGlobalCtors(M, Ctor, 1);
-}
-
-PreservedAnalyses InstrumentPass::run(Module &M, ModuleAnalysisManager &) {
-  std::vector<Site> Sites;
-  forEachSite(M, [&](CallBase &CB, const AllocFunction &AF, unsigned Ordinal) {
-    Site S;
-    S.Call = &CB;
-    S.Fn = &AF;
-    describeSite(S, *CB.getFunction(), Ordinal);
-    Sites.push_back(std::move(S));
-  });
-  if (Sites.empty())
-    return PreservedAnalyses::all();
-
-  unsigned NoDebug = 0, Deallocs = 0;
-  for (const Site &S : Sites) {
-    NoDebug += (S.Flags & LLAMA_SITE_NO_DEBUG_INFO) != 0;
-    Deallocs += S.Fn->Dealloc;
-  }
-  if (NoDebug) {
-    std::string Msg;
-    raw_string_ostream OS(Msg);
-    OS << "llama: " << NoDebug << " of " << Sites.size()
-       << " allocation sites have no debug location; they are identified by their order "
-          "within their function, so adding or removing an allocation call shifts the ids "
-          "of the later ones, and profiles cannot name their source lines (compile with -g "
-          "or -gline-tables-only)";
-    M.getContext().diagnose(
-        DiagnosticInfoPGOProfile(M.getSourceFileName().c_str(), OS.str(), DS_Warning));
-  }
-
-  GlobalVariable *Array = buildDescriptors(M, Sites);
-  Type *I64 = Type::getInt64Ty(M.getContext());
-  for (size_t I = 0; I < Sites.size(); I++) {
-    Constant *Idx[] = {ConstantInt::get(I64, 0), ConstantInt::get(I64, I)};
-    rewrite(M, Sites[I],
-            ConstantExpr::getInBoundsGetElementPtr(Array->getValueType(), Array, Idx));
-  }
-  registerModule(M, Array, Sites.size());
-  if (ClVerbose)
-    errs() << "llama: " << M.getSourceFileName() << ": instrumented "
-           << Sites.size() - Deallocs << " allocation and " << Deallocs
-           << " deallocation sites\n";
-  return PreservedAnalyses::none();
-}
-
-} // namespace
-
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
   return {LLVM_PLUGIN_API_VERSION, "LlamaPass", LLAMA_VERSION_STRING, [](PassBuilder &PB) {
+            printStatisticsAtExit(); // -stats: the counters, despite a release LLVM
             PB.registerPipelineParsingCallback(
                 [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
                   if (Name == "llama-instrument") {
@@ -235,7 +54,10 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
                   }
                   if (Name == "llama-use" || Name == "llama-use-annotate" ||
                       Name == "llama-use-rewrite") {
-                    addUsePasses(MPM, Name != "llama-use-rewrite", Name != "llama-use-annotate");
+                    if (Name != "llama-use-rewrite")
+                      MPM.addPass(UseAnnotatePass());
+                    if (Name != "llama-use-annotate")
+                      MPM.addPass(UseRewritePass());
                     return true;
                   }
                   return false;
@@ -248,12 +70,12 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
               if (ClGenerate)
                 MPM.addPass(InstrumentPass());
               else if (useBuildEnabled())
-                addUsePasses(MPM, true, false);
+                MPM.addPass(UseAnnotatePass());
             });
             PB.registerOptimizerLastEPCallback(
                 [](ModulePassManager &MPM, OptimizationLevel) {
                   if (useBuildEnabled() && !ClGenerate)
-                    addUsePasses(MPM, false, true);
+                    MPM.addPass(UseRewritePass());
                 });
           }};
 }

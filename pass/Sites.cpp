@@ -1,10 +1,22 @@
 //===- Sites.cpp - allocation sites as both LLAMA passes see them ---------===//
+//
+// Which calls are allocation sites (TargetLibraryInfo's prototype check,
+// not its availability), their ids from debug locations (FNV-1a over the
+// inline chain, as llama_hash_frame in include/llama/abi.h), and the call
+// replacement both builds use; Sites.h has the contracts. The sites of a
+// module, as the profiling build's descriptors (build: the CMake build
+// directory):
+//
+//   opt-19 -load-pass-plugin=build/lib/LlamaPass.so -passes=llama-instrument in.ll -S
+//
+//===----------------------------------------------------------------------===//
 #include "Sites.h"
 
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Module.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -121,6 +133,44 @@ void describeSite(Site &S, const Function &F, unsigned Ordinal) {
   if (isa<InvokeInst>(S.Call))
     S.Flags |= LLAMA_SITE_INVOKE;
   S.Id = hashFrames(S.Frames);
+}
+
+CallBase *replaceAllocCall(CallBase &CB, StringRef EntryName, ArrayRef<Value *> Args,
+                           bool KeepParamAttrs) {
+  LLVMContext &C = CB.getContext();
+  Module &M = *CB.getModule();
+  SmallVector<Type *, 6> Params;
+  for (Value *A : Args)
+    Params.push_back(A->getType());
+  FunctionCallee Entry =
+      M.getOrInsertFunction(EntryName, FunctionType::get(CB.getType(), Params, false));
+  SmallVector<OperandBundleDef, 1> Bundles;
+  CB.getOperandBundlesAsDefs(Bundles);
+  CallBase *New;
+  if (auto *II = dyn_cast<InvokeInst>(&CB))
+    New = InvokeInst::Create(Entry, II->getNormalDest(), II->getUnwindDest(), Args, Bundles, "",
+                             CB.getIterator());
+  else
+    New = CallInst::Create(Entry, Args, Bundles, "", CB.getIterator());
+  AttributeList AL = CB.getAttributes();
+  AttrBuilder Fn(C, AL.getFnAttrs());
+  for (Attribute::AttrKind A :
+       {Attribute::Builtin, Attribute::NoBuiltin, Attribute::AllocKind, Attribute::AllocSize})
+    Fn.removeAttribute(A);
+  Fn.removeAttribute("alloc-family");
+  SmallVector<AttributeSet, 6> ParamAttrs;
+  if (KeepParamAttrs)
+    for (unsigned I = 0; I < CB.arg_size(); I++)
+      ParamAttrs.push_back(AL.getParamAttrs(I));
+  New->setAttributes(
+      AttributeList::get(C, AttributeSet::get(C, Fn), AL.getRetAttrs(), ParamAttrs));
+  New->setCallingConv(CB.getCallingConv());
+  New->copyMetadata(CB);
+  New->setDebugLoc(CB.getDebugLoc());
+  New->takeName(&CB);
+  CB.replaceAllUsesWith(New);
+  CB.eraseFromParent();
+  return New;
 }
 
 uint64_t hashFrame(StringRef Function, uint32_t LineOffset, uint32_t Column) {

@@ -20,6 +20,11 @@
 ; nothing else change; a looser one makes mixed static.
 ; RUN: %opt_llama -passes=llama-use -llama-use=%t.llamaprof -llama-agreement=0.5 -S %s \
 ; RUN:   2>/dev/null | FileCheck %s --check-prefix=LOOSE
+; The counters (-stats): one per outcome, sites missing from the profile
+; (fresh, and static_site's second malloc, the stale one), calls that set a
+; hint, the profile's decided sites and hints, the rewritten calls.
+; RUN: %opt_llama -passes=llama-use -llama-use=%t.llamaprof -disable-output -stats \
+; RUN:   -stats-json %s 2>&1 | FileCheck %s --check-prefix=STATS
 ; The warning can be silenced.
 ; RUN: %opt_llama -passes=llama-use -llama-use=%t.llamaprof -llama-warn-stale=false \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
@@ -58,6 +63,18 @@
 ; REMARK-DAG: remark: t.c:51:3: malloc: contexts disagree (50.0% in class 1) and no caller separates them; the runtime predicts from the stack
 ; REMARK-DAG: remark: t.c:61:3: malloc: not in the profile; the runtime predicts
 ; REMARK-DAG: warning: {{.*}}decisions.ll: llama: 1 of 5 allocation sites are missing from the profile {{.*}} although it has data for their functions
+
+; STATS: "llama-use-annotate.NumDisagree": 1,
+; STATS-NEXT: "llama-use-annotate.NumHintCalls": 3,
+; STATS-NEXT: "llama-use-annotate.NumHinted": 1,
+; STATS-NEXT: "llama-use-annotate.NumNotInProfile": 2,
+; STATS-NEXT: "llama-use-annotate.NumStale": 1,
+; STATS-NEXT: "llama-use-annotate.NumStatic": 1,
+; STATS-NEXT: "llama-use-annotate.NumUnprofiled": 2,
+; STATS-NEXT: "llama-use-profile.NumProfiledHints": 4,
+; STATS-NEXT: "llama-use-profile.NumProfiledSites": 4,
+; STATS-NEXT: "llama-use-rewrite.NumRewritten": 2
+; STATS-NOT: Statistics are disabled
 
 ; NOHINT-LABEL: define ptr @xmalloc(
 ; NOHINT: call ptr @malloc(i64 %n)
