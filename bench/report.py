@@ -185,6 +185,7 @@ MEM_COLUMNS = [
     ("avg_frag", "time-avg frag", 3),
     ("final_frag", "final frag", 3),
     ("huge_end_mib", "AnonHugePages MiB (end)", 1),
+    ("huge_share", "huge-page share (time-avg)", 2),
     ("req_per_s", "k requests/s", 1),
 ]
 
@@ -211,7 +212,7 @@ def memory_rows(res, bench, variant, with_nohint):
                         [fmt(mem_value(res, "llama", bench, "default", m), d) for m, _, d in MEM_COLUMNS])
     any_c = configs[0] if configs else None
     if any_c:
-        rows.append(["live bytes (same for all)",
+        rows.append(["live bytes: the physical bound (same for all)",
                      fmt(res.get(any_c, bench, variant, "peak_live_mib")),
                      fmt(res.get(any_c, bench, variant, "avg_live_mib")),
                      fmt(res.get(any_c, bench, variant, "final_live_mib")),

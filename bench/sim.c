@@ -278,7 +278,8 @@ static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,
                    int64_t huge_end_kib) {
   const sim_config_t *cfg = sim->config;
   double peak_heap = 0, peak_total = 0, peak_live = 0, sum_heap = 0,
-         sum_live = 0, fin_heap = 0, fin_live = 0, peak_huge = 0;
+         sum_live = 0, fin_heap = 0, fin_live = 0, peak_huge = 0,
+         huge_sum = 0, huge_heap_sum = 0; /* samples that read AnonHugePages */
   uint64_t n = 0, n_final = 0, page = bench_page_size(), peak_index = 0;
   for (uint64_t i = 0; i < count; i++) {
     const sim_sample_t *s = &sim->samples[i];
@@ -291,6 +292,7 @@ static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,
       peak_huge = s->huge_kib / 1024.0;
     if (s->vtime_ms >= cfg->duration_ms) continue; /* after the workload */
     sum_heap += heap, sum_live += live, n++;
+    if (s->huge_kib >= 0) huge_sum += s->huge_kib * 1024.0, huge_heap_sum += heap;
     if (s->vtime_ms >= cfg->final_from_ms)
       fin_heap += heap, fin_live += live, n_final++;
   }
@@ -305,6 +307,11 @@ static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,
   double rps = busy_s > 0 ? (double)sim->requests / busy_s : 0;
   double huge_end = huge_end_kib >= 0 ? huge_end_kib / 1024.0 : 0;
   if (huge_end > peak_huge) peak_huge = huge_end;
+  /* Time-averaged huge-page share: AnonHugePages over heap RSS, both
+   * averaged over the samples that read AnonHugePages (capped at 1: the
+   * engine's own bookkeeping may sit on huge pages too). */
+  double huge_share = huge_heap_sum > 0 ? huge_sum / huge_heap_sum : 0;
+  if (huge_share > 1) huge_share = 1;
 
   printf("# %s %s: %llu allocations, %llu frees, %llu requests, "
          "%llu samples in %.2f s (busy %.2f s, max lag %.1f ms)\n",
@@ -320,8 +327,8 @@ static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,
          peak_heap / MIB, avg_heap / MIB, fin_heap / MIB, peak_live / MIB,
          avg_live / MIB, fin_live / MIB);
   printf("# fragmentation: time-avg %.3f, final %.3f; AnonHugePages MiB: "
-         "end %.1f, peak %.1f; %.0f requests/busy-s\n",
-         avg_frag, fin_frag, huge_end, peak_huge, rps);
+         "end %.1f, peak %.1f, time-avg share of the heap %.2f; %.0f requests/busy-s\n",
+         avg_frag, fin_frag, huge_end, peak_huge, huge_share, rps);
   if (cfg->paced && max_lag_ns > 100000000ull)
     printf("# warning: fell %.0f ms behind the virtual clock; lifetimes "
            "stretched in real time\n", max_lag_ns / 1e6);
@@ -338,6 +345,7 @@ static void report(sim_t *sim, uint64_t count, uint64_t busy_ns,
   bench_result(b, v, "final_frag", fin_frag);
   bench_result(b, v, "huge_end_mib", huge_end);
   bench_result(b, v, "huge_peak_mib", peak_huge);
+  bench_result(b, v, "huge_share", huge_share);
   bench_result(b, v, "req_per_s", rps);
   bench_result(b, v, "max_lag_ms", max_lag_ns / 1e6);
   if (sim->corrupt) {
