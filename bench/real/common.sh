@@ -17,7 +17,10 @@
 #   llama-use   the use build (linked with libllamalloc by llama-config)
 #
 # Environment: REAL_WORK (sources, builds, profiles; default /tmp/real),
-# REPS (3), CONFIGS (all of the above), SAMPLE_INTERVAL (0.05 s), APPEND=1
+# REPS (3), CONFIGS (all of the above), SAMPLE_INTERVAL (0.05 s),
+# BENCH_LOCK (/tmp/llama-bench.lock: each measured run holds it with
+# flock(1), so that runs of different benchmarks on a shared machine never
+# overlap; empty: no lock), APPEND=1
 # (keep earlier measurements of the configurations not in CONFIGS),
 # STAGES (plain prof use: which stages to build and test; use is skipped
 # with a note while `llama-config --use` does not work).
@@ -32,6 +35,7 @@ CXX=${CXX_LLVM:-clang++-19}
 REPS=${REPS:-3}
 CONFIGS=${CONFIGS:-"glibc jemalloc tcmalloc mimalloc llama-dyn llama-use"}
 SAMPLE_INTERVAL=${SAMPLE_INTERVAL:-0.05}
+BENCH_LOCK=${BENCH_LOCK-/tmp/llama-bench.lock}
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
 
@@ -180,7 +184,7 @@ real_config_env() {
 }
 
 # real_measure CONFIG WORKLOAD REP BINARY [--stdin=FILE] [--cwd=DIR] -- ARGS...
-# Runs one measured run under the sampler; appends a JSON line with config,
+# Runs one measured run under the sampler (holding BENCH_LOCK); appends a JSON line with config,
 # workload and rep to OUT/measure.jsonl; the program's stdout and stderr go
 # to OUT/logs/WORKLOAD_CONFIG_repREP.{out,err}. Returns non-zero on failure.
 real_measure() {
@@ -198,9 +202,10 @@ real_measure() {
   local log="$OUT/logs/${workload}_${config}_rep$rep" envs=() e
   for e in "${CFG_ENV[@]}"; do envs+=(--env "$e"); done
   [ -n "$CFG_PRELOAD" ] && envs+=(--env "LD_PRELOAD=$CFG_PRELOAD")
-  local status=0
+  local status=0 lock=()
+  [ -n "$BENCH_LOCK" ] && lock=(flock "$BENCH_LOCK")
   rm -f "$log.json"
-  (cd "$cwd" && python3 "$SAMPLER" --interval="$SAMPLE_INTERVAL" --json="$log.json" \
+  (cd "$cwd" && "${lock[@]}" python3 "$SAMPLER" --interval="$SAMPLE_INTERVAL" --json="$log.json" \
      --label="$config" --stdin="$stdin" --stdout="$log.out" --stderr="$log.err" \
      "${envs[@]}" -- "$binary" "$@") >/dev/null || status=$?
   python3 - "$log.json" "$config" "$workload" "$rep" "$log.err" >>"$OUT/measure.jsonl" <<'EOF'

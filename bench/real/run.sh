@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# bench/real/run.sh BUILD_DIR OUT_DIR - LLAMA on two real programs from
+# bench/real/run.sh BUILD_DIR OUT_DIR - LLAMA on three real programs from
 # Debian's source packages, each built in two stages (profile -> train ->
-# use build): SQLite (C, bench/real/sqlite.sh) and LevelDB (C++,
-# bench/real/leveldb.sh). Each writes its results under OUT_DIR/NAME; this
-# script concatenates them into OUT_DIR/results.md and prints it.
+# use build): SQLite (C, bench/real/sqlite.sh), LevelDB (C++,
+# bench/real/leveldb.sh) and libxml2's xmllint (C, autotools and libtool,
+# built through llama-clang; bench/real/libxml2.sh). Each writes its
+# results under OUT_DIR/NAME; this script concatenates them into
+# OUT_DIR/results.md and prints it.
 #
-# Takes about 40 minutes on 2 CPUs (builds of three stages each, the test
-# suites three times each, 6 allocator configurations x REPS runs of 3
-# workloads). Environment: PROGRAMS ("sqlite leveldb") and everything
+# Takes about an hour on 2 CPUs (builds of three stages each, the test
+# suites three times each, 6 allocator configurations x REPS runs of 8
+# workloads). Environment: PROGRAMS ("sqlite leveldb libxml2") and everything
 # bench/real/common.sh, sqlite.sh and leveldb.sh read (REPS, CONFIGS,
 # REAL_WORK, STAGES, SKIP_TESTS, MEASURE, FORCE, ...).
 #
@@ -23,7 +25,7 @@ fi
 mkdir -p "$2"
 OUT=$(cd "$2" && pwd)
 status=0
-for p in ${PROGRAMS:-sqlite leveldb}; do
+for p in ${PROGRAMS:-sqlite leveldb libxml2}; do
   "$HERE_RUN/$p.sh" "$1" "$OUT/$p" || { echo "run.sh: $p.sh failed" >&2; status=1; }
 done
 {
@@ -34,7 +36,7 @@ done
   echo "llama-dyn: plain build + LD_PRELOAD=libllamalloc.so + LLAMA_MODEL (frame,kind);"
   echo "llama-use: the use build. static share: allocations with a compile-time class / all (LLAMA_STATS)."
   echo
-  for p in ${PROGRAMS:-sqlite leveldb}; do
+  for p in ${PROGRAMS:-sqlite leveldb libxml2}; do
     [ -f "$OUT/$p/report.md" ] && cat "$OUT/$p/report.md" && echo
   done
 } >"$OUT/results.md"
