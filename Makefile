@@ -9,7 +9,7 @@ CC_LLVM     ?= clang-19
 CXX_LLVM    ?= clang++-19
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build check demo bench clean
+.PHONY: all deps configure build check check-under-load demo bench clean
 
 all: build
 
@@ -27,6 +27,12 @@ build: configure
 
 check: build
 	cmake --build $(BUILD) --target check-llama
+
+# The suite on a busy machine (docs/testing.md): as many CPU hogs as cores
+# run beside it (LOAD_HOGS to change), stopped however the suite ends.
+LOAD_HOGS ?= $(JOBS)
+check-under-load: build
+	@scripts/with-load.sh $(LOAD_HOGS) cmake --build $(BUILD) --target check-llama
 
 demo: build
 	bench/demo.sh $(BUILD)

@@ -31,6 +31,10 @@
 #   DEMO_WORKLOAD="…"    kvserver options (default below)
 #   DEMO_PROF_SAMPLE=N   LLAMA_PROF_SAMPLE of the profiling run (default 100)
 #   DEMO_OUT=DIR         output directory (default BUILD_DIR/demo)
+#   DEMO_THP_ALWAYS=0    skip the second setting, "huge pages for all" (THP
+#                        always for every allocator; measured by default when
+#                        /sys/kernel/mm/transparent_hugepage/enabled is
+#                        writable, and restored afterwards)
 # Takes about 4 minutes with the defaults.
 set -uo pipefail
 
@@ -210,9 +214,13 @@ config_cmd() {
 # (throughput).
 run_one() {
   local c=$1 rep=$2 mode=$3 log extra=()
-  log=$OUT/logs/${c}_rep${rep}_${mode}.log
+  log=$RES/logs/${c}_rep${rep}_${mode}.log
   config_cmd "$c"
-  if [ "$mode" = paced ]; then extra=(--series="$OUT/series/${c}_rep${rep}.tsv"); else extra=(--unpaced); fi
+  if [ "$mode" = paced ]; then extra=(--series="$RES/series/${c}_rep${rep}.tsv"); else extra=(--unpaced); fi
+  # The runtime's accounting at the RSS peak and at the end (examples/kvserver/memstat.c).
+  if [ "$c" = llama ] && [ "$mode" = paced ] && [ "$rep" = 1 ]; then
+    RUN_ENV+=(KVSERVER_LLAMA_STATS="$RES/llama-accounting")
+  fi
   # shellcheck disable=SC2086
   (cd "$OUT" && env "${RUN_ENV[@]}" timeout $((DEMO_SECONDS * 10 + 120)) "$RUN_BIN" \
     --seed=$EVAL_SEED --seconds="$DEMO_SECONDS" "${WORKLOAD[@]}" --memstats "${extra[@]}") >"$log" 2>&1
@@ -242,20 +250,56 @@ step_workload() {
         failed=1
         continue
       fi
-      info "run $rep/$DEMO_RUNS $(printf '%-13s' "$c") $(sed -n 's/.*hwm_kib=\([0-9]*\).*avg_rss_kib=\([0-9]*\).*/peak \1 KiB, avg \2 KiB/p' "$OUT/logs/${c}_rep${rep}_paced.log") ($(elapsed "$t0"))"
+      info "run $rep/$DEMO_RUNS $(printf '%-13s' "$c") $(sed -n 's/.*hwm_kib=\([0-9]*\).*avg_rss_kib=\([0-9]*\).*/peak \1 KiB, avg \2 KiB/p' "$RES/logs/${c}_rep${rep}_paced.log") ($(elapsed "$t0"))"
     done
   done
-  printf '%s\n' "${CONFIGS[@]}" >"$OUT/configs.txt"
+  printf '%s\n' "${CONFIGS[@]}" >"$RES/configs.txt"
   return $failed
 }
 
 # ---- 7: the report ---------------------------------------------------------
 step_report() {
-  stage 7 "report: $OUT/results.md, $OUT/rss.svg"
-  local standin=()
+  stage 7 "report${RES_LABEL:+ ($RES_LABEL)}: $RES/results.md, $RES/rss.svg"
+  local standin=() f when
   [ "$USE_BUILD" = 1 ] || standin=(--llama-standin)
-  python3 "$HERE/demo_report.py" --out "$OUT" --meta "$OUT/meta.txt" \
-    --configs "$OUT/configs.txt" --runs "$DEMO_RUNS" "${standin[@]}"
+  python3 "$HERE/demo_report.py" --out "$RES" --meta "$OUT/meta.txt" \
+    --configs "$RES/configs.txt" --runs "$DEMO_RUNS" "${standin[@]}" || return 1
+  for when in peak end; do
+    f=$RES/llama-accounting.$when
+    [ -s "$f" ] || continue
+    info "LLAMA's accounting of its heap at the $([ $when = peak ] && echo 'RSS peak' || echo 'end of the run') (run 1; $f):"
+    sed -n '/^memory (resident bytes by cause)/,$p' "$f" | sed 's/^/        /' >&2
+  done
+}
+
+# ---- 8: huge pages for all -------------------------------------------------
+# The paper's setting: THP "always" for every allocator. Needs a writable
+# /sys/kernel/mm/transparent_hugepage/enabled (root); restored on exit.
+THP_FILE=/sys/kernel/mm/transparent_hugepage/enabled
+THP_SAVED=
+restore_thp() { [ -z "$THP_SAVED" ] || echo "$THP_SAVED" >"$THP_FILE" 2>/dev/null || true; }
+step_thp_always() {
+  if [ "${DEMO_THP_ALWAYS:-1}" = 0 ]; then
+    info "huge pages for all: skipped (DEMO_THP_ALWAYS=0)"
+    return 0
+  fi
+  if [ ! -w "$THP_FILE" ]; then
+    info "huge pages for all: not measured (needs a writable $THP_FILE, i.e. root)"
+    return 0
+  fi
+  THP_SAVED=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP_FILE")
+  trap restore_thp EXIT
+  echo always >"$THP_FILE" || { info "huge pages for all: cannot write $THP_FILE"; return 0; }
+  RES=$OUT/thp-always RES_LABEL="huge pages for all: THP always"
+  mkdir -p "$RES/logs" "$RES/series"
+  info "huge pages for all: THP set to always (was $THP_SAVED), the workload again"
+  local status=0
+  step_workload || status=1
+  step_report || status=1
+  restore_thp
+  THP_SAVED=
+  info "THP restored to $(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP_FILE")"
+  return $status
 }
 
 main() {
@@ -267,8 +311,10 @@ main() {
   step_merge
   step_train
   step_use_build
+  RES=$OUT RES_LABEL=
   step_workload || status=1
   step_report || status=1
+  step_thp_always || status=1
   info "done in $(elapsed "$t0"); everything is in $OUT"
   return $status
 }

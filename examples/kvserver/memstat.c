@@ -9,16 +9,43 @@
  * Nothing here allocates: /proc is read with open/read into stack buffers and
  * the series is formatted on the stack and written with write(2), so the
  * measurement does not disturb the heap it measures.
+ *
+ * Under libllamalloc, KVSERVER_LLAMA_STATS=PREFIX also writes the runtime's
+ * report (llama_stats_print: the accounting of every resident byte) at the
+ * sample with the highest RSS to PREFIX.peak and at the end of the run to
+ * PREFIX.end (bench/demo.sh prints them). llama_stats_print is a weak
+ * reference, so other allocators need nothing.
  */
 #include "kvserver.h"
 #include "kvindex.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
 static int series_fd = -1;
+static int llama_peak_fd = -1, llama_end_fd = -1;
+static uint64_t llama_peak_rss_kib;
+void llama_stats_print(int fd) __attribute__((weak));
+
+static int open_stats(const char *prefix, const char *suffix) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s%s", prefix, suffix);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    kv_die("cannot open '%s'", path);
+  return fd;
+}
+
+/* The runtime's report into fd, replacing what it held. */
+static void llama_stats_to(int fd) {
+  if (fd < 0 || ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+    return;
+  llama_stats_print(fd);
+}
 static uint64_t samples;
 static double sum_rss_kib, sum_anon_kib, sum_huge_kib, sum_held_bytes;
 static uint64_t peak_anon_kib, peak_huge_kib;
@@ -99,6 +126,17 @@ void memstat_tick(uint64_t now, double seconds) {
   struct memstat_sample s;
   if (memstat_read(&s) != 0)
     return;
+  if (samples == 0 && llama_stats_print) {
+    const char *prefix = getenv("KVSERVER_LLAMA_STATS");
+    if (prefix && *prefix) {
+      llama_peak_fd = open_stats(prefix, ".peak");
+      llama_end_fd = open_stats(prefix, ".end");
+    }
+  }
+  if (llama_peak_fd >= 0 && s.rss_kib > llama_peak_rss_kib) {
+    llama_peak_rss_kib = s.rss_kib;
+    llama_stats_to(llama_peak_fd);
+  }
   size_t held = memstat_held_bytes();
   samples++;
   sum_rss_kib += (double)s.rss_kib;
@@ -122,6 +160,7 @@ void memstat_tick(uint64_t now, double seconds) {
 void memstat_final(void) {
   memstat_read(&final_sample);
   final_held_bytes = memstat_held_bytes();
+  llama_stats_to(llama_end_fd);
 }
 
 /* One line, at exit: the kernel's peak, averages over the samples, final. */
