@@ -215,8 +215,8 @@ def memory_rows(res, bench, variant, with_nohint):
         rows.append(["live bytes: the physical bound (same for all)",
                      fmt(res.get(any_c, bench, variant, "peak_live_mib")),
                      fmt(res.get(any_c, bench, variant, "avg_live_mib")),
-                     fmt(res.get(any_c, bench, variant, "final_live_mib")),
-                     "", "", "", ""])
+                     fmt(res.get(any_c, bench, variant, "final_live_mib"))] +
+                    [""] * (len(MEM_COLUMNS) - 3))
     return rows
 
 

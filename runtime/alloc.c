@@ -1,6 +1,6 @@
 /* alloc.c - the public allocation functions: the malloc family (which
- * libllamalloc replaces), the class-annotated llama_*_class entry points the
- * use build calls, and lazy initialisation.
+ * libllamalloc replaces) and the class-annotated llama_*_class entry points
+ * the use build calls. Start-up, exit and fork are init.c's.
  *
  * Fast path (malloc/llama_malloc_class of <= 128 KiB): thread heap -> current
  * span of (bin, size class) -> pop its free list. Fast free: the owner pushes
@@ -11,86 +11,10 @@
 #include "predict.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
 LLAMA_EXPORT const int __llama_runtime_abi_v1 = LLAMA_RUNTIME_ABI_VERSION;
-
-_Atomic int llama_init_state;
-
-/* Where the exit report goes: a private duplicate of stderr taken at
- * initialisation, because some programs (GNU coreutils) close fd 2 before
- * the library destructors run. */
-static int stats_fd = 2;
-
-static void external_tags_init(void);
-
-static void fork_prepare(void) {
-  llama_predict_fork_prepare(); /* first: a miss may allocate while it holds it */
-  llama_heaps_fork_prepare();
-  llama_extents_fork_prepare();
-  llama_large_fork_prepare();
-  llama_hugepages_fork_prepare();
-  llama_background_fork_prepare();
-}
-static void fork_parent(void) {
-  llama_background_fork_parent();
-  llama_hugepages_fork_parent();
-  llama_large_fork_parent();
-  llama_extents_fork_parent();
-  llama_heaps_fork_parent();
-  llama_predict_fork_parent();
-}
-static void fork_child(void) {
-  llama_background_fork_child();
-  llama_hugepages_fork_child();
-  llama_large_fork_child();
-  llama_extents_fork_child();
-  llama_heaps_fork_child();
-  llama_predict_fork_child();
-}
-
-/* One-time initialisation, on the first allocation of the process. Nothing
- * before `llama_init_state = 2` may allocate; pthread_atfork may (and then
- * recurses into a fully initialised allocator). */
-void llama_init_slow(void) {
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&llama_init_state, &expected, 1)) {
-    llama_options_init();
-    llama_size_classes_init();
-    external_tags_init();
-    llama_heaps_init();
-    if (llama_options.stats) {
-      int fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
-      if (fd >= 0) stats_fd = fd;
-    }
-    atomic_store_explicit(&llama_init_state, 2, memory_order_release);
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-    llama_predict_init(); /* after state 2: may report, must not deadlock */
-    return;
-  }
-  while (atomic_load_explicit(&llama_init_state, memory_order_acquire) != 2) sched_yield();
-}
-
-__attribute__((constructor)) static void llama_constructor(void) {
-  if (atomic_load_explicit(&llama_init_state, memory_order_acquire) != 2) llama_init_slow();
-}
-
-__attribute__((destructor)) static void llama_destructor(void) {
-  if (llama_options.stats) llama_stats_print(stats_fd);
-}
-
-uint8_t llama_small_class[1024 / 16 + 1];
-uint8_t llama_small_bin[LLAMA_NUM_BINS] = {0, 1, 2, 3, 4, 5, 6, 7};
-
-void llama_size_classes_init(void) {
-  static const uint8_t shared[LLAMA_NUM_BINS] = {3, 3, 3, 3, 6, 6, 6, LLAMA_BIN_UNCLASSIFIED};
-  if (llama_options.small_bins) memcpy(llama_small_bin, shared, sizeof shared);
-  for (unsigned i = 0; i <= 1024 / 16; i++)
-    llama_small_class[i] = (uint8_t)llama_size_class_compute((size_t)i * 16);
-}
 
 /* ---- core ------------------------------------------------------------------- */
 
@@ -321,7 +245,7 @@ LLAMA_INLINE unsigned packed_source(unsigned packed) {
  * for kinds beyond the table. Filled at initialisation. */
 static uint32_t external_tag[64];
 
-static void external_tags_init(void) {
+void llama_external_tags_init(void) {
   for (unsigned kind = 0; kind < sizeof external_tag / sizeof *external_tag; kind++)
     external_tag[kind] = llama_hint_tag(llama_external_site_id(kind));
 }

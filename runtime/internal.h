@@ -16,8 +16,19 @@
  *   base, so `p & ~(2 MiB - 1)` finds the header of every pointer we return
  *   (except large objects aligned to >= 2 MiB, kept in a small registry).
  *
- * Dependencies point one way: alloc -> heap -> hugepage -> os; background.c
- * drives hugepage.c's maintenance from its own thread.
+ * Medium requests (1 KiB < n <= 1 MiB, unaligned) are not in size-class
+ * spans: extent.c carves them by best fit from chunks (spans of kind
+ * SPAN_EXTENT) and coalesces them when freed.
+ *
+ * Dependencies point one way:
+ *   alloc -> predict -> symtab
+ *   alloc -> heap | extent | large -> hugepage -> os
+ *   background -> extent, hugepage (the maintenance, from its own thread);
+ *   hugepage and extent only wake it (llama_background_wake/start), and
+ *   without the thread the slow path runs llama_memory_maintain itself
+ *   stats -> heap, hugepage, large (reads only)
+ *   init -> everything: start-up, exit, fork. The only call back up is
+ *   llama_init_slow(), which any file may make on a first allocation.
  * Names are grouped below by the file that defines them.
  */
 #ifndef LLAMA_INTERNAL_H
@@ -349,9 +360,12 @@ void llama_symtab_fork_prepare(void);
 void llama_symtab_fork_parent(void);
 void llama_symtab_fork_child(void);
 
-/* ---- alloc.c ------------------------------------------------------------- */
+/* ---- init.c (start-up, exit, fork) ---------------------------------------- */
 void llama_init_slow(void);
 extern _Atomic int llama_init_state; /* 0 none, 1 running, 2 done */
+
+/* ---- alloc.c ------------------------------------------------------------- */
+void llama_external_tags_init(void); /* hint tags of the external pseudo-sites */
 
 /* ---- size classes (inline, used by heap.c and alloc.c) ------------------- */
 /* Classes: 16..128 step 16 (0..7), then 4 per doubling up to 128 KiB (47).
