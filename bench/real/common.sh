@@ -149,6 +149,33 @@ real_stages() {
 # default features (PROG.llamamodel) and frame,kind (PROG.fk.llamamodel,
 # what a stack unwinder sees: physical frames). The training reports go to
 # OUT/train*.txt, `show` to OUT/show.txt.
+# real_profile_fresh PROFILE BINARY: true (and says so) when PROFILE exists
+# and is newer than the profiling build's BINARY, unless FORCE=1; then the
+# caller's profile() has nothing to do. Otherwise it clears W/raw for it.
+real_profile_fresh() {
+  if [ "${FORCE:-0}" != 1 ] && [ -s "$1" ] && [ "$1" -nt "$2" ]; then
+    real_log "profile is up to date ($1)"
+    return 0
+  fi
+  rm -rf "$W/raw"
+  mkdir -p "$W/raw"
+  return 1
+}
+
+# real_build_all: every stage of STAGES through the script's build_stage,
+# profile() right after the profiling build, and the use stage in a second
+# pass once the profile exists.
+real_build_all() {
+  local stage
+  for stage in $(real_stages); do
+    build_stage "$stage"
+    if [ "$stage" = prof ]; then profile; fi
+  done
+  if [[ " ${STAGES:-plain prof use} " == *" use "* ]] && real_use_works; then
+    build_stage use
+  fi
+}
+
 real_train() {
   real_log "llama-profdata merge ($(find "$W/raw" -name '*.profraw' | wc -l) raw profiles)"
   "$BIN/llama-profdata" merge -o "$W/$PROG.llamaprof" "$W"/raw/*.profraw 2>"$OUT/merge.txt"

@@ -71,12 +71,8 @@ db_bench_args() { # NUM VALUE DB
 }
 
 profile() {
-  if [ "$FORCE" != 1 ] && [ -s "$W/leveldb.llamaprof" ] && [ "$W/leveldb.llamaprof" -nt "$W/prof/db_bench" ]; then
-    real_log "profile is up to date ($W/leveldb.llamaprof)"
-    return
-  fi
-  rm -rf "$W/raw" "$W/db-prof"
-  mkdir -p "$W/raw"
+  real_profile_fresh "$W/leveldb.llamaprof" "$W/prof/db_bench" && return
+  rm -rf "$W/db-prof"
   real_log "profiling: db_bench --num=$PROF_NUM --value_size=$PROF_VALUE"
   # shellcheck disable=SC2046
   LLAMA_PROF_FILE="$W/raw/db_bench-%p.profraw" "$W/prof/db_bench" $(db_bench_args "$PROF_NUM" "$PROF_VALUE" "$W/db-prof") \
@@ -129,13 +125,7 @@ run_db_bench() {
     $(db_bench_args "$EVAL_NUM" "$EVAL_VALUE" "$W/db-eval") --cache_size="$EVAL_CACHE"
 }
 
-for stage in $(real_stages); do
-  build_stage "$stage"
-  if [ "$stage" = prof ]; then profile; fi
-done
-if [[ " ${STAGES:-plain prof use} " == *" use "* ]] && real_use_works; then
-  build_stage use
-fi
+real_build_all
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   for stage in ${TEST_STAGES:-plain prof use}; do

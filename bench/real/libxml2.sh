@@ -282,12 +282,7 @@ xmllint_args() {
 }
 
 profile() {
-  if [ "$FORCE" != 1 ] && [ -s "$W/libxml2.llamaprof" ] && [ "$W/libxml2.llamaprof" -nt "$W/prof/inst/bin/xmllint" ]; then
-    real_log "profile is up to date ($W/libxml2.llamaprof)"
-    return
-  fi
-  rm -rf "$W/raw"
-  mkdir -p "$W/raw"
+  real_profile_fresh "$W/libxml2.llamaprof" "$W/prof/inst/bin/xmllint" && return
   local big small wl args f
   big=$(xml_file "$PROF_RECORDS" 1)
   small=$(xml_file $((REPEAT_RECORDS / 2)) 1)
@@ -317,14 +312,7 @@ run_workload() {
 }
 for wl in $WORKLOADS; do eval "run_$wl() { run_workload $wl \"\$@\"; }"; done
 
-for stage in $(real_stages); do
-  build_stage "$stage"
-  if [ "$stage" = prof ]; then profile; fi
-done
-# The use stage needs the profile: a second pass once it exists.
-if [[ " ${STAGES:-plain prof use} " == *" use "* ]] && real_use_works; then
-  build_stage use
-fi
+real_build_all
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   for stage in ${TEST_STAGES:-plain use}; do

@@ -144,12 +144,7 @@ sql_file() {
 }
 
 profile() {
-  if [ "$FORCE" != 1 ] && [ -s "$W/sqlite.llamaprof" ] && [ "$W/sqlite.llamaprof" -nt "$W/prof/speedtest1" ]; then
-    real_log "profile is up to date ($W/sqlite.llamaprof)"
-    return
-  fi
-  rm -rf "$W/raw"
-  mkdir -p "$W/raw"
+  real_profile_fresh "$W/sqlite.llamaprof" "$W/prof/speedtest1" && return
   real_log "profiling: speedtest1 --size $PROF_SIZE ${ST_ARGS[*]}"
   LLAMA_PROF_FILE="$W/raw/speedtest1-%p.profraw" "$W/prof/speedtest1" --size "$PROF_SIZE" "${ST_ARGS[@]}" >"$W/raw/speedtest1.out"
   real_log "profiling: sqlite3 shell, $PROF_ROWS rows"
@@ -170,14 +165,7 @@ run_shell() {
   real_measure "$1" shell "$2" "$(bin_of "$1" sqlite3)" --stdin="$EVAL_SQL" -- -bail "$W/eval.db"
 }
 
-for stage in $(real_stages); do
-  build_stage "$stage"
-  if [ "$stage" = prof ]; then profile; fi
-done
-# The use stage needs the profile: a second pass once it exists.
-if [[ " ${STAGES:-plain prof use} " == *" use "* ]] && real_use_works; then
-  build_stage use
-fi
+real_build_all
 
 TESTS=${TESTS:-$(default_tests)}
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
