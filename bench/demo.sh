@@ -262,7 +262,13 @@ step_report() {
   stage 7 "report${RES_LABEL:+ ($RES_LABEL)}: $RES/results.md, $RES/rss.svg"
   local standin=() f when
   [ "$USE_BUILD" = 1 ] || standin=(--llama-standin)
-  python3 "$HERE/demo_report.py" --out "$RES" --meta "$OUT/meta.txt" \
+  local meta=$OUT/meta.txt
+  if [ "$RES" != "$OUT" ]; then
+    # This setting's THP mode, in a copy of the metadata.
+    meta=$RES/meta.txt
+    sed "s|transparent huge pages: .*|transparent huge pages: $(cat "$THP_FILE" 2>/dev/null)|" "$OUT/meta.txt" >"$meta"
+  fi
+  python3 "$HERE/demo_report.py" --out "$RES" --meta "$meta" \
     --configs "$RES/configs.txt" --runs "$DEMO_RUNS" "${standin[@]}" || return 1
   for when in peak end; do
     f=$RES/llama-accounting.$when

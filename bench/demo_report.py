@@ -221,12 +221,20 @@ def main():
         "1 - held/RssAnon, where held is what kvserver itself holds (its live bytes). "
         "Throughput is from a second, unpaced run of the same requests.")
     out.append("")
+    thp_mode = mode.group(1) if mode else "?"
+    if thp_mode == "always":
+        thp_text = ("Huge pages for all: transparent huge pages were in 'always' mode for this run "
+                    "(set by bench/demo.sh and restored afterwards), so every allocator's heap may get "
+                    "huge pages from the kernel; LLAMA still keeps a page on 4 KiB pages until it is "
+                    "dense (MADV_NOHUGEPAGE, then MADV_COLLAPSE).")
+    else:
+        thp_text = ("Huge pages: transparent huge pages are in "
+                    f"'{thp_mode}' mode here. In 'madvise' mode only memory that is "
+                    "madvise(MADV_HUGEPAGE)d gets them: LLAMA does that; glibc, jemalloc (opt.thp default), "
+                    "tcmalloc and mimalloc in their default configurations do not, so they use 4 KiB pages "
+                    "(fine-grained to return, more TLB misses).")
     out.append(
-        "Huge pages: transparent huge pages are in "
-        f"'{mode.group(1) if mode else '?'}' mode here. In 'madvise' mode only memory that is "
-        "madvise(MADV_HUGEPAGE)d gets them: LLAMA does that; glibc, jemalloc (opt.thp default), "
-        "tcmalloc and mimalloc in their default configurations do not, so they use 4 KiB pages "
-        "(fine-grained to return, more TLB misses)."
+        thp_text
         + (" The 'jemalloc (thp:always)' row is jemalloc with MALLOC_CONF=thp:always,metadata_thp:always."
            if "jemalloc-thp" in configs else
            " DEMO_ALLOCATORS=\"... jemalloc-thp\" adds jemalloc with MALLOC_CONF=thp:always."))
