@@ -70,8 +70,16 @@ void llama_init_slow(void) {
   while (atomic_load_explicit(&llama_init_state, memory_order_acquire) != 2) sched_yield();
 }
 
+/* The background thread starts here, at load time, rather than on the first
+ * fresh page in the middle of the program: pthread_create allocates (the
+ * thread's TLS vector, through our malloc), and that object should be there
+ * before main, not appear in the middle of a measurement. (It used to start
+ * before main anyway in every process that loaded libstdc++, whose own
+ * start-up allocation took the first page; new_delete.cc no longer loads it
+ * into C programs.) */
 __attribute__((constructor)) static void llama_constructor(void) {
   if (atomic_load_explicit(&llama_init_state, memory_order_acquire) != 2) llama_init_slow();
+  llama_background_start();
 }
 
 __attribute__((destructor)) static void llama_destructor(void) {

@@ -11,9 +11,33 @@
 // frame record starts the stack walk there (predict.h). Without a model,
 // plain operator new costs one relaxed load and a never-taken branch more
 // than before.
+// No dependency on libstdc++: a C program that links or preloads
+// libllamalloc must not load the C++ runtime (it cost 0.8 MiB of RSS on
+// SQLite's shell; mimalloc's library has no such dependency either). The
+// C++ runtime is needed only when memory runs out (new_handler, bad_alloc,
+// catching in the nothrow forms), so every symbol of it used here is a weak
+// reference (the .weak directives below; the library links with
+// --as-needed, runtime/CMakeLists.txt). In a C++ program they bind to
+// libstdc++; without it, exhaustion in operator new aborts with a message.
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <unistd.h>
+
+asm(".weak _ZSt15get_new_handlerv");     // std::get_new_handler
+asm(".weak _ZNSt9bad_allocD1Ev");        // std::bad_alloc::~bad_alloc
+asm(".weak _ZTISt9bad_alloc");           // its typeinfo
+asm(".weak _ZTVSt9bad_alloc");           // its vtable
+asm(".weak _ZSt9terminatev");            // std::terminate
+asm(".weak __cxa_allocate_exception");
+asm(".weak __cxa_throw");
+asm(".weak __cxa_begin_catch");
+asm(".weak __cxa_end_catch");
+asm(".weak __gxx_personality_v0");
+// The same std::get_new_handler, declared weak so that its absence can be
+// tested (the compiler assumes a plain declaration is never null).
+extern "C" std::new_handler llama_cxx_get_new_handler() noexcept
+    __asm__("_ZSt15get_new_handlerv") __attribute__((weak));
 
 #include "llama/abi.h"
 #include "llamalloc.h"
@@ -27,12 +51,22 @@
 
 namespace {
 
+[[noreturn]] void no_cxx_runtime() {
+  static const char msg[] =
+      "llamalloc: operator new: out of memory, and no C++ runtime is loaded to throw "
+      "std::bad_alloc\n";
+  ssize_t r = write(2, msg, sizeof msg - 1);
+  (void)r;
+  abort();
+}
+
 // alignment 0: malloc alignment.
 void *new_packed(size_t n, size_t alignment, unsigned packed) {
   for (;;) {
     // std::align_val_t is a power of two, so EINVAL cannot happen here.
     if (void *p = llama_alloc_packed(n, alignment, packed)) return p;
-    std::new_handler handler = std::get_new_handler();
+    if (!llama_cxx_get_new_handler) no_cxx_runtime();
+    std::new_handler handler = llama_cxx_get_new_handler();
     if (!handler) throw std::bad_alloc();
     handler();
   }
