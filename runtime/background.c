@@ -13,10 +13,11 @@
  * new work (a span released, a page emptied or turned dense); while work is
  * pending it wakes every LLAMA_PURGE_DELAY_MS / 4 (at least 1 ms).
  *
- * Started lazily when the first fresh huge page is taken (never during the
- * first malloc: pthread_create allocates), with every signal blocked, so
- * the program's signals go to its own threads. LLAMA_BACKGROUND=0 turns it
- * off; the slow path then does the maintenance at most once a millisecond.
+ * Started by the library constructor (init.c: its pthread_create allocation
+ * then precedes main), else lazily when a fresh huge page is taken, with
+ * every signal blocked, so the program's signals go to its own threads.
+ * LLAMA_BACKGROUND=0 turns it off; the slow path then does the maintenance
+ * at most once a millisecond.
  * After fork() the child has no such thread; it starts one again lazily. */
 #include "internal.h"
 
