@@ -266,7 +266,7 @@ step_report() {
   if [ "$RES" != "$OUT" ]; then
     # This setting's THP mode, in a copy of the metadata.
     meta=$RES/meta.txt
-    sed "s|transparent huge pages: .*|transparent huge pages: $(cat "$THP_FILE" 2>/dev/null)|" "$OUT/meta.txt" >"$meta"
+    sed "s|transparent huge pages: .*|transparent huge pages: $(cat "$BENCH_THP_FILE" 2>/dev/null)|" "$OUT/meta.txt" >"$meta"
   fi
   python3 "$HERE/demo_report.py" --out "$RES" --meta "$meta" \
     --configs "$RES/configs.txt" --runs "$DEMO_RUNS" "${standin[@]}" || return 1
@@ -281,30 +281,24 @@ step_report() {
 # ---- 8: huge pages for all -------------------------------------------------
 # The paper's setting: THP "always" for every allocator. Needs a writable
 # /sys/kernel/mm/transparent_hugepage/enabled (root); restored on exit.
-THP_FILE=/sys/kernel/mm/transparent_hugepage/enabled
-THP_SAVED=
-restore_thp() { [ -z "$THP_SAVED" ] || echo "$THP_SAVED" >"$THP_FILE" 2>/dev/null || true; }
 step_thp_always() {
   if [ "${DEMO_THP_ALWAYS:-1}" = 0 ]; then
     info "huge pages for all: skipped (DEMO_THP_ALWAYS=0)"
     return 0
   fi
-  if [ ! -w "$THP_FILE" ]; then
-    info "huge pages for all: not measured (needs a writable $THP_FILE, i.e. root)"
+  trap bench_thp_restore EXIT
+  if ! bench_thp_set always; then
+    info "huge pages for all: not measured (needs a writable $BENCH_THP_FILE, i.e. root)"
     return 0
   fi
-  THP_SAVED=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP_FILE")
-  trap restore_thp EXIT
-  echo always >"$THP_FILE" || { info "huge pages for all: cannot write $THP_FILE"; return 0; }
   RES=$OUT/thp-always RES_LABEL="huge pages for all: THP always"
   mkdir -p "$RES/logs" "$RES/series"
-  info "huge pages for all: THP set to always (was $THP_SAVED), the workload again"
+  info "huge pages for all: THP set to always (was $BENCH_THP_SAVED), the workload again"
   local status=0
   step_workload || status=1
   step_report || status=1
-  restore_thp
-  THP_SAVED=
-  info "THP restored to $(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP_FILE")"
+  bench_thp_restore
+  info "THP restored to $(bench_thp_mode)"
   return $status
 }
 

@@ -10,6 +10,24 @@
 
 bench_log() { printf '%s\n' "$*" >&2; }
 
+# Transparent huge pages for a measurement (bench/run.sh BENCH_THP=always,
+# bench/demo.sh's second setting). bench_thp_set MODE saves the current mode
+# and writes MODE; it fails when the file is not writable (not root).
+# bench_thp_restore puts the saved mode back (harmless when nothing was set).
+BENCH_THP_FILE=/sys/kernel/mm/transparent_hugepage/enabled
+BENCH_THP_SAVED=
+bench_thp_mode() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$BENCH_THP_FILE" 2>/dev/null; }
+bench_thp_set() {
+  local old
+  old=$(bench_thp_mode)
+  { echo "$1" >"$BENCH_THP_FILE"; } 2>/dev/null || return 1
+  [ -n "$BENCH_THP_SAVED" ] || BENCH_THP_SAVED=$old
+}
+bench_thp_restore() {
+  [ -z "$BENCH_THP_SAVED" ] || echo "$BENCH_THP_SAVED" >"$BENCH_THP_FILE" 2>/dev/null || true
+  BENCH_THP_SAVED=
+}
+
 # bench_use_build NAME "$@": checks that the script got exactly one argument,
 # a build directory, and sets BUILD_DIR (absolute), BIN and LLAMA_SO from it;
 # exits 2 with NAME's usage otherwise.

@@ -38,15 +38,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 bench_use_build run "$@"
-THP_FILE=/sys/kernel/mm/transparent_hugepage/enabled
 if [ "${BENCH_THP:-}" = always ]; then
-  old_thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP_FILE" 2>/dev/null)
-  if ! { echo always >"$THP_FILE"; } 2>/dev/null; then
-    bench_log "bench: BENCH_THP=always needs a writable $THP_FILE (root); not measured"
+  if ! bench_thp_set always; then
+    bench_log "bench: BENCH_THP=always needs a writable $BENCH_THP_FILE (root); not measured"
     exit 2
   fi
-  trap 'echo "$old_thp" >"$THP_FILE"' EXIT
-  bench_log "bench: THP set to always for this run (was $old_thp; restored at exit)"
+  trap bench_thp_restore EXIT
+  bench_log "bench: THP set to always for this run (was $BENCH_THP_SAVED; restored at exit)"
 fi
 OUT=${BENCH_OUT:-$HERE/out}
 QUICK=${BENCH_QUICK:-0}

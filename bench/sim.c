@@ -267,8 +267,9 @@ static void llama_bins_at(const sim_t *sim, uint64_t count, uint64_t index,
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
     const llama_memory_t *mb = &best->llama_memory_bins[b];
     if (mb->live + mb->free_blocks + mb->free_units == 0) continue;
-    printf(" %s %.1f/%.1f/%.1f", b == LLAMA_BIN_UNCLASSIFIED ? "none" : (char[]){(char)('0' + b), 0},
-           mb->live / MIB, mb->free_blocks / MIB, mb->free_units / MIB);
+    if (b == LLAMA_BIN_UNCLASSIFIED) printf(" none");
+    else printf(" %u", b);
+    printf(" %.1f/%.1f/%.1f", mb->live / MIB, mb->free_blocks / MIB, mb->free_units / MIB);
   }
   printf("\n");
 }

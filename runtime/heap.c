@@ -391,7 +391,6 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
 void *llama_block_start(llama_span_t *span, const void *p) {
   uint8_t *start = llama_span_start(span);
   if (span->kind == SPAN_RUN) return start;
-  if (span->kind == SPAN_EXTENT) return (void *)p; /* extents hand out no interior pointers */
   size_t offset = (size_t)((const uint8_t *)p - start);
   return start + offset - offset % span->block_size;
 }

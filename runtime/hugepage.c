@@ -28,7 +28,7 @@ typedef struct llama_bin_s {
   llama_huge_page_t *partial; /* pages with free units */
   llama_huge_page_t *full;    /* pages without */
   llama_huge_page_t *open;    /* the page being filled */
-  uint64_t held, acquired, released, promotions_in, promotions_out;
+  uint64_t acquired, released, promotions_in, promotions_out; /* counters; pages held = list lengths */
   uint64_t recycled; /* spans of shorter classes placed in this bin's pages */
   /* Published copies of "partial != NULL" and "holds any page", so that
    * other threads may skip a bin without taking its lock. */
@@ -234,14 +234,12 @@ static bool bin_peek_pages(llama_bin_t *bin) {
 
 static void bin_link(llama_bin_t *bin, llama_huge_page_t *page) {
   list_add(page_list(bin, page), page);
-  bin->held++;
   bin_publish(bin);
 }
 
 static void bin_unlink(llama_bin_t *bin, llama_huge_page_t *page) {
   list_del(page_list(bin, page), page);
   if (bin->open == page) bin->open = NULL;
-  bin->held--;
   bin_publish(bin);
 }
 
@@ -610,7 +608,9 @@ bool llama_hugepages_maintain(uint64_t now, bool force) {
 
 void llama_hugepages_bin_stats(unsigned b, llama_bin_stats_t *out) {
   pthread_mutex_lock(&bins[b].lock);
-  out->huge_pages_held = bins[b].held;
+  out->huge_pages_held = 0;
+  for (unsigned l = 0; l < 2; l++)
+    for (llama_huge_page_t *p = l ? bins[b].full : bins[b].partial; p; p = p->next) out->huge_pages_held++;
   out->huge_pages_acquired = bins[b].acquired;
   out->huge_pages_released = bins[b].released;
   out->promotions_in = bins[b].promotions_in;

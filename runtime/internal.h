@@ -304,6 +304,7 @@ void llama_heaps_fork_prepare(void);
 void llama_heaps_fork_parent(void);
 void llama_heaps_fork_child(void);
 llama_heap_t *llama_heaps_first(void);
+void llama_heaps_account(llama_stats_t *out); /* heap metadata residency */
 
 /* ---- extent.c (medium objects: best fit, coalescing, per bin) ------------ */
 void *llama_extent_alloc(unsigned bin, size_t n); /* NULL when out of memory */
@@ -332,7 +333,6 @@ void llama_large_fork_prepare(void);
 void llama_large_fork_parent(void);
 void llama_large_fork_child(void);
 void llama_large_stats(llama_stats_t *out);
-void llama_heaps_account(llama_stats_t *out); /* heap metadata residency */
 
 /* ---- predict.c (the dynamic path; see predict.h) -------------------------- */
 #define LLAMA_PREDICT_MAX_DEPTH 64
