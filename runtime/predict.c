@@ -12,7 +12,8 @@
  *             followed only while it stays in the thread's stack, is 8-byte
  *             aligned and strictly increases (as in the profiler), so code
  *             without frame pointers ends the walk instead of faulting.
- *   cache     open addressing over LLAMA_PREDICT_CACHE 64-bit words, each
+ *   cache     open addressing over 64-bit words (1024 at first, doubling
+ *             when half full up to LLAMA_PREDICT_CACHE), each
  *             (hash with its low 4 bits cleared) | (class + 1); 0 is empty.
  *             One word per entry: a reader never sees a torn entry, an insert
  *             is one CAS, nothing is ever removed. Up to 8 probes; when they
@@ -53,9 +54,18 @@ int llama_predict_on;
 static struct llama_model model;   /* valid once model_state == 2 */
 static _Atomic int model_state;    /* 0 none, 1 being set, 2 published */
 static char model_name[128] = "none";
-static _Atomic(uint64_t) *cache;   /* predict_cache words */
-static uint64_t cache_mask;
-static _Atomic uint64_t cache_used;
+/* The prediction cache: a table of 64-bit words that doubles from
+ * CACHE_FIRST words up to LLAMA_PREDICT_CACHE. It grows so that a program
+ * with a few dozen unclassified stacks (a use build) touches a few pages, not
+ * 512 KiB of randomly hashed slots (measured: 240 KiB of the SQLite shell's
+ * RSS). */
+typedef struct cache_table_s {
+  uint64_t mask;
+  _Atomic uint64_t used;
+  _Atomic(uint64_t) words[];
+} cache_table_t;
+#define CACHE_FIRST 1024
+static _Atomic(cache_table_t *) cache;
 static unsigned depth;             /* llama_options.predict_depth */
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -101,21 +111,32 @@ static const char *errno_text(int e, char *buf, size_t cap) {
 
 /* ---- publishing a model ---------------------------------------------------------- */
 
+static size_t cache_table_bytes(uint64_t entries) {
+  return sizeof(cache_table_t) + (size_t)entries * sizeof(uint64_t);
+}
+
+static cache_table_t *cache_table_new(uint64_t entries) {
+  cache_table_t *t = llama_os_map(cache_table_bytes(entries));
+  if (t) t->mask = entries - 1;
+  return t;
+}
+
 /* Opens bytes[0, size) as the model; on success makes it the process's
  * model and turns the dynamic path on. Caller holds model_lock. */
 static bool publish(const void *bytes, size_t size, const char *name, char *err, size_t errlen) {
   struct llama_model m;
   if (llama_model_open(bytes, size, name, &m, err, errlen) != 0) return false;
-  if (!cache) {
-    cache = llama_os_map((size_t)llama_options.predict_cache * sizeof *cache);
-    if (!cache) {
+  if (!atomic_load_explicit(&cache, memory_order_relaxed)) {
+    unsigned first = llama_options.predict_cache < CACHE_FIRST ? llama_options.predict_cache : CACHE_FIRST;
+    cache_table_t *t = cache_table_new(first);
+    atomic_store_explicit(&cache, t, memory_order_release);
+    if (!t) {
       llama_buf_t b = {err, 0, errlen};
       llama_buf_str(&b, name);
       llama_buf_str(&b, ": no memory for the prediction cache");
       err[b.len < errlen ? b.len : errlen - 1] = '\0';
       return false;
     }
-    cache_mask = llama_options.predict_cache - 1;
   }
   model = m;
   depth = llama_options.predict_depth;
@@ -267,33 +288,65 @@ LLAMA_INLINE unsigned capture(uintptr_t *frames, unsigned max, uintptr_t ret, ui
 
 /* Class cached for hash h, or -1. */
 LLAMA_INLINE int cache_get(uint64_t h) {
+  const cache_table_t *t = atomic_load_explicit(&cache, memory_order_acquire);
   uint64_t key = KEY_OF(h);
   uint64_t i = h >> 20;
   for (unsigned p = 0; p < CACHE_PROBES; p++) {
-    uint64_t e = atomic_load_explicit(&cache[(i + p) & cache_mask], memory_order_relaxed);
+    uint64_t e = atomic_load_explicit(&t->words[(i + p) & t->mask], memory_order_relaxed);
     if (e == 0) return -1;
     if ((e & ~(uint64_t)15) == key) return (int)(e & 15) - 1;
   }
   return -1;
 }
 
-static void cache_put(uint64_t h, unsigned k) {
-  uint64_t key = KEY_OF(h);
-  uint64_t i = h >> 20;
+/* Puts entry (key | class + 1) into t: true when it is now there. The probe
+ * start h >> 20 is also key >> 20, so entries can move to a larger table. */
+static bool table_insert(cache_table_t *t, uint64_t entry) {
+  uint64_t key = entry & ~(uint64_t)15;
+  uint64_t i = key >> 20;
   for (unsigned p = 0; p < CACHE_PROBES; p++) {
-    _Atomic(uint64_t) *slot = &cache[(i + p) & cache_mask];
+    _Atomic(uint64_t) *slot = &t->words[(i + p) & t->mask];
     uint64_t e = atomic_load_explicit(slot, memory_order_relaxed);
     if (e == 0) {
-      if (atomic_compare_exchange_strong_explicit(slot, &e, key | (k + 1), memory_order_relaxed,
+      if (atomic_compare_exchange_strong_explicit(slot, &e, entry, memory_order_relaxed,
                                                   memory_order_relaxed)) {
-        atomic_fetch_add_explicit(&cache_used, 1, memory_order_relaxed);
-        return;
+        atomic_fetch_add_explicit(&t->used, 1, memory_order_relaxed);
+        return true;
       }
       /* e now holds what another thread inserted: maybe this very key. */
     }
-    if ((e & ~(uint64_t)15) == key) return;
+    if ((e & ~(uint64_t)15) == key) return true;
   }
-  /* Every probed slot is taken: not cached (the next miss predicts again). */
+  return false; /* every probed slot is taken */
+}
+
+/* Doubles the table once it is half full. Entries another thread inserts
+ * into the old table while it is copied are lost: a later miss predicts
+ * them again. The old table is decommitted, not unmapped: a reader still
+ * holding it reads zeros (empty slots, a miss). */
+static void cache_grow(cache_table_t *old) {
+  pthread_mutex_lock(&model_lock);
+  cache_table_t *t = NULL;
+  if (atomic_load_explicit(&cache, memory_order_relaxed) == old &&
+      (t = cache_table_new((old->mask + 1) * 2)) != NULL) {
+    for (uint64_t i = 0; i <= old->mask; i++) {
+      uint64_t e = atomic_load_explicit(&old->words[i], memory_order_relaxed);
+      if (e) table_insert(t, e);
+    }
+    atomic_store_explicit(&cache, t, memory_order_release);
+  }
+  pthread_mutex_unlock(&model_lock);
+  if (t) llama_os_decommit(old, cache_table_bytes(old->mask + 1));
+}
+
+static void cache_put(uint64_t h, unsigned k) {
+  cache_table_t *t = atomic_load_explicit(&cache, memory_order_acquire);
+  /* Not cached when every probed slot is taken: the next miss predicts again. */
+  if (!table_insert(t, KEY_OF(h) | (k + 1))) return;
+  uint64_t capacity = t->mask + 1;
+  if (capacity < llama_options.predict_cache &&
+      atomic_load_explicit(&t->used, memory_order_relaxed) * 2 > capacity)
+    cache_grow(t);
 }
 
 /* ---- the miss path ---------------------------------------------------------------- */
@@ -367,8 +420,9 @@ const char *llama_predict_model_name(void) {
 }
 
 void llama_predict_cache_use(uint64_t *entries, uint64_t *capacity) {
-  *entries = atomic_load_explicit(&cache_used, memory_order_relaxed);
-  *capacity = cache ? cache_mask + 1 : llama_options.predict_cache;
+  const cache_table_t *t = atomic_load_explicit(&cache, memory_order_acquire);
+  *entries = t ? atomic_load_explicit(&t->used, memory_order_relaxed) : 0;
+  *capacity = llama_options.predict_cache; /* the most it may grow to */
 }
 
 void llama_predict_fork_prepare(void) {
