@@ -4,7 +4,8 @@
  * `p & ~(2 MiB - 1)` finds it like a huge page header. Objects aligned to
  * 2 MiB or more cannot have the header in their own 2 MiB frame; those few
  * ("far" objects) are found through a small locked registry. Freeing unmaps
- * at once: large objects go straight back to the OS. */
+ * at once: large objects go straight back to the OS. The object's whole
+ * 2 MiB frames are advised huge (a 3 MiB object: its first 2 MiB). */
 #include "internal.h"
 
 #include <errno.h>
@@ -27,7 +28,11 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment) {
   size_t map_size = (offset + n + 4095) & ~(size_t)4095;
   uint8_t *base = llama_os_map_aligned(map_size, far ? alignment : HUGE_PAGE_SIZE, NULL);
   if (!base) return NULL;
-  if (map_size >= 2 * HUGE_PAGE_SIZE) llama_os_hugepage_advise(base, map_size);
+  /* Every whole 2 MiB frame of the object may be a huge page: the object
+   * fills it (header aside), so it costs no memory unless the program leaves
+   * most of it untouched. The tail frame stays on 4 KiB pages. */
+  if (map_size >= HUGE_PAGE_SIZE)
+    llama_os_hugepage_advise(base, map_size & ~HUGE_PAGE_MASK);
   llama_large_t *large = (llama_large_t *)base;
   large->region_kind = REGION_LARGE;
   large->bin = bin;
