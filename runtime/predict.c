@@ -362,14 +362,17 @@ static bool is_start_frame(const char *name) {
 
 static unsigned predict_miss(const uintptr_t *frames, unsigned n, unsigned kind) {
   llama_symbol_t syms[LLAMA_PREDICT_MAX_DEPTH];
-  llama_symtab_lookup(frames, n, syms);
   /* The profile's contexts end at main and never hold the C library's
-   * start-up or thread-start frames (llama-profdata merge cuts them). */
-  for (unsigned i = 0; i < n; i++)
+   * start-up or thread-start frames (llama-profdata merge cuts them).
+   * Frames are named one at a time and the walk stops at main, so that the
+   * C library's symbols are read only when a frame above main is in it. */
+  for (unsigned i = 0; i < n; i++) {
+    llama_symtab_lookup(&frames[i], 1, &syms[i]);
     if (syms[i].name && strcmp(syms[i].name, "main") == 0) {
       n = i + 1;
       break;
     }
+  }
   while (n > 1 && (syms[n - 1].outer || (syms[n - 1].name && is_start_frame(syms[n - 1].name))))
     n--;
   struct llama_model_frame mf[LLAMA_PREDICT_MAX_DEPTH];

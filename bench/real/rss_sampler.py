@@ -7,7 +7,7 @@ usage: rss_sampler.py [--interval=SEC] [--json=FILE] [--label=TEXT]
 
 Every INTERVAL seconds (default 0.05) it reads /proc/PID/smaps_rollup of the
 command (with --tree: of the command and all its descendants, summed) and
-records Rss and AnonHugePages. At exit it writes one JSON object (to FILE, or
+records Rss, Anonymous and AnonHugePages. At exit it writes one JSON object (to FILE, or
 stdout if no --json) with:
 
   wall_s          wall time from fork to exit
@@ -18,6 +18,9 @@ stdout if no --json) with:
                   before the first sample and after the last is not counted)
   max_sampled_rss_kb, final_rss_kb (the last sample, within one interval of exit)
   avg_anon_huge_kb, max_anon_huge_kb, final_anon_huge_kb
+  avg_anon_kb     time-averaged Anonymous (the heap and other private memory,
+                  without file-backed pages such as the program's code or
+                  files it maps: the base of the heap's huge-page share)
   samples, exit_status (negative: killed by that signal), user_s, sys_s
 
 Sampling costs the command nothing but the kernel's walk of its page tables
@@ -56,8 +59,8 @@ def parse_args(argv):
 
 
 def rollup(pid):
-    """(rss_kb, anon_huge_kb) of one process, or None if it is gone."""
-    rss = huge = 0
+    """(rss_kb, anon_huge_kb, anon_kb) of one process, or None if it is gone."""
+    rss = huge = anon = 0
     try:
         with open("/proc/%d/smaps_rollup" % pid, "rb") as f:
             for line in f:
@@ -65,9 +68,11 @@ def rollup(pid):
                     rss = int(line.split()[1])
                 elif line.startswith(b"AnonHugePages:"):
                     huge = int(line.split()[1])
+                elif line.startswith(b"Anonymous:"):
+                    anon = int(line.split()[1])
     except (OSError, ValueError, IndexError):
         return None
-    return rss, huge
+    return rss, huge, anon
 
 
 def descendants(pid):
@@ -107,7 +112,7 @@ def main():
         except OSError as e:
             os.write(2, ("rss_sampler: %s: %s\n" % (cmd[0], e)).encode())
         os._exit(127)
-    samples = []  # (t, rss, huge)
+    samples = []  # (t, rss, huge, anon)
     status = None
     while True:
         wpid, st, ru = os.wait4(pid, os.WNOHANG)
@@ -115,7 +120,7 @@ def main():
             status, rusage = st, ru
             break
         now = time.monotonic() - t0
-        rss = huge = 0
+        rss = huge = anon = 0
         alive = False
         for p in (descendants(pid) if opts["tree"] else [pid]):
             r = rollup(p)
@@ -123,9 +128,10 @@ def main():
                 alive = True
                 rss += r[0]
                 huge += r[1]
+                anon += r[2]
         # A zombie's smaps_rollup is empty: do not record the drop to 0.
         if alive and rss > 0:
-            samples.append((now, rss, huge))
+            samples.append((now, rss, huge, anon))
         time.sleep(opts["interval"])
     wall = time.monotonic() - t0
 
@@ -146,6 +152,7 @@ def main():
         "avg_anon_huge_kb": round(avg(2)),
         "max_anon_huge_kb": max((s[2] for s in samples), default=0),
         "final_anon_huge_kb": samples[-1][2] if samples else 0,
+        "avg_anon_kb": round(avg(3)),
         "samples": len(samples),
         "exit_status": os.waitstatus_to_exitcode(status),
         "user_s": round(rusage.ru_utime, 3),
