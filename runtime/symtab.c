@@ -11,9 +11,10 @@
  *   open + pread the file  when an address first falls in the module: its
  *                          ELF section headers, .symtab (else .dynsym)
  *   function symbols       STT_FUNC / STT_GNU_IFUNC with a size, as
- *                          [start, end) + a copy of the name, in an mmap'd
+ *                          start, size and the name's offset in an mmap'd
  *                          array sorted by a heapsort (libc's qsort may
- *                          malloc)
+ *                          malloc); a name is read (pread) and interned the
+ *                          first time a lookup returns its symbol
  *   lookup                 binary search of address - 1 (a return address
  *                          may be one past the last byte of a noreturn call)
  *
@@ -21,7 +22,8 @@
  * release store; lookups read it lock-free. Snapshots are never unmapped (a
  * reader may still hold one) and neither are symbol tables, so a name
  * pointer stays valid after dlclose. Files are read, never mapped: only the
- * function symbols of the modules that held a frame stay resident. A rebuild happens only when an address
+ * symbols of the modules that held a frame, and the names looked up, stay
+ * resident. A rebuild happens only when an address
  * lies in no module of the snapshot and the loader's count of loaded or
  * unloaded objects changed since (dlpi_adds / dlpi_subs), so code outside
  * every module (a JIT) does not trigger rebuilds. A rebuild reuses the
@@ -40,17 +42,27 @@
 #include <unistd.h>
 
 typedef struct sym_s {
-  uintptr_t start, end;
-  const char *name;
+  uintptr_t start;
+  uint32_t size;
+  uint32_t name_offset;        /* in the file's string table */
+  _Atomic(const char *) name;  /* read on first use (build lock) */
 } sym_t;
+
+/* One file's function symbols, sorted by start, and where their names are:
+ * names are read from the file only for the symbols a lookup returns. */
+typedef struct table_s {
+  const char *path;      /* copied after the symbols */
+  uint64_t strtab_offset, strtab_size;
+  size_t count;
+  sym_t syms[];
+} table_t;
 
 typedef struct module_s {
   uintptr_t bias;      /* load bias (dlpi_addr) */
   uintptr_t lo, hi;    /* union of the PT_LOAD segments, absolute */
-  const sym_t *syms;   /* sorted by start; NULL if the file has none */
-  size_t count;
+  table_t *table;      /* NULL if the file has no usable symbols */
   bool outer;          /* libc or ld.so */
-  _Atomic bool loaded; /* syms and count are final (release store) */
+  _Atomic bool loaded; /* table is final (release store) */
   const char *path;    /* in the snapshot's pool; for the lazy load */
 } module_t;
 
@@ -73,15 +85,25 @@ static void *map_pages(size_t n) {
   return llama_os_map((n + 4095) & ~(size_t)4095);
 }
 
+/* Names are all NULL while sorting: plain copies of the fields. */
+static void swap_syms(sym_t *a, sym_t *b) {
+  uintptr_t start = a->start;
+  uint32_t size = a->size, name_offset = a->name_offset;
+  a->start = b->start;
+  a->size = b->size;
+  a->name_offset = b->name_offset;
+  b->start = start;
+  b->size = size;
+  b->name_offset = name_offset;
+}
+
 static void sift_down(sym_t *a, size_t root, size_t n) {
   for (;;) {
     size_t child = 2 * root + 1;
     if (child >= n) return;
     if (child + 1 < n && a[child + 1].start > a[child].start) child++;
     if (a[root].start >= a[child].start) return;
-    sym_t t = a[root];
-    a[root] = a[child];
-    a[child] = t;
+    swap_syms(&a[root], &a[child]);
     root = child;
   }
 }
@@ -91,9 +113,7 @@ static void sort_syms(sym_t *a, size_t n) {
   if (n < 2) return;
   for (size_t i = n / 2; i-- > 0;) sift_down(a, i, n);
   for (size_t end = n - 1; end > 0; end--) {
-    sym_t t = a[0];
-    a[0] = a[end];
-    a[end] = t;
+    swap_syms(&a[0], &a[end]);
     sift_down(a, 0, end);
   }
 }
@@ -119,24 +139,22 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off) {
 
 #define SYM_CHUNK 128 /* symbols read per pread (3 KiB of stack) */
 
-/* Reads the function symbols of the ELF file at path into *m. Any problem
- * (not a file, not ELF64, truncated, no symbol table) leaves it without
- * symbols: its frames are then unsymbolised.
+/* Reads the function symbols of the ELF file at path into m->table. Any
+ * problem (not a file, not ELF64, truncated, no symbol table) leaves it
+ * without symbols: its frames are then unsymbolised.
  *
- * The file is read with pread, not mapped: a mapping of it would keep every
- * page of .symtab that the scan touched in the process's RSS (measured:
- * 0.6 MiB of file pages in the SQLite shell, for a 12 MiB heap). The
- * string table is read into a scratch mapping that is unmapped at the end;
- * the names of the function symbols are copied, packed, after the sorted
- * array, in the one mapping that stays. */
+ * The file is read with pread, never mapped, and only the symbol table is
+ * read here: a mapping would keep every page the scan touched in the
+ * process's RSS (measured: 0.6 MiB of file pages in the SQLite shell, for a
+ * 12 MiB heap), and copying every name would cost a large C++ program
+ * megabytes. A name is read when a lookup first returns its symbol. */
 static void load_symbols(const char *path, module_t *m) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   Elf64_Ehdr eh;
   Elf64_Shdr *sh = NULL;
-  char *strtab = NULL;
-  sym_t *out = NULL;
-  size_t sh_bytes = 0, strsize = 0, out_bytes = 0;
+  table_t *table = NULL;
+  size_t sh_bytes = 0, table_bytes = 0;
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !read_at(fd, &eh, sizeof eh, 0)) goto out;
   uint64_t size = (uint64_t)st.st_size;
@@ -157,17 +175,13 @@ static void load_symbols(const char *path, module_t *m) {
       symtab->sh_offset > size || symtab->sh_size > size - symtab->sh_offset)
     goto out;
   const Elf64_Shdr *strsec = &sh[symtab->sh_link];
-  if (strsec->sh_offset > size || strsec->sh_size == 0 || strsec->sh_size > size - strsec->sh_offset)
+  if (strsec->sh_offset > size || strsec->sh_size == 0 || strsec->sh_size > size - strsec->sh_offset ||
+      strsec->sh_size > UINT32_MAX)
     goto out;
-  strsize = strsec->sh_size;
-  if (!(strtab = map_pages(strsize)) || !read_at(fd, strtab, strsize, strsec->sh_offset) ||
-      strtab[strsize - 1] != '\0') /* names must end inside it */
-    goto out;
-  /* Pass 1 counts the functions and their name bytes; pass 2 fills. */
-  size_t nsyms = symtab->sh_size / sizeof(Elf64_Sym), count = 0, name_bytes = 0;
-  char *names = NULL;
+  /* Pass 1 counts the functions; pass 2 fills the table. */
+  size_t nsyms = symtab->sh_size / sizeof(Elf64_Sym), count = 0, path_len = strlen(path) + 1;
   for (unsigned pass = 0; pass < 2; pass++) {
-    size_t n = 0, used = 0;
+    size_t n = 0;
     for (size_t i = 0; i < nsyms; i += SYM_CHUNK) {
       Elf64_Sym chunk[SYM_CHUNK];
       size_t k = nsyms - i < SYM_CHUNK ? nsyms - i : SYM_CHUNK;
@@ -175,38 +189,75 @@ static void load_symbols(const char *path, module_t *m) {
         goto out;
       for (size_t j = 0; j < k; j++) {
         const Elf64_Sym *sym = &chunk[j];
-        if (!is_function(sym) || sym->st_name >= strsize) continue;
-        const char *name = strtab + sym->st_name;
-        size_t len = strlen(name) + 1;
-        if (pass == 1 && n < count && used + len <= name_bytes) {
-          out[n].start = m->bias + (uintptr_t)sym->st_value;
-          out[n].end = out[n].start + (uintptr_t)sym->st_size;
-          out[n].name = memcpy(names + used, name, len);
-          n++;
+        if (!is_function(sym) || sym->st_name >= strsec->sh_size || sym->st_size > UINT32_MAX)
+          continue;
+        if (pass == 1) {
+          if (n == count) break; /* the file changed under us */
+          table->syms[n].start = m->bias + (uintptr_t)sym->st_value;
+          table->syms[n].size = (uint32_t)sym->st_size;
+          table->syms[n].name_offset = sym->st_name;
         }
-        used += len;
-        if (pass == 0) n++;
+        n++;
       }
     }
     if (pass == 0) {
       count = n;
-      name_bytes = used;
-      out_bytes = count * sizeof(sym_t) + name_bytes;
-      if (count == 0 || !(out = map_pages(out_bytes))) goto out;
-      names = (char *)(out + count);
+      table_bytes = sizeof(table_t) + count * sizeof(sym_t) + path_len;
+      if (count == 0 || !(table = map_pages(table_bytes))) goto out;
     } else {
-      count = n; /* the file changed under us: keep what was read */
+      count = n;
     }
   }
-  sort_syms(out, count);
-  m->syms = out;
-  m->count = count;
-  out = NULL;
+  sort_syms(table->syms, count);
+  table->count = count;
+  table->strtab_offset = strsec->sh_offset;
+  table->strtab_size = strsec->sh_size;
+  table->path = memcpy((char *)table + table_bytes - path_len, path, path_len);
+  m->table = table;
+  table = NULL;
 out:
-  if (out) munmap(out, (out_bytes + 4095) & ~(size_t)4095);
-  if (strtab) munmap(strtab, (strsize + 4095) & ~(size_t)4095);
+  if (table) munmap(table, (table_bytes + 4095) & ~(size_t)4095);
   if (sh) munmap(sh, (sh_bytes + 4095) & ~(size_t)4095);
   close(fd);
+}
+
+/* ---- names, read on first use ---------------------------------------------------- */
+
+#define NAME_MAX_BYTES 1024 /* longer names are cut (the model sees their start) */
+
+/* Interned names: bump-allocated from 64 KiB mappings, never freed. */
+static char *names_next, *names_end;
+
+static const char *intern(const char *name, size_t len) {
+  if ((size_t)(names_end - names_next) < len + 1) {
+    char *chunk = map_pages(64 * 1024);
+    if (!chunk) return NULL;
+    names_next = chunk;
+    names_end = chunk + 64 * 1024;
+  }
+  char *out = memcpy(names_next, name, len);
+  out[len] = '\0';
+  names_next += len + 1;
+  return out;
+}
+
+/* The name of t->syms[i], read from the file the first time. NULL when the
+ * file cannot be read any more. Under the build lock. */
+static const char *read_name(const table_t *t, sym_t *sym) {
+  const char *name = atomic_load_explicit(&sym->name, memory_order_relaxed);
+  if (name) return name;
+  int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  char buf[NAME_MAX_BYTES];
+  uint64_t left = t->strtab_size - sym->name_offset;
+  size_t want = left < sizeof buf ? (size_t)left : sizeof buf, len = 0;
+  ssize_t r = pread(fd, buf, want, (off_t)(t->strtab_offset + sym->name_offset));
+  close(fd);
+  if (r <= 0) return NULL;
+  while (len < (size_t)r && buf[len]) len++;
+  name = intern(buf, len);
+  atomic_store_explicit(&sym->name, name, memory_order_release);
+  return name;
 }
 
 /* ---- building a snapshot ---------------------------------------------------- */
@@ -246,8 +297,7 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data) {
   m->bias = info->dlpi_addr;
   m->lo = lo;
   m->hi = hi;
-  m->syms = NULL;
-  m->count = 0;
+  m->table = NULL;
   m->path = NULL;
   const char *path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe";
   m->outer = is_outer_path(path);
@@ -257,8 +307,7 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data) {
       const module_t *o = &b->old->modules[i];
       if (o->bias == m->bias && o->lo == lo && o->hi == hi &&
           atomic_load_explicit(&o->loaded, memory_order_acquire)) {
-        m->syms = o->syms;
-        m->count = o->count;
+        m->table = o->table;
         atomic_store_explicit(&m->loaded, true, memory_order_relaxed);
         return 0;
       }
@@ -335,15 +384,24 @@ static const module_t *find_module(snapshot_t *s, uintptr_t a) {
 }
 
 static const char *find_symbol(const module_t *m, uintptr_t a) {
-  size_t lo = 0, hi = m->count; /* last symbol with start <= a */
+  table_t *t = m->table;
+  size_t lo = 0, hi = t->count; /* last symbol with start <= a */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (m->syms[mid].start <= a) lo = mid + 1;
+    if (t->syms[mid].start <= a) lo = mid + 1;
     else hi = mid;
   }
   /* Nested or aliased symbols: look back a little for one that covers a. */
-  for (size_t i = lo, steps = 0; i-- > 0 && steps < 4; steps++)
-    if (a < m->syms[i].end) return m->syms[i].name;
+  for (size_t i = lo, steps = 0; i-- > 0 && steps < 4; steps++) {
+    sym_t *sym = &t->syms[i];
+    if (a - sym->start >= sym->size) continue;
+    const char *name = atomic_load_explicit(&sym->name, memory_order_acquire);
+    if (name) return name;
+    pthread_mutex_lock(&build_lock);
+    name = read_name(t, sym);
+    pthread_mutex_unlock(&build_lock);
+    return name;
+  }
   return NULL;
 }
 
@@ -359,7 +417,7 @@ void llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out
       s = refresh(s, true);
       m = s ? find_module(s, a) : NULL;
     }
-    out[i].name = m && m->count ? find_symbol(m, a) : NULL;
+    out[i].name = m && m->table ? find_symbol(m, a) : NULL;
     out[i].outer = m && m->outer;
   }
 }
