@@ -341,12 +341,16 @@ static void cache_grow(cache_table_t *old) {
 
 static void cache_put(uint64_t h, unsigned k) {
   cache_table_t *t = atomic_load_explicit(&cache, memory_order_acquire);
-  /* Not cached when every probed slot is taken: the next miss predicts again. */
-  if (!table_insert(t, KEY_OF(h) | (k + 1))) return;
-  uint64_t capacity = t->mask + 1;
-  if (capacity < llama_options.predict_cache &&
-      atomic_load_explicit(&t->used, memory_order_relaxed) * 2 > capacity)
+  uint64_t entry = KEY_OF(h) | (k + 1);
+  bool put = table_insert(t, entry);
+  if (t->mask + 1 >= llama_options.predict_cache) return; /* at its largest */
+  /* Half full, or a probe sequence already full (linear probing clusters):
+   * double. When even the larger table has no slot, the class is not
+   * cached and the next miss predicts again. */
+  if (!put || atomic_load_explicit(&t->used, memory_order_relaxed) * 2 > t->mask + 1) {
     cache_grow(t);
+    if (!put) table_insert(atomic_load_explicit(&cache, memory_order_acquire), entry);
+  }
 }
 
 /* ---- the miss path ---------------------------------------------------------------- */
