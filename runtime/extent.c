@@ -70,8 +70,11 @@ typedef struct ext_block_s {
   uint64_t freed_ns;
 } ext_block_t;
 
+struct purge_batch_s;
+
 typedef struct ext_bin_s {
   pthread_mutex_t lock;
+  struct purge_batch_s *inflight; /* blocks being purged outside the lock */
   uint64_t map[EXT_LISTS / 64];
   ext_block_t *lists[EXT_LISTS];
   _Atomic uint8_t dirty;    /* free blocks not yet purged */
@@ -374,6 +377,7 @@ static void purge_batch(ext_bin_t *eb, purge_batch_t *batch) {
     llama_span_t *span = chunk_of(b);
     if (!put_free(eb, span, b, block_size(b), b->freed_ns, EXT_PURGED)) empty[n_empty++] = span;
   }
+  eb->inflight = NULL;
   pthread_mutex_unlock(&eb->lock);
   for (unsigned i = 0; i < n_empty; i++) llama_span_release(empty[i]);
   batch->count = 0;
@@ -402,6 +406,7 @@ bool llama_extents_maintain(uint64_t now, bool force) {
       batch.overflow = false;
       pthread_mutex_lock(&eb->lock);
       waiting |= purge_scan(eb, now, force, round == 0 ? &sparse : NULL, &batch);
+      eb->inflight = batch.count ? &batch : NULL; /* for a fork meanwhile */
       pthread_mutex_unlock(&eb->lock);
       bool broke = false;
       for (unsigned i = 0; round == 0 && i < SPARSE_PAGES; i++)
@@ -427,6 +432,22 @@ void llama_extents_fork_parent(void) {
   for (unsigned b = LLAMA_NUM_BINS; b-- > 0;) pthread_mutex_unlock(&ext_bins[b].lock);
 }
 
+/* The child has no background thread: blocks it was purging when the fork
+ * happened (its batch is still in the child's copy of that thread's stack)
+ * go back on the lists, as not purged (some of their pages may read as
+ * zeros already, which a free block does not mind). Runs after the huge
+ * page locks are reinitialised (init.c's order), so empty chunks can go. */
 void llama_extents_fork_child(void) {
-  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) pthread_mutex_init(&ext_bins[b].lock, NULL);
+  for (unsigned bin = 0; bin < LLAMA_NUM_BINS; bin++) {
+    ext_bin_t *eb = &ext_bins[bin];
+    pthread_mutex_init(&eb->lock, NULL);
+    purge_batch_t *batch = eb->inflight;
+    eb->inflight = NULL;
+    for (unsigned i = 0; batch && i < batch->count; i++) {
+      ext_block_t *b = batch->block[i];
+      b->size_flags &= ~(uint64_t)(EXT_USED | EXT_BUSY);
+      llama_span_t *span = chunk_of(b);
+      if (!put_free(eb, span, b, block_size(b), b->freed_ns, 0)) llama_span_release(span);
+    }
+  }
 }
