@@ -21,8 +21,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
-__thread llama_heap_t *llama_tls_heap __attribute__((tls_model("initial-exec")));
 llama_span_t llama_empty_span; /* never has blocks: makes the fast path fail */
+/* The heap of a thread that has none yet (or whose heap was abandoned): every
+ * current span is the empty one and no span is ever owned by it, so both fast
+ * paths fail into their slow paths without testing the pointer for NULL. */
+llama_heap_t llama_heap_empty = {
+    .current = {[0 ... LLAMA_NUM_BINS - 1] = {[0 ... SIZE_CLASS_COUNT - 1] = &llama_empty_span}},
+};
+__thread llama_heap_t *llama_tls_heap __attribute__((tls_model("initial-exec"))) = &llama_heap_empty;
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_heap_t *heaps_all;
@@ -336,7 +342,7 @@ static void heap_abandon(void *arg) {
         abandon_span(span);
       }
     }
-  llama_tls_heap = NULL;
+  llama_tls_heap = &llama_heap_empty;
   pthread_mutex_lock(&heaps_lock);
   heap->alive = false;
   pthread_mutex_unlock(&heaps_lock);
@@ -444,7 +450,7 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   }
   llama_block_t *block = (llama_span_flags(span) & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
   llama_heap_t *owner = atomic_load_explicit(&span->heap, memory_order_acquire);
-  if (owner == heap && heap) {
+  if (owner == heap) { /* never the empty heap: it owns no span */
     block->next = span->free;
     span->free = block;
     if (llama_span_flags(span) & SPAN_IN_FULL) {
