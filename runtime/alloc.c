@@ -22,7 +22,7 @@ LLAMA_EXPORT const int __llama_runtime_abi_v1 = LLAMA_RUNTIME_ABI_VERSION;
  * blocks or runs, whose alignment alloc_aligned relies on: no extents. */
 static void *alloc_slow_in(size_t n, unsigned bin, unsigned source, bool blocks_only) {
   llama_heap_t *heap = llama_tls_heap;
-  if (!heap && !(heap = llama_heap_init_thread())) goto fail;
+  if (!llama_heap_is_real(heap) && !(heap = llama_heap_init_thread())) goto fail;
   if (n > LLAMA_MAX_REQUEST) goto fail;
   void *p;
   if (n > llama_options.extent_min && n <= RUN_MAX && llama_options.extent_min && !blocks_only) {
@@ -51,8 +51,8 @@ static LLAMA_NOINLINE void *alloc_slow_blocks(size_t n, unsigned bin, unsigned s
 }
 
 LLAMA_INLINE void *llama_alloc_in(size_t n, unsigned bin, unsigned source, bool blocks_only) {
-  llama_heap_t *heap = llama_tls_heap;
-  if (LLAMA_LIKELY(heap != NULL && n <= MEDIUM_SPAN_MAX)) {
+  llama_heap_t *heap = llama_tls_heap; /* &llama_heap_empty before the first slow path */
+  if (LLAMA_LIKELY(n <= MEDIUM_SPAN_MAX)) {
     unsigned home = n <= SMALL_SHARED_MAX ? llama_small_bin[bin] : bin;
     llama_span_t *span = heap->current[home][llama_size_class(n)];
     llama_block_t *block = span->free;
@@ -70,30 +70,16 @@ LLAMA_INLINE void *llama_alloc(size_t n, unsigned bin, unsigned source) {
   return llama_alloc_in(n, bin, source, false);
 }
 
-static void free_far_or_foreign(void *p) {
+static LLAMA_NOINLINE void free_far_or_foreign(void *p) {
+  if (!p) return;
   llama_large_t *large = llama_large_find_far(p);
   if (large) llama_large_free(large);
   else llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
 }
 
-LLAMA_INLINE void llama_free(void *p) {
-  if (LLAMA_UNLIKELY(p == NULL)) return;
-  llama_huge_page_t *page = llama_huge_page_of(p);
-  if (LLAMA_UNLIKELY((void *)page == p)) {
-    free_far_or_foreign(p);
-    return;
-  }
+static LLAMA_NOINLINE void free_slow(llama_heap_t *heap, llama_huge_page_t *page,
+                                     llama_span_t *span, void *p) {
   if (LLAMA_LIKELY(page->region_kind == REGION_HUGE_PAGE)) {
-    llama_span_t *span = llama_span_of(page, p);
-    llama_heap_t *heap = llama_tls_heap;
-    if (LLAMA_LIKELY(atomic_load_explicit(&span->heap, memory_order_relaxed) == heap &&
-                     llama_span_flags(span) == 0 && heap != NULL)) {
-      llama_block_t *block = p;
-      block->next = span->free;
-      span->free = block;
-      if (LLAMA_UNLIKELY(--span->used == 0)) llama_span_emptied(heap, span);
-      return;
-    }
     llama_free_generic(heap, span, p);
     return;
   }
@@ -102,6 +88,29 @@ LLAMA_INLINE void llama_free(void *p) {
     return;
   }
   llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
+}
+
+/* The fast free reads the span descriptor before knowing what kind of
+ * region p is in: a large header (large.c) reads as a huge page header whose
+ * span 0 has no owner, so it fails the owner test like a foreign thread's
+ * span, and the slow path sorts the regions out. NULL is 2 MiB-aligned. */
+LLAMA_INLINE void llama_free(void *p) {
+  llama_huge_page_t *page = llama_huge_page_of(p);
+  if (LLAMA_UNLIKELY((void *)page == p)) {
+    free_far_or_foreign(p);
+    return;
+  }
+  llama_span_t *span = llama_span_of(page, p);
+  llama_heap_t *heap = llama_tls_heap;
+  if (LLAMA_LIKELY(atomic_load_explicit(&span->heap, memory_order_relaxed) == heap &&
+                   llama_span_flags(span) == 0)) {
+    llama_block_t *block = p;
+    block->next = span->free;
+    span->free = block;
+    if (LLAMA_UNLIKELY(--span->used == 0)) llama_span_emptied(heap, span);
+    return;
+  }
+  free_slow(heap, page, span, p);
 }
 
 /* Where a pointer we handed out lives: sets exactly one of *span and *large,
@@ -162,7 +171,7 @@ static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned so
     return aligned;
   }
   llama_heap_t *heap = llama_tls_heap;
-  if (!heap) heap = llama_heap_init_thread();
+  if (!llama_heap_is_real(heap)) heap = llama_heap_init_thread();
   void *p = heap ? llama_large_alloc(bin, n, alignment) : NULL;
   if (!p) {
     errno = ENOMEM;
@@ -537,7 +546,7 @@ LLAMA_EXPORT void *__libc_memalign(size_t a, size_t n) __attribute__((alias("mem
 
 LLAMA_EXPORT void llama_collect(int force) {
   llama_heap_t *heap = llama_tls_heap;
-  if (heap) {
+  if (llama_heap_is_real(heap)) {
     llama_heap_collect(heap, force != 0);
   } else {
     llama_span_collect_abandoned();

@@ -285,9 +285,12 @@ LLAMA_INLINE void llama_span_set_flags(llama_span_t *span, uint8_t flags) {
 }
 
 /* ---- heap.c -------------------------------------------------------------- */
+/* The calling thread's heap; &llama_heap_empty (never NULL) until it has one. */
 extern __thread llama_heap_t *llama_tls_heap
     __attribute__((tls_model("initial-exec")));
 extern llama_span_t llama_empty_span;
+extern llama_heap_t llama_heap_empty;
+LLAMA_INLINE bool llama_heap_is_real(const llama_heap_t *heap) { return heap != &llama_heap_empty; }
 llama_heap_t *llama_heap_init_thread(void);
 void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc);
 void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p);

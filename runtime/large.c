@@ -9,9 +9,17 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 
-#define LARGE_HEADER_SIZE 128
-_Static_assert(sizeof(llama_large_t) <= LARGE_HEADER_SIZE, "large header");
+/* The fast free (alloc.c) reads a large header as if it were a huge page
+ * header: unit_head[] (zero: span 0) and span 0's owner and flags. Those
+ * bytes stay zero (fresh mapping) and before the user pointer, so that the
+ * owner test fails and the slow path looks at region_kind. */
+#define LARGE_HEADER_SIZE 256
+_Static_assert(sizeof(llama_large_t) <= offsetof(llama_huge_page_t, unit_head),
+               "large header overlaps unit_head of the huge page header");
+_Static_assert(offsetof(llama_huge_page_t, spans) + sizeof(llama_span_t) <= LARGE_HEADER_SIZE,
+               "span 0 of the huge page header must lie inside the large header");
 
 static pthread_mutex_t far_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_large_t *far_list;

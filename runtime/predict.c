@@ -401,7 +401,8 @@ unsigned llama_predict_packed(unsigned kind, void *ret, void *frame) {
     return LLAMA_PACKED_DEFAULT;
   if (LLAMA_UNLIKELY(t->stack_hi == 0)) init_stack_bounds(t);
   llama_heap_t *heap = llama_tls_heap;
-  if (LLAMA_UNLIKELY(!heap) && !(heap = llama_heap_init_thread())) return LLAMA_PACKED_DEFAULT;
+  if (LLAMA_UNLIKELY(!llama_heap_is_real(heap)) && !(heap = llama_heap_init_thread()))
+    return LLAMA_PACKED_DEFAULT;
   uintptr_t frames[LLAMA_PREDICT_MAX_DEPTH];
   uint64_t h;
   unsigned n = capture(frames, depth, (uintptr_t)ret, (uintptr_t)frame, t->stack_hi, kind, &h);
