@@ -45,7 +45,10 @@ real_log "$(basename "$SRC")"
 build_stage() {
   local stage=$1 d="$W/$1"
   real_stage_flags "$stage"
-  local key="$STAGE_CFLAGS|$STAGE_LDFLAGS"
+  # LevelDB's CMake links libtcmalloc whenever it is installed (as the peers
+  # are here): the "glibc" baseline would be tcmalloc, and every stage would
+  # load it. HAVE_TCMALLOC=OFF keeps its check from running.
+  local key="$STAGE_CFLAGS|$STAGE_LDFLAGS|no-tcmalloc"
   if [ "$FORCE" != 1 ] && [ -x "$d/db_bench" ] && [ "$(cat "$d/.llama-flags" 2>/dev/null)" = "$key" ] &&
      { [ "$stage" != use ] || real_newer "$d/db_bench"; }; then
     real_log "$stage build is up to date"
@@ -53,7 +56,7 @@ build_stage() {
   fi
   rm -rf "$d"
   real_log "$stage: cmake + ninja ($STAGE_CFLAGS)"
-  cmake -S "$SRC" -B "$d" -G Ninja -DCMAKE_BUILD_TYPE= \
+  cmake -S "$SRC" -B "$d" -G Ninja -DCMAKE_BUILD_TYPE= -DHAVE_TCMALLOC=OFF \
     -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
     -DCMAKE_C_FLAGS="$STAGE_CFLAGS -DNDEBUG" -DCMAKE_CXX_FLAGS="$STAGE_CFLAGS -DNDEBUG" \
     -DCMAKE_EXE_LINKER_FLAGS="$STAGE_LDFLAGS" -DCMAKE_SHARED_LINKER_FLAGS="$STAGE_LDFLAGS" \
