@@ -64,8 +64,8 @@ void llama_lstm_init(const struct llama_lstm_dims *d, llama_real *p, uint64_t se
  * on the SQLite shell). Same results in the trainer and the runtime: both
  * use this. */
 static inline float exp_f(float x) {
-  if (x > 88.72283f)
-    return __builtin_inff();
+  if (!(x <= 88.72283f)) /* overflow, or NaN (NaN + inf is NaN) */
+    return x + __builtin_inff();
   if (x < -103.9721f)
     return 0.0f;
   int k = (int)(x * 1.44269504f + (x >= 0 ? 0.5f : -0.5f));

@@ -47,6 +47,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #define EXT_HDR 16u
@@ -405,6 +406,16 @@ bool llama_extents_maintain(uint64_t now, bool force) {
       batch.count = 0;
       batch.overflow = false;
       pthread_mutex_lock(&eb->lock);
+      if (eb->inflight) {
+        /* Another thread is purging this bin (llama_collect beside the
+         * background thread): one batch per bin at a time, so that a fork
+         * finds every busy block in eb->inflight. Wait for it (a batch is
+         * at most 64 madvise calls; its owner holds no lock meanwhile). */
+        pthread_mutex_unlock(&eb->lock);
+        sched_yield();
+        round--; /* the same round again */
+        continue;
+      }
       waiting |= purge_scan(eb, now, force, round == 0 ? &sparse : NULL, &batch);
       eb->inflight = batch.count ? &batch : NULL; /* for a fork meanwhile */
       pthread_mutex_unlock(&eb->lock);

@@ -355,10 +355,14 @@ typedef struct llama_symbol_s {
   bool outer;       /* in the C library or the dynamic loader (start-up frames) */
 } llama_symbol_t;
 /* Names the function holding each return address addrs[i] (looked up at
- * addrs[i] - 1). Builds the module tables on first use and again when an
- * address lies in no known module and the set of loaded modules changed.
- * Uses open/mmap only: no malloc, no stdio. */
-void llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out);
+ * addrs[i] - 1), in order, and stops after the first frame named `stop`
+ * (NULL: none): returns how many frames were named. Reads a module's
+ * symbols the first time an address falls in it, and the module list again
+ * (at most once per call) when an address lies in no known module and the
+ * set of loaded modules changed. Uses open/pread/mmap only: no malloc, no
+ * stdio. */
+unsigned llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out,
+                             const char *stop);
 void llama_symtab_fork_prepare(void);
 void llama_symtab_fork_parent(void);
 void llama_symtab_fork_child(void);

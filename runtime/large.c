@@ -36,11 +36,13 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment) {
   size_t map_size = (offset + n + 4095) & ~(size_t)4095;
   uint8_t *base = llama_os_map_aligned(map_size, far ? alignment : HUGE_PAGE_SIZE, NULL);
   if (!base) return NULL;
-  /* Every whole 2 MiB frame of the object may be a huge page: the object
-   * fills it (header aside), so it costs no memory unless the program leaves
-   * most of it untouched. The tail frame stays on 4 KiB pages. */
-  if (map_size >= HUGE_PAGE_SIZE)
-    llama_os_hugepage_advise(base, map_size & ~HUGE_PAGE_MASK);
+  /* Every 2 MiB frame the object fills (the header aside) may be a huge
+   * page: it costs no memory unless the program leaves most of it
+   * untouched. Frames before the user pointer of an aligned object (a
+   * header alone, or padding) and the tail frame stay on 4 KiB pages. */
+  uintptr_t from = ((uintptr_t)base + offset - LARGE_HEADER_SIZE + HUGE_PAGE_MASK) & ~(uintptr_t)HUGE_PAGE_MASK;
+  uintptr_t to = ((uintptr_t)base + map_size) & ~(uintptr_t)HUGE_PAGE_MASK;
+  if (to > from) llama_os_hugepage_advise((void *)from, to - from);
   llama_large_t *large = (llama_large_t *)base;
   large->region_kind = REGION_LARGE;
   large->bin = bin;

@@ -17,7 +17,8 @@
  *             (hash with its low 4 bits cleared) | (class + 1); 0 is empty.
  *             One word per entry: a reader never sees a torn entry, an insert
  *             is one CAS, nothing is ever removed. Up to 8 probes; when they
- *             are all taken the class is simply not cached.
+ *             are all taken the table doubles, and only a table at its
+ *             largest leaves the class uncached.
  *   miss      symbolise each address (symtab.c), cut the frames the profile
  *             never has (below main, the C library's start-up and thread-start
  *             frames), encode as the model was trained, predict, cache. Timed
@@ -320,10 +321,12 @@ static bool table_insert(cache_table_t *t, uint64_t entry) {
   return false; /* every probed slot is taken */
 }
 
-/* Doubles the table once it is half full. Entries another thread inserts
- * into the old table while it is copied are lost: a later miss predicts
- * them again. The old table is decommitted, not unmapped: a reader still
- * holding it reads zeros (empty slots, a miss). */
+/* Doubles the table (called when it is half full or a probe sequence is
+ * full). Entries another thread inserts into the old table while it is
+ * copied are lost: a later miss predicts them again. The old table is
+ * decommitted, not unmapped: a reader still holding it reads zeros (empty
+ * slots, a miss); a late insert into it faults one page back, never read
+ * again. */
 static void cache_grow(cache_table_t *old) {
   pthread_mutex_lock(&model_lock);
   cache_table_t *t = NULL;
@@ -368,15 +371,9 @@ static unsigned predict_miss(const uintptr_t *frames, unsigned n, unsigned kind)
   llama_symbol_t syms[LLAMA_PREDICT_MAX_DEPTH];
   /* The profile's contexts end at main and never hold the C library's
    * start-up or thread-start frames (llama-profdata merge cuts them).
-   * Frames are named one at a time and the walk stops at main, so that the
-   * C library's symbols are read only when a frame above main is in it. */
-  for (unsigned i = 0; i < n; i++) {
-    llama_symtab_lookup(&frames[i], 1, &syms[i]);
-    if (syms[i].name && strcmp(syms[i].name, "main") == 0) {
-      n = i + 1;
-      break;
-    }
-  }
+   * Naming stops at main, so that the C library's symbols are read only
+   * when a frame above main is in it. */
+  n = llama_symtab_lookup(frames, n, syms, "main");
   while (n > 1 && (syms[n - 1].outer || (syms[n - 1].name && is_start_frame(syms[n - 1].name))))
     n--;
   struct llama_model_frame mf[LLAMA_PREDICT_MAX_DEPTH];
@@ -412,8 +409,10 @@ unsigned llama_predict_packed(unsigned kind, void *ret, void *frame) {
     return LLAMA_PACK((unsigned)k, SOURCE_PREDICTED);
   }
   t->busy++;
+  int saved_errno = errno; /* the miss opens files: a malloc that succeeds leaves errno alone */
   uint64_t start = llama_now_ns();
   unsigned c = predict_miss(frames, n, kind);
+  errno = saved_errno;
   cache_put(h, c);
   heap->predict_misses++;
   heap->predict_ns += llama_now_ns() - start;

@@ -52,6 +52,7 @@ typedef struct sym_s {
  * names are read from the file only for the symbols a lookup returns. */
 typedef struct table_s {
   const char *path;      /* copied after the symbols */
+  uint64_t dev, ino;     /* the file read: a name is read from no other */
   uint64_t strtab_offset, strtab_size;
   size_t count;
   sym_t syms[];
@@ -148,8 +149,27 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off) {
  * process's RSS (measured: 0.6 MiB of file pages in the SQLite shell, for a
  * 12 MiB heap), and copying every name would cost a large C++ program
  * megabytes. A name is read when a lookup first returns its symbol. */
+/* Whether the ELF file's PT_LOAD segments span what the loader mapped for
+ * the module (relative to its bias): a path that names another file now (a
+ * library replaced on disk, a relative dlopen path after chdir) is not read. */
+static bool same_segments(int fd, const Elf64_Ehdr *eh, const module_t *m, uint64_t size) {
+  if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phoff > size ||
+      (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+    return false;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (unsigned i = 0; i < eh->e_phnum; i++) {
+    Elf64_Phdr ph;
+    if (!read_at(fd, &ph, sizeof ph, eh->e_phoff + (uint64_t)i * sizeof ph)) return false;
+    if (ph.p_type != PT_LOAD) continue;
+    if (ph.p_vaddr < lo) lo = ph.p_vaddr;
+    if (ph.p_vaddr + ph.p_memsz > hi) hi = ph.p_vaddr + ph.p_memsz;
+  }
+  return lo == m->lo - m->bias && hi == m->hi - m->bias;
+}
+
 static void load_symbols(const char *path, module_t *m) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO of that name must not block malloc. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return;
   Elf64_Ehdr eh;
   Elf64_Shdr *sh = NULL;
@@ -160,7 +180,8 @@ static void load_symbols(const char *path, module_t *m) {
   uint64_t size = (uint64_t)st.st_size;
   if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
       eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff == 0 || eh.e_shoff > size ||
-      eh.e_shnum == 0 || (size - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum)
+      eh.e_shnum == 0 || (size - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum ||
+      !same_segments(fd, &eh, m, size))
     goto out;
   sh_bytes = (size_t)eh.e_shnum * sizeof(Elf64_Shdr);
   if (!(sh = map_pages(sh_bytes)) || !read_at(fd, sh, sh_bytes, eh.e_shoff)) goto out;
@@ -210,6 +231,8 @@ static void load_symbols(const char *path, module_t *m) {
   }
   sort_syms(table->syms, count);
   table->count = count;
+  table->dev = (uint64_t)st.st_dev;
+  table->ino = (uint64_t)st.st_ino;
   table->strtab_offset = strsec->sh_offset;
   table->strtab_size = strsec->sh_size;
   table->path = memcpy((char *)table + table_bytes - path_len, path, path_len);
@@ -223,7 +246,7 @@ out:
 
 /* ---- names, read on first use ---------------------------------------------------- */
 
-#define NAME_MAX_BYTES 1024 /* longer names are cut (the model sees their start) */
+#define NAME_MAX_BYTES 4096 /* longer names are cut (the model sees their start) */
 
 /* Interned names: bump-allocated from 64 KiB mappings, never freed. */
 static char *names_next, *names_end;
@@ -246,8 +269,13 @@ static const char *intern(const char *name, size_t len) {
 static const char *read_name(const table_t *t, sym_t *sym) {
   const char *name = atomic_load_explicit(&sym->name, memory_order_relaxed);
   if (name) return name;
-  int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+  int fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != t->dev || (uint64_t)st.st_ino != t->ino) {
+    close(fd); /* the path names another file now: no name rather than a wrong one */
+    return NULL;
+  }
   char buf[NAME_MAX_BYTES];
   uint64_t left = t->strtab_size - sym->name_offset;
   size_t want = left < sizeof buf ? (size_t)left : sizeof buf, len = 0;
@@ -300,7 +328,14 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data) {
   m->table = NULL;
   m->path = NULL;
   const char *path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe";
+  /* A name without a slash is not a file (the vDSO's linux-vdso.so.1): it
+   * would be looked up in the current directory. No symbols. */
+  bool no_file = strchr(path, '/') == NULL;
   m->outer = is_outer_path(path);
+  if (no_file) {
+    atomic_store_explicit(&m->loaded, true, memory_order_relaxed);
+    return 0;
+  }
   /* The same object at the same place as before: reuse its table. */
   if (b->old)
     for (size_t i = 0; i < b->old->count; i++) {
@@ -319,7 +354,9 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data) {
     m->path = memcpy(s->paths + s->paths_used, path, len);
     s->paths_used += len;
   } else {
-    load_symbols(path, m); /* no room to keep the path: now */
+    /* No room to keep the path (256 KiB of paths): no symbols. Reading the
+     * file here would hold the loader's lock (we are inside
+     * dl_iterate_phdr) across file I/O. */
     atomic_store_explicit(&m->loaded, true, memory_order_relaxed);
   }
   return 0;
@@ -405,7 +442,8 @@ static const char *find_symbol(const module_t *m, uintptr_t a) {
   return NULL;
 }
 
-void llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out) {
+unsigned llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out,
+                             const char *stop) {
   snapshot_t *s = atomic_load_explicit(&current, memory_order_acquire);
   if (!s) s = refresh(NULL, false);
   bool refreshed = false;
@@ -419,7 +457,9 @@ void llama_symtab_lookup(const uintptr_t *addrs, unsigned n, llama_symbol_t *out
     }
     out[i].name = m && m->table ? find_symbol(m, a) : NULL;
     out[i].outer = m && m->outer;
+    if (stop && out[i].name && strcmp(out[i].name, stop) == 0) return i + 1;
   }
+  return n;
 }
 
 /* fork: a child must not inherit the build lock held by a thread that does
