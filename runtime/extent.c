@@ -359,6 +359,25 @@ static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse
   return waiting;
 }
 
+/* Puts the batch's blocks back on the lists, merged with neighbours freed
+ * meanwhile (`purged`: EXT_PURGED when their pages were decommitted, 0 when
+ * unknown), and ends the bin's in-flight batch. Chunks that turned out
+ * empty go to empty[] for the caller to release after unlocking. Bin lock
+ * held. */
+static unsigned batch_put_back(ext_bin_t *eb, purge_batch_t *batch, uint64_t purged,
+                               llama_span_t **empty) {
+  unsigned n_empty = 0;
+  for (unsigned i = 0; i < batch->count; i++) {
+    ext_block_t *b = batch->block[i];
+    b->size_flags &= ~(uint64_t)(EXT_USED | EXT_BUSY);
+    llama_span_t *span = chunk_of(b);
+    if (!put_free(eb, span, b, block_size(b), b->freed_ns, purged)) empty[n_empty++] = span;
+  }
+  batch->count = 0;
+  eb->inflight = NULL;
+  return n_empty;
+}
+
 /* Decommits the batch's whole 4 KiB pages past each block's links (no lock
  * held), then puts the blocks back, merged with neighbours freed meanwhile.
  * Chunks that turned out empty are released. */
@@ -370,18 +389,10 @@ static void purge_batch(ext_bin_t *eb, purge_batch_t *batch) {
     if (to > from) llama_os_decommit((void *)from, to - from);
   }
   llama_span_t *empty[PURGE_BATCH];
-  unsigned n_empty = 0;
   pthread_mutex_lock(&eb->lock);
-  for (unsigned i = 0; i < batch->count; i++) {
-    ext_block_t *b = batch->block[i];
-    b->size_flags &= ~(uint64_t)(EXT_USED | EXT_BUSY);
-    llama_span_t *span = chunk_of(b);
-    if (!put_free(eb, span, b, block_size(b), b->freed_ns, EXT_PURGED)) empty[n_empty++] = span;
-  }
-  eb->inflight = NULL;
+  unsigned n_empty = batch_put_back(eb, batch, EXT_PURGED, empty);
   pthread_mutex_unlock(&eb->lock);
   for (unsigned i = 0; i < n_empty; i++) llama_span_release(empty[i]);
-  batch->count = 0;
 }
 
 /* Purges free blocks idle for LLAMA_PURGE_DELAY_MS (all when force). A huge
@@ -406,15 +417,13 @@ bool llama_extents_maintain(uint64_t now, bool force) {
       batch.count = 0;
       batch.overflow = false;
       pthread_mutex_lock(&eb->lock);
-      if (eb->inflight) {
-        /* Another thread is purging this bin (llama_collect beside the
-         * background thread): one batch per bin at a time, so that a fork
-         * finds every busy block in eb->inflight. Wait for it (a batch is
-         * at most 64 madvise calls; its owner holds no lock meanwhile). */
+      /* One batch per bin at a time (llama_collect beside the background
+       * thread), so that a fork finds every busy block in eb->inflight:
+       * wait for the other (at most 64 madvise calls; it holds no lock). */
+      while (eb->inflight) {
         pthread_mutex_unlock(&eb->lock);
         sched_yield();
-        round--; /* the same round again */
-        continue;
+        pthread_mutex_lock(&eb->lock);
       }
       waiting |= purge_scan(eb, now, force, round == 0 ? &sparse : NULL, &batch);
       eb->inflight = batch.count ? &batch : NULL; /* for a fork meanwhile */
@@ -452,13 +461,9 @@ void llama_extents_fork_child(void) {
   for (unsigned bin = 0; bin < LLAMA_NUM_BINS; bin++) {
     ext_bin_t *eb = &ext_bins[bin];
     pthread_mutex_init(&eb->lock, NULL);
-    purge_batch_t *batch = eb->inflight;
-    eb->inflight = NULL;
-    for (unsigned i = 0; batch && i < batch->count; i++) {
-      ext_block_t *b = batch->block[i];
-      b->size_flags &= ~(uint64_t)(EXT_USED | EXT_BUSY);
-      llama_span_t *span = chunk_of(b);
-      if (!put_free(eb, span, b, block_size(b), b->freed_ns, 0)) llama_span_release(span);
-    }
+    if (!eb->inflight) continue;
+    llama_span_t *empty[PURGE_BATCH];
+    unsigned n_empty = batch_put_back(eb, eb->inflight, 0, empty);
+    for (unsigned i = 0; i < n_empty; i++) llama_span_release(empty[i]);
   }
 }
