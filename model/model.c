@@ -508,3 +508,31 @@ int llama_model_serialize(const struct llama_model_desc *d, void **out, size_t *
   *out_len = at;
   return 0;
 }
+
+int llama_model_serialize_runtime(const struct llama_model *m, const char *meta, void **out,
+                                  size_t *out_len, char *err, size_t errlen) {
+  const char **tokens = malloc(m->vocab_size * sizeof *tokens);
+  if (!tokens)
+    return fail(err, errlen, NULL, "out of memory");
+  const char *s = m->token_strings;
+  for (uint32_t id = 0; id < m->vocab_size; id++) {
+    tokens[id] = s;
+    s += strlen(s) + 1;
+  }
+  struct llama_model_desc d = {
+      .features = m->features,
+      .embed = m->embed,
+      .hidden = m->hidden,
+      .layers = m->layers,
+      .max_tokens = m->max_tokens,
+      .default_class = m->default_class,
+      .longest_class = m->longest_class,
+      .vocab_size = m->vocab_size,
+      .tokens = tokens,
+      .params = m->params,
+      .meta = meta,
+  };
+  int rc = llama_model_serialize(&d, out, out_len, err, errlen);
+  free(tokens);
+  return rc;
+}

@@ -207,7 +207,7 @@ void embedModel(Module &M, const UseData &D) {
   LLVMContext &C = M.getContext();
   if (M.getGlobalVariable(LLAMA_MODEL_DATA_SYMBOL))
     return;
-  ArrayRef<uint8_t> Bytes(reinterpret_cast<const uint8_t *>(D.ModelStorage.get()), D.ModelSize);
+  ArrayRef<uint8_t> Bytes(reinterpret_cast<const uint8_t *>(D.EmbedStorage.get()), D.EmbedSize);
   Constant *Init = ConstantDataArray::get(C, Bytes);
   auto *Data = new GlobalVariable(M, Init->getType(), true, GlobalValue::LinkOnceODRLinkage,
                                   Init, LLAMA_MODEL_DATA_SYMBOL);
@@ -225,7 +225,7 @@ void embedModel(Module &M, const UseData &D) {
   Ctor->setComdat(Data->getComdat());
   Ctor->addFnAttr(Attribute::NoUnwind);
   IRBuilder<> B(BasicBlock::Create(C, "", Ctor));
-  B.CreateCall(Register, {Data, ConstantInt::get(I64, D.ModelSize)});
+  B.CreateCall(Register, {Data, ConstantInt::get(I64, D.EmbedSize)});
   B.CreateRetVoid();
   // Keyed on the data: the linker keeps one constructor with the one copy.
   appendToGlobalCtors(M, Ctor, 1, Data);

@@ -95,6 +95,18 @@ static std::unique_ptr<UseData> loadUseData() {
       D->Error = Err;
       return D;
     }
+    void *Copy = nullptr;
+    size_t CopyLen = 0;
+    std::string Note = "embedded copy of " + ClModel + ": weights and vocabulary only\n";
+    if (llama_model_serialize_runtime(&D->Model, Note.c_str(), &Copy, &CopyLen, Err,
+                                      sizeof Err) != 0) {
+      D->Error = ClModel + ": " + Err;
+      return D;
+    }
+    D->EmbedStorage.reset(new uint64_t[(CopyLen + 7) / 8]);
+    memcpy(D->EmbedStorage.get(), Copy, CopyLen);
+    free(Copy);
+    D->EmbedSize = CopyLen;
     D->HasModel = true;
   }
   return D;

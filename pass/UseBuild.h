@@ -42,6 +42,10 @@ struct UseData {
   llama_idx *Idx = nullptr;
   std::unique_ptr<uint64_t[]> ModelStorage; // 8-byte aligned model bytes
   size_t ModelSize = 0;
+  // What the program embeds: the weights and vocabulary only
+  // (llama_model_serialize_runtime), 8-byte aligned.
+  std::unique_ptr<uint64_t[]> EmbedStorage;
+  size_t EmbedSize = 0;
   llama_model Model{};
   bool HasModel = false;
   DecisionOptions Options;

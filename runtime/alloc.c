@@ -145,12 +145,18 @@ static unsigned bin_of_pointer(const void *p) {
   return llama_options.default_bin;
 }
 
+/* Blocks of 16 bytes and more are 16-byte aligned, the 8-byte class only
+ * 8-byte aligned: a request aligned to more than 8 takes at least 16. */
+LLAMA_INLINE size_t at_least_aligned(size_t n, size_t alignment) {
+  return alignment > 8 && n < MIN_ALIGN ? MIN_ALIGN : n;
+}
+
 /* Allocation aligned to `alignment` (a power of two). Small requests whose
  * size class is a multiple of the alignment are naturally aligned (span
  * starts are 4 KiB-aligned); others take an interior pointer of a larger
  * block, which free() maps back to the block start. */
 static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned source) {
-  if (alignment <= MIN_ALIGN) return llama_alloc(n, bin, source);
+  if (alignment <= MIN_ALIGN) return llama_alloc(at_least_aligned(n, alignment), bin, source);
   if (n > LLAMA_MAX_REQUEST || alignment > LLAMA_MAX_REQUEST) {
     errno = ENOMEM;
     return NULL;
@@ -298,7 +304,8 @@ unsigned llama_resolve_class(unsigned k, unsigned kind, void *ret, void *frame) 
 }
 
 void *llama_alloc_packed(size_t n, size_t alignment, unsigned packed) {
-  if (alignment <= MIN_ALIGN) return llama_alloc(n, packed_bin(packed), packed_source(packed));
+  if (alignment <= MIN_ALIGN)
+    return llama_alloc(at_least_aligned(n, alignment), packed_bin(packed), packed_source(packed));
   return alloc_aligned(n, alignment, packed_bin(packed), packed_source(packed));
 }
 

@@ -86,13 +86,13 @@ __attribute__((destructor)) static void llama_destructor(void) {
   if (llama_options.stats) llama_stats_print(stats_fd);
 }
 
-uint8_t llama_small_class[1024 / 16 + 1];
+uint8_t llama_small_class[1024 / 8 + 1];
 uint8_t llama_small_bin[LLAMA_NUM_BINS] = {0, 1, 2, 3, 4, 5, 6, 7};
 
 void llama_size_classes_init(void) {
   static const uint8_t shared[LLAMA_NUM_BINS] = {3, 3, 3, 3, 6, 6, 6, LLAMA_BIN_UNCLASSIFIED};
   if (llama_options.small_bins) memcpy(llama_small_bin, shared, sizeof shared);
-  for (unsigned i = 0; i <= 1024 / 16; i++)
-    llama_small_class[i] = (uint8_t)llama_size_class_compute((size_t)i * 16);
+  for (unsigned i = 0; i <= 1024 / 8; i++)
+    llama_small_class[i] = (uint8_t)llama_size_class_compute((size_t)i * 8);
 }
 

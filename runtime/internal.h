@@ -62,7 +62,7 @@
 #define MIN_ALIGN 16
 #define MEDIUM_SPAN_MAX ((size_t)128 * 1024) /* blocks in 8-unit spans */
 #define RUN_MAX ((size_t)1024 * 1024)   /* single objects in unit runs */
-#define SIZE_CLASS_COUNT 48
+#define SIZE_CLASS_COUNT 49
 /* Requests above this can never be satisfied; checked before any rounding. */
 #define LLAMA_MAX_REQUEST (((size_t)1 << 62))
 
@@ -375,12 +375,12 @@ extern _Atomic int llama_init_state; /* 0 none, 1 running, 2 done */
 void llama_external_tags_init(void); /* hint tags of the external pseudo-sites */
 
 /* ---- size classes (inline, used by heap.c and alloc.c) ------------------- */
-/* Classes: 16..128 step 16 (0..7), then 4 per doubling up to 128 KiB (47).
- * Measured (the runtime's accounting, bench_lifetime at its peak): rounding
+/* Classes: 8 (0), 16..128 step 16 (1..8), then 4 per doubling up to
+ * 128 KiB (48). Measured (the runtime's accounting, bench_lifetime at its peak): rounding
  * costs 6.2 MiB on 70.3 MiB requested; 8 classes per doubling cut that to
  * 3.1 MiB but raised free blocks in spans from 15.3 to 22.9 MiB (more partly
  * used spans), so 4 per doubling stays. */
-extern uint8_t llama_small_class[1024 / 16 + 1]; /* (n + 15) / 16 -> class */
+extern uint8_t llama_small_class[1024 / 8 + 1]; /* (n + 7) / 8 -> class */
 
 /* Small objects (n <= SMALL_SHARED_MAX) are binned coarser: classes 0..3
  * (dead within a second) share class 3's spans, classes 4..6 class 6's;
@@ -394,20 +394,25 @@ extern uint8_t llama_small_class[1024 / 16 + 1]; /* (n + 15) / 16 -> class */
 extern uint8_t llama_small_bin[LLAMA_NUM_BINS];
 void llama_size_classes_init(void);
 
+/* Size classes: 8 (class 0, for requests of at most 8 bytes: no object that
+ * small needs more than 8-byte alignment), then 16..128 by 16 (1..8), then
+ * four per doubling up to 128 KiB (9..48). */
 LLAMA_INLINE unsigned llama_size_class_compute(size_t n) {
-  if (n <= 128) return n == 0 ? 0 : (unsigned)((n - 1) >> 4);
+  if (n <= 8) return 0;
+  if (n <= 128) return 1u + (unsigned)((n - 1) >> 4);
   size_t m = n - 1;
   unsigned w = 63u - (unsigned)__builtin_clzll(m); /* floor(log2(n-1)) >= 7 */
-  return 8u + (w - 7u) * 4u + (unsigned)((m >> (w - 2u)) & 3u);
+  return 9u + (w - 7u) * 4u + (unsigned)((m >> (w - 2u)) & 3u);
 }
 /* Size class of n <= MEDIUM_SPAN_MAX: a table lookup up to 1 KiB. */
 LLAMA_INLINE unsigned llama_size_class(size_t n) {
-  if (LLAMA_LIKELY(n <= 1024)) return llama_small_class[(n + 15) >> 4];
+  if (LLAMA_LIKELY(n <= 1024)) return llama_small_class[(n + 7) >> 3];
   return llama_size_class_compute(n);
 }
 LLAMA_INLINE size_t llama_class_size(unsigned sc) {
-  if (sc < 8) return (size_t)(sc + 1) * 16;
-  unsigned w = 7u + (sc - 8u) / 4u, sub = (sc - 8u) % 4u;
+  if (sc == 0) return 8;
+  if (sc < 9) return (size_t)sc * 16;
+  unsigned w = 7u + (sc - 9u) / 4u, sub = (sc - 9u) % 4u;
   return (size_t)(4u + sub + 1u) << (w - 2u);
 }
 /* Units of a span of class sc: room for about SPAN_MIN_BLOCKS blocks. */

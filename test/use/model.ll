@@ -10,6 +10,11 @@
 ; RUN:   -llama-confidence=0 -pass-remarks=llama -S %s -o %t.ll 2> %t.err
 ; RUN: FileCheck %s < %t.ll
 ; RUN: FileCheck %s --check-prefix=PREDICTED < %t.err
+; The program embeds the weights and the vocabulary, not the exact-context
+; table or the training notes, which only llama-train reads.
+; RUN: grep -q CTXI %t.llamamodel
+; RUN: grep -q PARM %t.ll
+; RUN: not grep -q 'CTXI\|CTXC\|epochs=' %t.ll
 ; RUN: %opt_llama -passes=llama-use -llama-use=%t.llamaprof -llama-model=%t.llamamodel \
 ; RUN:   -llama-confidence=1.5 -pass-remarks-missed=llama -S %s -o %t.unsure.ll 2> %t.unsure.err
 ; RUN: FileCheck %s --check-prefix=UNSURE < %t.unsure.err
