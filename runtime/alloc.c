@@ -125,14 +125,18 @@ static void locate(const void *p, llama_span_t **span, llama_large_t **large) {
   else if (page->region_kind == REGION_LARGE) *large = (llama_large_t *)page;
 }
 
+static size_t usable_in(const void *p, llama_span_t *span, const llama_large_t *large) {
+  if (span) return llama_block_usable(span, p);
+  if (large) return (size_t)((uint8_t *)large->user + large->usable - (const uint8_t *)p);
+  return 0;
+}
+
 static size_t usable_size(const void *p) {
   llama_span_t *span;
   llama_large_t *large;
   if (!p) return 0;
   locate(p, &span, &large);
-  if (span) return llama_block_usable(span, p);
-  if (large) return (size_t)((uint8_t *)large->user + large->usable - (const uint8_t *)p);
-  return 0;
+  return usable_in(p, span, large);
 }
 
 /* Bin that currently holds p's memory (for realloc without a class). */
@@ -208,10 +212,18 @@ static void *realloc_in(void *p, size_t n, unsigned bin, unsigned source, bool k
     errno = ENOMEM;
     return NULL;
   }
-  size_t old = usable_size(p);
+  llama_span_t *span;
+  llama_large_t *large;
+  locate(p, &span, &large);
+  size_t old = usable_in(p, span, large);
   /* Keep the block when it fits and at least half of it stays in use. */
   if (n <= old && n >= old / 2) return p;
   if (keep_bin) bin = bin_of_pointer(p);
+  /* A medium object that stays medium and in its bin: resized in place when
+   * its neighbour is free (extent.c). */
+  if (span && span->kind == SPAN_EXTENT && span->bin == bin && n > llama_options.extent_min &&
+      n <= RUN_MAX && llama_extent_resize(span, p, n))
+    return p;
   void *q = llama_alloc(n, bin, source);
   if (!q) return NULL;
   memcpy(q, p, old < n ? old : n);

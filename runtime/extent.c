@@ -289,6 +289,66 @@ void llama_extent_free(llama_span_t *span, void *p) {
   if (purgeable) llama_hugepages_note_work();
 }
 
+/* realloc in place. Growing takes the front of the free block that follows
+ * (its tail stays free, with its purge state); shrinking frees the tail,
+ * which merges with a free successor. A program that grows a buffer by
+ * doubling (SQLite's sorter and string builders: 64 KiB to 512 KiB) then
+ * neither copies it nor holds every old copy resident until the purge
+ * delay. */
+bool llama_extent_resize(llama_span_t *span, void *p, size_t n) {
+  ext_block_t *b = (ext_block_t *)((uint8_t *)p - EXT_HDR);
+  uint64_t need = ((uint64_t)n + EXT_HDR + 15u) & ~(uint64_t)15u;
+  if (need < EXT_MIN_BLOCK) need = EXT_MIN_BLOCK;
+  ext_bin_t *eb = &ext_bins[span->bin];
+  pthread_mutex_lock(&eb->lock);
+  uint64_t size = block_size(b);
+  if ((b->size_flags & (EXT_USED | EXT_BUSY)) != EXT_USED || size == 0) {
+    pthread_mutex_unlock(&eb->lock); /* realloc's own path reports it */
+    return false;
+  }
+  ext_block_t *next = block_at(b, size);
+  bool purgeable = false;
+  if (need > size) {
+    uint64_t room = next->size_flags & EXT_USED ? 0 : block_size(next);
+    if (need > size + room) {
+      pthread_mutex_unlock(&eb->lock);
+      return false;
+    }
+    free_remove(eb, next);
+    uint64_t rest = size + room - need, purged = next->size_flags & EXT_PURGED;
+    uint64_t freed_ns = next->freed_ns;
+    ext_block_t *after = block_at(next, room);
+    if (rest >= EXT_MIN_BLOCK) {
+      ext_block_t *tail = block_at(b, need);
+      tail->back = EXT_PREV_USED;
+      tail->size_flags = rest | purged;
+      tail->freed_ns = freed_ns;
+      after->back = rest;
+      free_insert(eb, tail);
+    } else {
+      need = size + room;
+      after->back = EXT_PREV_USED;
+    }
+  } else {
+    uint64_t rest = size - need;
+    if (rest < EXT_MIN_BLOCK) {
+      pthread_mutex_unlock(&eb->lock);
+      return true; /* fits; nothing worth giving back */
+    }
+    ext_block_t *tail = block_at(b, need);
+    tail->back = EXT_PREV_USED;
+    uint64_t merged = put_free(eb, span, tail, rest, llama_coarse_ns(), 0);
+    purgeable = merged >= EXT_PURGE_MIN && llama_options.purge_units;
+    if (purgeable && !atomic_load_explicit(&eb->dirty, memory_order_relaxed))
+      atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
+  }
+  span->live_bytes = (uint32_t)(span->live_bytes + need - size);
+  b->size_flags = need | EXT_USED;
+  pthread_mutex_unlock(&eb->lock);
+  if (purgeable) llama_hugepages_note_work();
+  return true;
+}
+
 size_t llama_extent_usable(const void *p) {
   const ext_block_t *b = (const ext_block_t *)((const uint8_t *)p - EXT_HDR);
   return (size_t)(block_size(b) - EXT_HDR);

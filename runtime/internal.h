@@ -313,6 +313,10 @@ void llama_heaps_account(llama_stats_t *out); /* heap metadata residency */
 void *llama_extent_alloc(unsigned bin, size_t n); /* NULL when out of memory */
 void llama_extent_free(llama_span_t *span, void *p);
 size_t llama_extent_usable(const void *p);
+/* Resizes the live extent at p to n bytes in place (grows into the free
+ * block after it, or frees its tail); false, with nothing changed, when it
+ * cannot. */
+bool llama_extent_resize(llama_span_t *span, void *p, size_t n);
 bool llama_extents_maintain(uint64_t now, bool force); /* purge idle free blocks */
 void llama_extents_fork_prepare(void);
 void llama_extents_fork_parent(void);

@@ -9,6 +9,8 @@
 //    the chunks go back to their pages (no live bytes, no spans);
 //  - aligned medium requests keep their alignment (they use size-class
 //    blocks, not extents);
+//  - realloc resizes in place when the neighbour is free (grow) or gives
+//    the tail back (shrink);
 //  - a double free is reported, not corrupting: the heap still works.
 // LLAMA_EXTENT_MIN=0 (extents off) must pass the same checks except the
 // 16-byte rounding, which is then a size class's.
@@ -20,6 +22,8 @@
 // CHECK: contents: ok
 // CHECK: usable: covers the request, rounded to 16: yes
 // CHECK: coalesced pair reused: yes
+// CHECK: realloc shrinks in place: yes, tail reused: yes
+// CHECK: realloc grows in place: yes, contents ok
 // CHECK: all freed: live 0, spans 0
 // CHECK: aligned: ok
 // (The block's chunk may have gone back to its page at the first free: then
@@ -126,6 +130,35 @@ int main(void) {
   if (extents_on()) printf("coalesced pair reused: %s\n", inside ? "yes" : "no");
   free(pair);
   for (int i = 0; i < 64; i++) free(a[i]);
+
+  /* realloc in place: a 600 KB object shrunk to 64 KiB keeps its address
+   * and its freed tail is the next request's; given the tail back, it is
+   * doubled to 512 KiB without moving and keeps its bytes. */
+  unsigned char *buf = llama_malloc_class(600000, 5);
+  unsigned char *pin = llama_malloc_class(2000, 5); /* keeps the chunk */
+  unsigned char *first = buf;
+  memset(buf, 1, 600000);
+  buf = realloc(buf, 65536);
+  int shrunk = buf == first;
+  unsigned char *tail = llama_malloc_class(200000, 5);
+  int tail_reused = tail > buf && tail < buf + 600000;
+  free(tail);
+  int moved = 0, kept = buf[65535] == 1;
+  for (size_t n = 131072; n <= 524288; n *= 2) {
+    unsigned char *b2 = realloc(buf, n + 8);
+    moved |= b2 != buf;
+    buf = b2;
+    memset(buf + n / 2, (int)(n >> 16), n / 2);
+  }
+  for (size_t n = 131072; n <= 524288; n *= 2) kept &= buf[n - 1] == (unsigned char)(n >> 16);
+  if (extents_on()) {
+    printf("realloc shrinks in place: %s, tail reused: %s\n", shrunk ? "yes" : "no",
+           tail_reused ? "yes" : "no");
+    printf("realloc grows in place: %s, contents %s\n", !moved && first == buf ? "yes" : "no",
+           kept ? "ok" : "CORRUPT");
+  }
+  free(buf);
+  free(pin);
 
   llama_collect(1);
   stats(&live, &spans);
