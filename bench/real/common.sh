@@ -22,6 +22,10 @@
 # flock(1), so that runs of different benchmarks on a shared machine never
 # overlap; empty: no lock), APPEND=1
 # (keep earlier measurements of the configurations not in CONFIGS),
+# REAL_THP=always (the "huge pages for all" setting: THP `always` while the
+# measurements run, restored at exit, and the peers' own huge-page options:
+# glibc.malloc.hugetlb=1, jemalloc thp:always, MIMALLOC_LARGE_OS_PAGES=1;
+# needs a writable /sys/kernel/mm/transparent_hugepage/enabled),
 # STAGES (plain prof use: which stages to build and test; use is skipped
 # with a note while `llama-config --use` does not work).
 
@@ -208,6 +212,14 @@ real_config_env() {
     glibc|llama-use) ;;
     *) [ -n "$CFG_PRELOAD" ] && [ -f "$CFG_PRELOAD" ] || return 1 ;;
   esac
+  if [ "${REAL_THP:-}" = always ]; then
+    case $1 in
+      glibc) CFG_ENV+=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1) ;;
+      jemalloc) CFG_ENV+=(MALLOC_CONF=thp:always,metadata_thp:always) ;;
+      mimalloc) CFG_ENV+=(MIMALLOC_LARGE_OS_PAGES=1) ;;
+    esac
+  fi
+  return 0
 }
 
 # real_measure CONFIG WORKLOAD REP BINARY [--stdin=FILE] [--cwd=DIR] -- ARGS...
@@ -287,6 +299,11 @@ real_measure_all() {
 # CONFIGS=llama-use APPEND=1 re-measures the use build next to the peers
 # measured before).
 real_measure_reset() {
+  if [ "${REAL_THP:-}" = always ]; then
+    bench_thp_set always || { real_log "REAL_THP=always needs a writable $BENCH_THP_FILE (root)"; exit 2; }
+    trap bench_thp_restore EXIT
+    real_log "THP set to always for the measurements (was $BENCH_THP_SAVED; restored at exit)"
+  fi
   if [ "${APPEND:-0}" = 1 ] && [ -f "$OUT/measure.jsonl" ]; then
     python3 - "$OUT/measure.jsonl" $CONFIGS <<'EOF2'
 import json, sys
@@ -302,5 +319,8 @@ EOF2
 # real_report TITLE: the markdown tables from OUT/measure.jsonl into
 # OUT/results.md (and stdout).
 real_report() {
-  python3 "$HERE_REAL/report.py" --title="$1" "$OUT/measure.jsonl" | tee "$OUT/results.md"
+  local setting="default: THP $(bench_thp_mode), peers as installed"
+  [ "${REAL_THP:-}" = always ] &&
+    setting="huge pages for all: THP $(bench_thp_mode), glibc.malloc.hugetlb=1, jemalloc thp:always, MIMALLOC_LARGE_OS_PAGES=1"
+  python3 "$HERE_REAL/report.py" --title="$1 ($setting)" "$OUT/measure.jsonl" | tee "$OUT/results.md"
 }
