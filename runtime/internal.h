@@ -131,7 +131,8 @@ typedef struct llama_huge_page_s {
   _Atomic uint64_t deadline_ns; /* promote if live past this and not active */
   struct llama_huge_page_s *next, *prev; /* the bin's page list (bin lock) */
   uint64_t purged_units;    /* free units given back with MADV_DONTNEED (bin lock) */
-  uint64_t unit_freed_ns;   /* when a unit of this page was last freed (bin lock) */
+  uint64_t idle_units;      /* free units not carved since idle_since_ns (bin lock) */
+  uint64_t idle_since_ns;   /* when idle_units were marked (bin lock) */
   _Atomic uint8_t huge;     /* backed by a huge page: written under the bin lock,
                                read racily by extent.c's purge */
   uint8_t want_huge;        /* dense: to be collapsed by maintenance (bin lock) */
