@@ -575,6 +575,11 @@ static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
   if (!llama_options.purge_units && !force) return false;
   uint64_t resident = page->free_units & ~page->purged_units;
   if (!resident) return false;
+  /* A huge page with too few free units to be worth a split: no work, now
+   * or later (the thread may sleep; a span release wakes it). */
+  if (page->huge && !force &&
+      __builtin_popcountll(resident) < (int)llama_options.purge_min_free_units)
+    return false;
   uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
   if (!force && (!page->idle_since_ns || now - page->idle_since_ns < delay)) {
     if (!page->idle_since_ns) {
