@@ -208,6 +208,18 @@ static void list_add(llama_huge_page_t **head, llama_huge_page_t *page) {
   *head = page;
 }
 
+/* The partial list is kept in address order, so that new spans come from
+ * the lowest page with room (bin_find_page). */
+static void list_add_ordered(llama_huge_page_t **head, llama_huge_page_t *page) {
+  llama_huge_page_t *before = NULL, *after = *head;
+  while (after && after < page) before = after, after = after->next;
+  page->prev = before;
+  page->next = after;
+  if (after) after->prev = page;
+  if (before) before->next = page;
+  else *head = page;
+}
+
 static void list_del(llama_huge_page_t **head, llama_huge_page_t *page) {
   if (page->prev) page->prev->next = page->next;
   else *head = page->next;
@@ -233,7 +245,8 @@ static bool bin_peek_pages(llama_bin_t *bin) {
 }
 
 static void bin_link(llama_bin_t *bin, llama_huge_page_t *page) {
-  list_add(page_list(bin, page), page);
+  if (page->free_units) list_add_ordered(&bin->partial, page);
+  else list_add(&bin->full, page);
   bin_publish(bin);
 }
 
@@ -250,7 +263,8 @@ static void page_set_free(llama_bin_t *bin, llama_huge_page_t *page, uint64_t fr
   if (was_full != is_full) {
     list_del(was_full ? &bin->full : &bin->partial, page);
     page->free_units = free_units;
-    list_add(is_full ? &bin->full : &bin->partial, page);
+    if (is_full) list_add(&bin->full, page);
+    else list_add_ordered(&bin->partial, page);
     bin_publish(bin);
   } else {
     page->free_units = free_units;
@@ -293,10 +307,20 @@ static llama_huge_page_t *bin_best_fit(llama_bin_t *bin, unsigned units, int *un
   return best;
 }
 
-/* Own pages: the open page if it has room, else the best fit. */
+/* Own pages: the lowest-addressed page with room (address-ordered first
+ * fit; the partial list is in address order). Measured against "the open
+ * page, else the fullest" (TCMalloc's HugeFiller order): xmllint --repeat,
+ * which rebuilds a 5 MiB document every 6 ms, held 10.3 MiB time-averaged
+ * against glibc's 8.3, because each iteration's spans landed on other
+ * units than the last one's and all of them stayed resident; first fit by
+ * address reuses the same low units every time: 9.4 MiB. bench_lifetime and
+ * bench_nolife did not move (78.2 / 34.5 / 22.9 and 72.2 / 41.1 / 45.4
+ * MiB). Low pages fill and high pages drain, so emptied pages still come
+ * free to be released, as with fullest-first. */
 static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit) {
-  if (bin->open && (*unit = find_run(bin->open->free_units, units)) >= 0) return bin->open;
-  return bin_best_fit(bin, units, unit, NULL);
+  for (llama_huge_page_t *p = bin->partial; p; p = p->next)
+    if ((*unit = find_run(p->free_units, units)) >= 0) return p;
+  return NULL;
 }
 
 /* Bins whose holes bin `b` may fill, longest-lived first (recycling, as in
