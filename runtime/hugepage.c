@@ -308,14 +308,12 @@ static llama_huge_page_t *bin_best_fit(llama_bin_t *bin, unsigned units, int *un
 }
 
 /* Own pages: the lowest-addressed page with room (address-ordered first
- * fit; the partial list is in address order). Measured against "the open
- * page, else the fullest" (TCMalloc's HugeFiller order): xmllint --repeat,
- * which rebuilds a 5 MiB document every 6 ms, held 10.3 MiB time-averaged
- * against glibc's 8.3, because each iteration's spans landed on other
- * units than the last one's and all of them stayed resident; first fit by
- * address reuses the same low units every time: 9.4 MiB. bench_lifetime and
- * bench_nolife did not move (78.2 / 34.5 / 22.9 and 72.2 / 41.1 / 45.4
- * MiB). Low pages fill and high pages drain, so emptied pages still come
+ * fit; the partial list is in address order). Against "the open page, else
+ * the fullest" (TCMalloc's HugeFiller order), a program that refills the
+ * same amount of memory over and over (xmllint --repeat) reuses the same
+ * low units each time instead of touching all of its pages' units: 10.3 ->
+ * 9.2-9.5 MiB time-averaged there; the benchmarks did not move (design.md
+ * §2.5). Low pages fill and high pages drain, so emptied pages still come
  * free to be released, as with fullest-first. */
 static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit) {
   for (llama_huge_page_t *p = bin->partial; p; p = p->next)
@@ -584,8 +582,9 @@ bool llama_hugepages_break_sparse(llama_huge_page_t *page, uint64_t other_free) 
 }
 
 /* One page's share of the maintenance (owner's bin lock held). Returns true
- * when the page will need work later (free units not yet idle long enough). */
-/* Idle units, unit by unit (a second-chance clock): a maintenance pass
+ * when the page will need work later (free units not yet idle long enough).
+ *
+ * Idle units, unit by unit (a second-chance clock): a maintenance pass
  * marks the resident free units; a later pass, at least the purge delay on,
  * returns those of them that no span took meanwhile (carve unmarks), and
  * marks again. A unit goes back between one and two delays after it was
