@@ -20,17 +20,12 @@
 #include <string.h>
 #include <time.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define OBJ 1024
 #define PER_UNIT 32
 #define UNITS 60
 static void *objs[UNITS * PER_UNIT];
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
-}
 
 /* The task id of the thread named llama-bg, or -1 (allocates: call early). */
 static long bg_tid(void) {

@@ -26,12 +26,6 @@
 #define UNITS 40
 static void *objs[UNITS * PER_UNIT];
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
-}
-
 static unsigned long long free_units_kib(void) {
   llama_stats_t s;
   llama_stats_get(&s);

@@ -23,12 +23,6 @@
 #define N (64 * 1024 * 1024 / OBJ)
 static void *objs[N];
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
-}
-
 int main(int argc, char **argv) {
   int background = argc > 1 && strcmp(argv[1], "bg") == 0;
   for (int i = 0; i < N; i++) {

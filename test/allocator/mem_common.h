@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct { long rss_kib, huge_kib; } mem_t;
@@ -24,4 +25,11 @@ static mem_t read_mem(void) {
   m.rss_kib = field_kib(buf, "\nRss:");
   m.huge_kib = field_kib(buf, "\nAnonHugePages:");
   return m;
+}
+
+/* Sleeps at least ms milliseconds (restarted after signals). */
+static inline void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
 }
