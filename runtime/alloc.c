@@ -139,20 +139,11 @@ static size_t usable_size(const void *p) {
   return usable_in(p, span, large);
 }
 
-/* Bin that currently holds p's memory (for realloc without a class). */
-static unsigned bin_of_pointer(const void *p) {
-  llama_span_t *span;
-  llama_large_t *large;
-  locate(p, &span, &large);
+/* Bin that holds a located pointer's memory (for realloc without a class). */
+static unsigned bin_in(const llama_span_t *span, const llama_large_t *large) {
   if (span) return span->bin;
   if (large) return large->bin;
   return llama_options.default_bin;
-}
-
-/* Blocks of 16 bytes and more are 16-byte aligned, the 8-byte class only
- * 8-byte aligned: a request aligned to more than 8 takes at least 16. */
-LLAMA_INLINE size_t at_least_aligned(size_t n, size_t alignment) {
-  return alignment > 8 && n < MIN_ALIGN ? MIN_ALIGN : n;
 }
 
 /* Allocation aligned to `alignment` (a power of two). Small requests whose
@@ -160,7 +151,10 @@ LLAMA_INLINE size_t at_least_aligned(size_t n, size_t alignment) {
  * starts are 4 KiB-aligned); others take an interior pointer of a larger
  * block, which free() maps back to the block start. */
 static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned source) {
-  if (alignment <= MIN_ALIGN) return llama_alloc(at_least_aligned(n, alignment), bin, source);
+  /* Every block is 8-byte aligned, and blocks of 16 bytes and more (every
+   * class but the 8-byte one) 16-byte aligned. */
+  if (alignment <= 8) return llama_alloc(n, bin, source);
+  if (alignment <= MIN_ALIGN) return llama_alloc(n < MIN_ALIGN ? MIN_ALIGN : n, bin, source);
   if (n > LLAMA_MAX_REQUEST || alignment > LLAMA_MAX_REQUEST) {
     errno = ENOMEM;
     return NULL;
@@ -218,7 +212,7 @@ static void *realloc_in(void *p, size_t n, unsigned bin, unsigned source, bool k
   size_t old = usable_in(p, span, large);
   /* Keep the block when it fits and at least half of it stays in use. */
   if (n <= old && n >= old / 2) return p;
-  if (keep_bin) bin = bin_of_pointer(p);
+  if (keep_bin) bin = bin_in(span, large);
   /* A medium object that stays medium and in its bin: resized in place when
    * its neighbour is free (extent.c). */
   if (span && span->kind == SPAN_EXTENT && span->bin == bin && n > llama_options.extent_min &&
@@ -316,8 +310,6 @@ unsigned llama_resolve_class(unsigned k, unsigned kind, void *ret, void *frame) 
 }
 
 void *llama_alloc_packed(size_t n, size_t alignment, unsigned packed) {
-  if (alignment <= MIN_ALIGN)
-    return llama_alloc(at_least_aligned(n, alignment), packed_bin(packed), packed_source(packed));
   return alloc_aligned(n, alignment, packed_bin(packed), packed_source(packed));
 }
 

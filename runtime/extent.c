@@ -208,9 +208,15 @@ static bool try_bin(unsigned bin, uint64_t need, void **out) {
   return b != NULL;
 }
 
-void *llama_extent_alloc(unsigned bin, size_t n) {
+/* Block size for a request of n bytes: header, rounded to 16, at least a
+ * free block's size. */
+static uint64_t block_need(size_t n) {
   uint64_t need = ((uint64_t)n + EXT_HDR + 15u) & ~(uint64_t)15u;
-  if (need < EXT_MIN_BLOCK) need = EXT_MIN_BLOCK;
+  return need < EXT_MIN_BLOCK ? EXT_MIN_BLOCK : need;
+}
+
+void *llama_extent_alloc(unsigned bin, size_t n) {
+  uint64_t need = block_need(n);
   void *p = NULL;
   for (int attempt = 0; attempt < 4; attempt++) {
     if (try_bin(bin, need, &p)) return p;
@@ -259,6 +265,16 @@ static uint64_t put_free(ext_bin_t *eb, llama_span_t *span, ext_block_t *b, uint
   return size;
 }
 
+/* A free block of `merged` bytes was linked (bin lock held): marks the bin
+ * dirty when the block is worth a purge. The caller wakes the maintenance
+ * after unlocking when this returns true. */
+static bool note_dirty(ext_bin_t *eb, uint64_t merged) {
+  bool purgeable = merged >= EXT_PURGE_MIN && llama_options.purge_units;
+  if (purgeable && !atomic_load_explicit(&eb->dirty, memory_order_relaxed))
+    atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
+  return purgeable;
+}
+
 void llama_extent_free(llama_span_t *span, void *p) {
   ext_block_t *b = (ext_block_t *)((uint8_t *)p - EXT_HDR);
   if ((uint8_t *)b < llama_span_start(span) || ((uintptr_t)p & 15u)) {
@@ -282,9 +298,7 @@ void llama_extent_free(llama_span_t *span, void *p) {
     llama_span_release(span);
     return;
   }
-  bool purgeable = merged >= EXT_PURGE_MIN && llama_options.purge_units;
-  if (purgeable && !atomic_load_explicit(&eb->dirty, memory_order_relaxed))
-    atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
+  bool purgeable = note_dirty(eb, merged);
   pthread_mutex_unlock(&eb->lock);
   if (purgeable) llama_hugepages_note_work();
 }
@@ -297,8 +311,7 @@ void llama_extent_free(llama_span_t *span, void *p) {
  * delay. */
 bool llama_extent_resize(llama_span_t *span, void *p, size_t n) {
   ext_block_t *b = (ext_block_t *)((uint8_t *)p - EXT_HDR);
-  uint64_t need = ((uint64_t)n + EXT_HDR + 15u) & ~(uint64_t)15u;
-  if (need < EXT_MIN_BLOCK) need = EXT_MIN_BLOCK;
+  uint64_t need = block_need(n);
   ext_bin_t *eb = &ext_bins[span->bin];
   pthread_mutex_lock(&eb->lock);
   uint64_t size = block_size(b);
@@ -337,10 +350,7 @@ bool llama_extent_resize(llama_span_t *span, void *p, size_t n) {
     }
     ext_block_t *tail = block_at(b, need);
     tail->back = EXT_PREV_USED;
-    uint64_t merged = put_free(eb, span, tail, rest, llama_coarse_ns(), 0);
-    purgeable = merged >= EXT_PURGE_MIN && llama_options.purge_units;
-    if (purgeable && !atomic_load_explicit(&eb->dirty, memory_order_relaxed))
-      atomic_store_explicit(&eb->dirty, 1, memory_order_relaxed);
+    purgeable = note_dirty(eb, put_free(eb, span, tail, rest, llama_coarse_ns(), 0));
   }
   span->live_bytes = (uint32_t)(span->live_bytes + need - size);
   b->size_flags = need | EXT_USED;
