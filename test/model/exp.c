@@ -1,4 +1,4 @@
-// The float model's exp (lstm.c's exp_f), reached through the public
+// The float model's exp (lstm_kernels.h's exp_f), reached through the public
 // llama_lstm_softmax, which calls it on logit - max <= 0: the softmax of
 // {x, 0} is {e^x, 1} / (e^x + 1) for x <= 0 and {1, e^-x} / (1 + e^-x) for
 // x > 0, so the ratio of its two probabilities is e^-x either way, one exp_f

@@ -6,7 +6,7 @@
 // layer shows up as a relative error of order 1. Also checks that inference
 // and the training forward pass agree, and that unused embedding rows get no
 // gradient.
-// RUN: %cc -O1 -DLLAMA_REAL=double -I%model_src %s %model_src/lstm.c -lm -o %t
+// RUN: %cc -O1 -DLLAMA_REAL=double -I%model_src %s %model_src/lstm.c %model_src/lstm_train.c -lm -o %t
 // RUN: %t 1 | FileCheck %s
 // RUN: %t 2 | FileCheck %s
 // CHECK: parameters checked: {{[1-9][0-9]*}}
