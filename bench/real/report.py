@@ -158,7 +158,7 @@ def print_bound(bound, med, best, ncols):
     llama = med.get("llama-use")
     print()
     print("LLAMA use build over the best peer, and both over the physical bound (huge-pages target: "
-          "issue 11, time-averaged and final RSS):")
+          "issue 11's for the huge-pages-for-all setting, on time-averaged and final RSS):")
     print()
     print("| metric | best peer | best peer MiB | llama-use MiB | LLAMA / best peer | bound MiB | "
           "best peer / bound | LLAMA / bound | huge-pages target (rule applied) | met |")
