@@ -15,9 +15,16 @@
 #               LLAMA_MODEL=the frame,kind model: the paper's compiler-free
 #               system (every class from the stack at run time)
 #   llama-use   the use build (linked with libllamalloc by llama-config)
+#   bound       not an allocator but the physical bound every row is
+#               compared with: the plain build under glibc with
+#               LD_PRELOAD=liblivebytes.so (bench/real/livebytes.c: the
+#               program's live requested bytes, exactly) and rss_sampler.py
+#               --live; one run per workload whatever REPS is (the counts
+#               are exact); its time and RSS are the shim's, not reported
 #
 # Environment: REAL_WORK (sources, builds, profiles; default /tmp/real),
-# REPS (3), CONFIGS (all of the above), SAMPLE_INTERVAL (0.05 s),
+# REPS (3), CONFIGS (all of the above), BOUND=0 (leave bound out of
+# CONFIGS), SAMPLE_INTERVAL (0.05 s),
 # BENCH_LOCK (/tmp/llama-bench.lock: each measured run holds it with
 # flock(1), so that runs of different benchmarks on a shared machine never
 # overlap; empty: no lock), APPEND=1
@@ -37,7 +44,8 @@ SAMPLER="$HERE_REAL/rss_sampler.py"
 CC=${CC_LLVM:-clang-19}
 CXX=${CXX_LLVM:-clang++-19}
 REPS=${REPS:-3}
-CONFIGS=${CONFIGS:-"glibc jemalloc tcmalloc mimalloc llama-dyn llama-use"}
+CONFIGS=${CONFIGS:-"glibc jemalloc tcmalloc mimalloc llama-dyn llama-use bound"}
+if [ "${BOUND:-1}" = 0 ]; then CONFIGS=$(for c in $CONFIGS; do [ "$c" = bound ] || printf '%s ' "$c"; done); fi
 SAMPLE_INTERVAL=${SAMPLE_INTERVAL:-0.05}
 BENCH_LOCK=${BENCH_LOCK-/tmp/llama-bench.lock}
 SUDO=
@@ -45,7 +53,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
 
 # real_init NAME "$@": NAME's usage is `bench/real/NAME.sh BUILD_DIR OUT_DIR`.
 # Sets BUILD_DIR, BIN, LLAMA_SO, OUT (absolute, created), PROG (NAME), W
-# (REAL_WORK/NAME) and the peers (JEMALLOC_SO ...).
+# (REAL_WORK/NAME), the peers (JEMALLOC_SO ...) and LIVEBYTES_SO (the
+# bound's shim, built next to libllamalloc.so).
 real_init() {
   PROG=$1
   shift
@@ -63,6 +72,7 @@ real_init() {
     [ -x "$BIN/$t" ] || { echo "$PROG: $BIN/$t missing; build LLAMA first (make build)" >&2; exit 2; }
   done
   [ -f "$LLAMA_SO" ] || { echo "$PROG: $LLAMA_SO missing" >&2; exit 2; }
+  LIVEBYTES_SO="$BUILD_DIR/lib/liblivebytes.so"
   bench_find_peers
 }
 
@@ -192,13 +202,15 @@ real_train() {
   grep -h 'held-out\|limit any model' "$OUT/train.txt" "$OUT/train-fk.txt" | sed "s/^/$PROG: /" >&2 || true
 }
 
-# real_config_env CONFIG: sets CFG_PRELOAD, CFG_ENV (array of VAR=value) and
-# CFG_STAGE (which build's binary runs) for a configuration. Returns 1 when
-# the configuration cannot run here.
+# real_config_env CONFIG: sets CFG_PRELOAD, CFG_ENV (array of VAR=value),
+# CFG_STAGE (which build's binary runs) and CFG_LIVE (1: measure live bytes,
+# the bound) for a configuration. Returns 1 when the configuration cannot
+# run here.
 real_config_env() {
   CFG_PRELOAD=
   CFG_ENV=()
   CFG_STAGE=plain
+  CFG_LIVE=0
   case $1 in
     glibc) ;;
     jemalloc) CFG_PRELOAD=$JEMALLOC_SO ;;
@@ -206,6 +218,7 @@ real_config_env() {
     mimalloc) CFG_PRELOAD=$MIMALLOC_SO ;;
     llama-dyn) CFG_PRELOAD=$LLAMA_SO; CFG_ENV=(LLAMA_MODEL="$W/$PROG.fk.llamamodel" LLAMA_STATS=1) ;;
     llama-use) CFG_STAGE=use; CFG_ENV=(LLAMA_STATS=1) ;;
+    bound) CFG_PRELOAD=$LIVEBYTES_SO; CFG_LIVE=1 ;;
     *) return 1 ;;
   esac
   case $1 in
@@ -214,7 +227,7 @@ real_config_env() {
   esac
   if [ "${REAL_THP:-}" = always ]; then
     case $1 in
-      glibc) CFG_ENV+=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1) ;;
+      glibc|bound) CFG_ENV+=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1) ;;
       jemalloc) CFG_ENV+=(MALLOC_CONF=thp:always,metadata_thp:always) ;;
       mimalloc) CFG_ENV+=(MIMALLOC_LARGE_OS_PAGES=1) ;;
     esac
@@ -223,7 +236,9 @@ real_config_env() {
 }
 
 # real_measure CONFIG WORKLOAD REP BINARY [--stdin=FILE] [--cwd=DIR] -- ARGS...
-# Runs one measured run under the sampler (holding BENCH_LOCK); appends a JSON line with config,
+# Runs one measured run under the sampler (holding BENCH_LOCK; the bound's
+# with --live=OUT/logs/WORKLOAD_bound_repREP.live, the shim's page, kept
+# after the run); appends a JSON line with config,
 # workload and rep to OUT/measure.jsonl; the program's stdout and stderr go
 # to OUT/logs/WORKLOAD_CONFIG_repREP.{out,err}. Returns non-zero on failure.
 real_measure() {
@@ -241,6 +256,7 @@ real_measure() {
   local log="$OUT/logs/${workload}_${config}_rep$rep" envs=() e
   for e in "${CFG_ENV[@]}"; do envs+=(--env "$e"); done
   [ -n "$CFG_PRELOAD" ] && envs+=(--env "LD_PRELOAD=$CFG_PRELOAD")
+  [ "$CFG_LIVE" = 1 ] && envs+=(--env "LLAMA_LIVE_FILE=$log.live" --live="$log.live")
   local status=0 lock=()
   [ -n "$BENCH_LOCK" ] && lock=(flock "$BENCH_LOCK")
   rm -f "$log.json"
@@ -268,8 +284,9 @@ EOF
 }
 
 # real_measure_all WORKLOAD PREP_FN RUN_FN: REPS rounds over the usable
-# configurations (rotated each round). PREP_FN CONFIG is called before each
-# run (e.g. to delete a database, untimed); RUN_FN CONFIG REP BINARY runs
+# configurations (rotated each round; bound in the first round only).
+# PREP_FN CONFIG is called before each run (e.g. to delete a database,
+# untimed); RUN_FN CONFIG REP BINARY runs
 # real_measure with the workload's arguments; BINARY is the build of the
 # configuration's stage (W/STAGE/...), resolved by RUN_FN itself.
 real_measure_all() {
@@ -287,6 +304,7 @@ real_measure_all() {
   done
   for rep in $(seq 1 "$REPS"); do
     for cfg in $(bench_rotate $((rep - 1)) "${usable[@]}"); do
+      [ "$cfg" = bound ] && [ "$rep" -gt 1 ] && continue
       real_log "$workload: $cfg, rep $rep/$REPS"
       $prep "$cfg"
       $run "$cfg" "$rep" || true

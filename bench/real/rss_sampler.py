@@ -3,7 +3,8 @@
 
 usage: rss_sampler.py [--interval=SEC] [--json=FILE] [--label=TEXT]
                       [--stdin=FILE] [--stdout=FILE] [--stderr=FILE]
-                      [--tree] [--env VAR=value ...] -- COMMAND [ARG...]
+                      [--tree] [--live=FILE] [--env VAR=value ...]
+                      -- COMMAND [ARG...]
 
 Every INTERVAL seconds (default 0.05) it reads /proc/PID/smaps_rollup of the
 command (with --tree: of the command and all its descendants, summed) and
@@ -23,6 +24,40 @@ stdout if no --json) with:
                   files it maps: the base of the heap's huge-page share)
   samples, exit_status (negative: killed by that signal), user_s, sys_s
 
+With --live=FILE (the command runs under LD_PRELOAD=liblivebytes.so with
+LLAMA_LIVE_FILE=FILE: bench/real/livebytes.c, which keeps the program's live
+requested bytes exactly and publishes them with their peak in FILE's first
+page) it also reads FILE at every sample (removed before the command starts;
+until the shim has published, live counts as 0) and adds:
+
+  peak_live_bytes, peak_live_kb    the shim's exact peak of live bytes
+  final_live_bytes, final_live_kb  its exact live bytes when the command
+                                   exited (FILE read after the exit)
+  avg_live_kb     time-averaged live bytes over the samples
+  bound_avg_kb, bound_final_kb, bound_peak_kb
+                  the physical bound: at each sample, live bytes rounded up
+                  to whole 4 KiB pages plus the sample's file-backed RSS
+                  (Rss - Anonymous: the program's code, libraries and the
+                  files it maps, which it pays under any allocator);
+                  bound_avg_kb is its time average (trapezoids, as
+                  avg_rss_kb), bound_final_kb its value at the last sample
+                  (the instant of final_rss_kb), bound_peak_kb the larger
+                  of its maximum over the samples and the exact peak live
+                  rounded up plus the smallest file-backed RSS sampled (the
+                  peak between two samples is not missed)
+  live_ok         false when the shim never published (then the live and
+                  bound fields are null)
+
+The bound is a lower bound of any allocator's RSS: heap bytes the program
+holds, each on a page that must be resident, and nothing for the
+allocator's metadata, alignment or free space. It leaves out anonymous
+memory that does not come from malloc (thread stacks, the program's own
+mmap, the data and bss segments of the program and its libraries, which
+are Anonymous once written), so RSS under any allocator can be above it
+by that much even with no fragmentation at all. A few KiB of the
+file-backed RSS are the measurement's own (FILE's page, the shim's code);
+the shim's 16-byte block headers are not in the bound.
+
 Sampling costs the command nothing but the kernel's walk of its page tables
 for each read of smaps_rollup. The sampler itself needs nothing but Python 3.
 The command runs with the environment of the sampler plus --env settings,
@@ -30,13 +65,47 @@ and without a shell; use `env` or `sh -c` if you need one.
 """
 import json
 import os
+import struct
 import sys
 import time
+
+LIVE_MAGIC = 0x315459424556494C  # "LIVEBYT1", bench/real/livebytes.c
+PAGE_KB = 4
+
+
+class LivePage:
+    """Reads liblivebytes.so's page: (live, peak) in bytes, or None until
+    the shim has published (file missing, short, or no magic yet)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def read(self):
+        if self.fd is None:
+            try:
+                self.fd = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                return None
+        try:
+            data = os.pread(self.fd, 24, 0)
+        except OSError:
+            return None
+        if len(data) < 24:
+            return None
+        magic, live, peak = struct.unpack("=QQQ", data)
+        return (live, peak) if magic == LIVE_MAGIC else None
+
+
+def pages_kb(nbytes):
+    """nbytes rounded up to whole 4 KiB pages, in KiB."""
+    return (nbytes + PAGE_KB * 1024 - 1) // (PAGE_KB * 1024) * PAGE_KB
 
 
 def parse_args(argv):
     opts = {"interval": 0.05, "json": None, "label": None, "stdin": None,
-            "stdout": None, "stderr": None, "tree": False, "env": []}
+            "stdout": None, "stderr": None, "tree": False, "env": [],
+            "live": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -89,6 +158,32 @@ def descendants(pid):
     return out
 
 
+def live_fields(final, samples, avg):
+    """The --live fields; final is the page read after the command exited."""
+    keys = ("peak_live_bytes", "peak_live_kb", "final_live_bytes", "final_live_kb",
+            "avg_live_kb", "bound_avg_kb", "bound_final_kb", "bound_peak_kb")
+    if final is None:
+        return dict({k: None for k in keys}, live_ok=False)
+    final_live, peak_live = final
+
+    def bound(s):  # KiB: live on whole pages plus file-backed RSS
+        return pages_kb(s[4]) + s[1] - s[3]
+
+    min_file = min((s[1] - s[3] for s in samples), default=0)
+    return {
+        "peak_live_bytes": peak_live,
+        "peak_live_kb": round(peak_live / 1024.0),
+        "final_live_bytes": final_live,
+        "final_live_kb": round(final_live / 1024.0),
+        "avg_live_kb": round(avg(4) / 1024.0),
+        "bound_avg_kb": round(avg(None, bound)),
+        "bound_final_kb": bound(samples[-1]) if samples else pages_kb(final_live),
+        "bound_peak_kb": max(max((bound(s) for s in samples), default=0),
+                             pages_kb(peak_live) + min_file),
+        "live_ok": True,
+    }
+
+
 def main():
     opts, cmd = parse_args(sys.argv[1:])
     if not cmd:
@@ -97,6 +192,14 @@ def main():
     for kv in opts["env"]:
         k, _, v = kv.partition("=")
         env[k] = v
+    live = None
+    if opts["live"]:
+        # An earlier run's page must not be read as this one's.
+        try:
+            os.unlink(opts["live"])
+        except FileNotFoundError:
+            pass
+        live = LivePage(opts["live"])
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -112,7 +215,7 @@ def main():
         except OSError as e:
             os.write(2, ("rss_sampler: %s: %s\n" % (cmd[0], e)).encode())
         os._exit(127)
-    samples = []  # (t, rss, huge, anon)
+    samples = []  # (t, rss, huge, anon, live bytes)
     status = None
     while True:
         wpid, st, ru = os.wait4(pid, os.WNOHANG)
@@ -131,14 +234,16 @@ def main():
                 anon += r[2]
         # A zombie's smaps_rollup is empty: do not record the drop to 0.
         if alive and rss > 0:
-            samples.append((now, rss, huge, anon))
+            lp = live.read() if live else None
+            samples.append((now, rss, huge, anon, lp[0] if lp else 0))
         time.sleep(opts["interval"])
     wall = time.monotonic() - t0
 
-    def avg(idx):
+    def avg(idx, f=None):
+        f = f or (lambda s: s[idx])
         if len(samples) < 2:
-            return samples[0][idx] if samples else 0
-        area = sum((b[0] - a[0]) * (a[idx] + b[idx]) / 2.0 for a, b in zip(samples, samples[1:]))
+            return f(samples[0]) if samples else 0
+        area = sum((b[0] - a[0]) * (f(a) + f(b)) / 2.0 for a, b in zip(samples, samples[1:]))
         return area / (samples[-1][0] - samples[0][0])
 
     res = {
@@ -158,6 +263,8 @@ def main():
         "user_s": round(rusage.ru_utime, 3),
         "sys_s": round(rusage.ru_stime, 3),
     }
+    if live:
+        res.update(live_fields(live.read(), samples, avg))
     text = json.dumps(res)
     if opts["json"]:
         with open(opts["json"], "a") as f:
