@@ -24,6 +24,7 @@ static void *alloc_slow_in(size_t n, unsigned bin, unsigned source, bool blocks_
   llama_heap_t *heap = llama_tls_heap;
   if (!llama_heap_is_real(heap) && !(heap = llama_heap_init_thread())) goto fail;
   if (n > LLAMA_MAX_REQUEST) goto fail;
+  llama_heap_trim_paced(heap);
   void *p;
   if (n > llama_options.extent_min && n <= RUN_MAX && llama_options.extent_min && !blocks_only) {
     p = llama_extent_alloc(bin, n);

@@ -40,6 +40,9 @@ static llama_span_t *abandoned; /* spans of exited threads */
 static _Atomic size_t abandoned_count; /* lets callers skip the lock */
 
 #define SWEEP_PERIOD 256 /* slow paths between full sweeps */
+
+/* Span trimming (see span_trim): how often, and how many bytes. */
+static _Atomic uint64_t span_trims, span_trimmed_bytes;
 #define ADOPT_SCAN_MAX 32
 
 /* ---- span lists ------------------------------------------------------------ */
@@ -171,6 +174,8 @@ llama_heap_t *llama_heaps_first(void) { return heaps_all; }
 
 void llama_heaps_account(llama_stats_t *out) {
   size_t size = (sizeof(llama_heap_t) + 4095) & ~(size_t)4095;
+  out->span_trims = atomic_load_explicit(&span_trims, memory_order_relaxed);
+  out->span_trimmed_bytes = atomic_load_explicit(&span_trimmed_bytes, memory_order_relaxed);
   pthread_mutex_lock(&heaps_lock);
   for (llama_heap_t *h = heaps_all; h; h = h->next_all) out->memory.metadata += llama_resident_bytes(h, size);
   pthread_mutex_unlock(&heaps_lock);
@@ -262,8 +267,86 @@ static void heap_sweep(llama_heap_t *heap, bool release_current) {
     }
 }
 
+/* ---- span trimming --------------------------------------------------------- */
+
+/* A span holds resident pages that no live block needs: past its carving
+ * mark, the pages of the units' earlier spans (free units are reused
+ * before they are purged, and a new span carves only what it hands out),
+ * and behind it, blocks of a burst that ended (the free list is LIFO, so
+ * they stay free in place). The SQLite shell, mid-run, had 20 one-unit
+ * spans of small classes each holding 32 KiB resident for 0-5 KiB live,
+ * every live block in the span's first 4 KiB page (the objects that outlive
+ * a burst are the oldest, at the lowest addresses); 625 KiB of its 1 MiB
+ * above live. The owner trims such a span: the free blocks past the last
+ * live one go back to "never carved" (off the free list, the carving mark
+ * lowered) and every whole 4 KiB page from there to the span's end is
+ * decommitted; carving touches them again when the class needs them. Only
+ * the owner may do this: it alone pops the span's free list, without a
+ * lock. */
+#define TRIM_MIN_BYTES (8u * 1024) /* a tail shorter than this stays */
+
+/* Trims one span of the calling thread's heap. Returns the bytes decommitted. */
+static size_t span_trim(llama_span_t *span) {
+  if (span->kind != SPAN_BLOCKS || span->units != 1) return 0;
+  span_collect(span);
+  uint8_t *base = (uint8_t *)llama_huge_page_of(span);
+  uint32_t start = (uint32_t)(llama_span_start(span) - base), bs = span->block_size;
+  uint32_t carved = (span->bump - start) / bs;
+  uint32_t span_end = (uint32_t)(llama_span_unit(span) + 1) * UNIT_SIZE;
+  /* Where resident memory may end: the span's end, unless an earlier trim
+   * left nothing resident past the carving mark's page. */
+  uint32_t resident_end = span->tail_clean ? (span->bump + 4095u) & ~4095u : span_end;
+  uint32_t keep = carved;
+  if (span->free) {
+    /* Which carved blocks are free; then the last one that is not. */
+    uint64_t is_free[UNIT_SIZE / 8 / 64] = {0};
+    for (llama_block_t *b = span->free; b; b = b->next) {
+      uint32_t i = (uint32_t)((uint8_t *)b - base - start) / bs;
+      is_free[i / 64] |= 1ull << (i % 64);
+    }
+    while (keep && (is_free[(keep - 1) / 64] >> ((keep - 1) % 64)) & 1) keep--;
+  }
+  uint32_t bump = start + keep * bs, from = (bump + 4095u) & ~4095u;
+  if (resident_end < from + TRIM_MIN_BYTES || !llama_hugepages_decommit_in_span(span, 0, 0))
+    return 0; /* nothing worth it, or the page is (about to be) huge */
+  if (keep < carved) { /* unlink the blocks past the new mark, keeping the others' order */
+    llama_block_t **link = &span->free;
+    while (*link) {
+      if ((uint8_t *)*link >= base + bump) *link = (*link)->next;
+      else link = &(*link)->next;
+    }
+    span->bump = bump;
+  }
+  if (!llama_hugepages_decommit_in_span(span, base + from, base + resident_end)) return 0;
+  span->tail_clean = 1;
+  atomic_fetch_add_explicit(&span_trims, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&span_trimmed_bytes, resident_end - from, memory_order_relaxed);
+  return resident_end - from;
+}
+
+static void heap_trim(llama_heap_t *heap) {
+  for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
+    for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
+      if (heap->current[b][sc] != &llama_empty_span) span_trim(heap->current[b][sc]);
+      for (llama_span_t *span = heap->avail[b][sc]; span; span = span->next) span_trim(span);
+    }
+}
+
+/* Called from the allocation slow path: every 32nd call reads the clock,
+ * and the heap trims its spans at most once per purge delay (a trimmed
+ * tail that the class needs again costs its page faults, as a fresh span
+ * would; at most once per delay). */
+void llama_heap_trim_paced(llama_heap_t *heap) {
+  if (++heap->trim_tick % 32 != 0) return;
+  uint64_t now = llama_now_ns();
+  if (now - heap->trimmed_ns < (uint64_t)llama_options.purge_delay_ms * 1000000ull) return;
+  heap->trimmed_ns = now;
+  heap_trim(heap);
+}
+
 void llama_heap_collect(llama_heap_t *heap, bool force) {
   heap_sweep(heap, true);
+  heap_trim(heap);
   llama_span_collect_abandoned();
   llama_memory_maintain(llama_now_ns(), force);
 }
@@ -359,6 +442,7 @@ static void span_init_blocks(llama_heap_t *heap, llama_span_t *span, unsigned sc
   span->block_size = bs;
   span->end = start + count * bs;
   span->bump = start;
+  span->tail_clean = 0; /* the units may hold an earlier span's pages */
   span->free = NULL;
   span->used = 0;
   llama_span_set_flags(span, 0);

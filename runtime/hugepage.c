@@ -6,9 +6,8 @@
  * short-lived class empties and refills pages every few milliseconds, and
  * faulting a fresh huge page costs a 2 MiB clear in the kernel (71% of the
  * time of the mixed-lifetime benchmark before this cache). A warm page idle
- * for LLAMA_PURGE_DELAY_MS (50 ms), or beyond LLAMA_HUGE_PAGE_CACHE (64) pages, is
- * unmapped; expiry runs on every page release and at least once a
- * millisecond from the allocation slow path.
+ * for LLAMA_PURGE_DELAY_MS (50 ms), or beyond LLAMA_HUGE_PAGE_CACHE (16) pages, is
+ * unmapped; expiry runs on every page release and in the maintenance.
  *
  * Deadlines: a page that stops receiving new spans (no heap has a current
  * span in it) gets deadline = now + slack x bound(class). A page still holding
@@ -474,6 +473,22 @@ llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, u
 
 llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
   return llama_span_acquire_range(bin_index, units, units);
+}
+
+/* Decommits [from, to), free memory inside one of the caller's spans (span
+ * trimming, heap.c), when the span's page is on 4 KiB pages and not about
+ * to be collapsed: taking 4 KiB pages out of a huge page would split it,
+ * which only the page's maintenance decides (enough idle free space,
+ * llama_hugepages_break_sparse). Under the page's bin lock, so that no
+ * collapse runs meanwhile. Returns whether the page is on 4 KiB pages (and
+ * [from, to) decommitted, when not empty). */
+bool llama_hugepages_decommit_in_span(llama_span_t *span, uint8_t *from, uint8_t *to) {
+  llama_huge_page_t *page = llama_huge_page_of(span);
+  llama_bin_t *bin = lock_page_bin(page);
+  bool ok = !page->huge && !page->want_huge;
+  if (ok && to > from) llama_os_decommit(from, (size_t)(to - from));
+  pthread_mutex_unlock(&bin->lock);
+  return ok;
 }
 
 /* Gives a span's units back to its huge page; an emptied page leaves its bin

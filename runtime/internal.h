@@ -111,7 +111,9 @@ typedef struct llama_span_s {
   uint8_t bin;          /* bin this span serves (fixed while in use) */
   uint8_t size_class;   /* size class of the blocks */
   uint8_t units;        /* number of units in the span */
-  uint8_t reserved[3];
+  uint8_t tail_clean;   /* blocks, owner: nothing past the carving mark's 4 KiB page is
+                           resident (set by span trimming, heap.c; cleared by a new span) */
+  uint8_t reserved[2];
   union {
     uint32_t bump;       /* blocks, owner: offset of the next never-used block */
     uint32_t live_bytes; /* extent chunk (extent.c, bin lock): bytes of used blocks */
@@ -175,6 +177,8 @@ typedef struct llama_heap_s {
   llama_span_t *full[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];  /* owned, looked full */
   _Atomic uint8_t remote_pending[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
   uint32_t slow_count;          /* slow-path entries, drives full sweeps */
+  uint32_t trim_tick;           /* alloc_slow_in entries, paces the span trim */
+  uint64_t trimmed_ns;          /* when this heap last trimmed its spans */
   uint32_t retained_count;
   llama_retained_t retained[RETAINED_MAX]; /* oldest first */
   uint64_t allocations[LLAMA_NUM_BINS][SOURCE_COUNT];
@@ -240,6 +244,7 @@ void llama_buf_bytes(llama_buf_t *b, uint64_t v, int width); /* 12.3 MiB */
 llama_span_t *llama_span_acquire(unsigned bin, unsigned units);
 llama_span_t *llama_span_acquire_range(unsigned bin, unsigned min_units, unsigned max_units);
 void llama_span_release(llama_span_t *span);
+bool llama_hugepages_decommit_in_span(llama_span_t *span, uint8_t *from, uint8_t *to);
 void llama_huge_page_span_active(llama_span_t *span, bool active);
 bool llama_hugepages_trim(bool force);
 bool llama_hugepages_maintain(uint64_t now, bool force);
@@ -296,6 +301,7 @@ llama_heap_t *llama_heap_init_thread(void);
 void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc);
 void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p);
 void llama_heap_collect(llama_heap_t *heap, bool force);
+void llama_heap_trim_paced(llama_heap_t *heap);
 void llama_span_collect_abandoned(void);
 void *llama_run_alloc(unsigned bin, size_t n);
 size_t llama_block_usable(llama_span_t *span, const void *p);

@@ -144,6 +144,8 @@ typedef struct llama_stats_s {
   uint64_t huge_page_breaks;      /* huge pages split to return free units */
   uint64_t process_rss;           /* whole process, /proc/self/smaps_rollup */
   uint64_t process_anon_huge;     /* AnonHugePages of the whole process */
+  uint64_t span_trims;            /* span tails given back (free blocks past the last live one) */
+  uint64_t span_trimmed_bytes;    /* bytes those trims decommitted */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

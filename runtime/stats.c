@@ -130,6 +130,11 @@ static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
   llama_buf_u64(b, s->huge_page_breaks, 0);
   llama_buf_str(b, "; spans recycled into longer classes' pages ");
   llama_buf_u64(b, s->recycled_spans, 0);
+  llama_buf_str(b, "; span tails trimmed ");
+  llama_buf_u64(b, s->span_trims, 0);
+  llama_buf_str(b, " (");
+  llama_buf_bytes(b, s->span_trimmed_bytes, 0);
+  llama_buf_str(b, ")");
   llama_buf_str(b, "\n");
   flush(fd, b);
 }
