@@ -6,7 +6,8 @@
  * short-lived class empties and refills pages every few milliseconds, and
  * faulting a fresh huge page costs a 2 MiB clear in the kernel (71% of the
  * time of the mixed-lifetime benchmark before this cache). A warm page idle
- * for LLAMA_PURGE_DELAY_MS (50 ms), or beyond LLAMA_HUGE_PAGE_CACHE (16) pages, is
+ * for LLAMA_PURGE_DELAY_MS (50 ms), or beyond the cache's learned limit
+ * (the largest recent dip, at most LLAMA_HUGE_PAGE_CACHE = 16 pages), is
  * unmapped; expiry runs on every page release and in the maintenance.
  *
  * Deadlines: a page that stops receiving new spans (no heap has a current
@@ -81,9 +82,89 @@ bool llama_hugepages_work_pending(void) { return atomic_load(&work_pending) != 0
 
 /* ---- the pool of empty huge pages ---------------------------------------- */
 
+/* How many empty pages the warm cache may hold: the largest recent "brief
+ * dip" in the pages the bins hold, as TCMalloc's HugeCache sizes itself. A
+ * dip is the bins' usage falling and coming back within the window: a
+ * short-lived class that empties and refills pages every few milliseconds
+ * dips by those pages, and caching them saves their page faults. A program
+ * that frees a lot once (the SQLite shell's VACUUM frees 8 MiB 20-40 ms
+ * before it exits; a server after a burst) has no such dip, and what it
+ * frees beyond the limit is unmapped at once instead of after
+ * LLAMA_PURGE_DELAY_MS. The limit grows on a miss (a page had to come from
+ * the OS) to min(how far usage fell from the window's peak, how far it has
+ * come back from the window's low) plus a tenth, up to
+ * LLAMA_HUGE_PAGE_CACHE; it starts at 0 and does not shrink (cached pages
+ * still expire after the purge delay, which bounds what it holds). The
+ * window is 20 purge delays (1 s), kept as 4 epochs of usage extremes.
+ * All under the pool lock. */
+#define DEMAND_EPOCHS 4
+
+static struct {
+  struct {
+    uint32_t min_usage, max_usage; /* pages held by bins */
+    uint32_t max_off_peak;         /* the window's peak usage minus usage, at releases */
+  } e[DEMAND_EPOCHS];
+  unsigned cur;
+  uint64_t cur_start;
+  uint32_t usage, limit;
+} demand;
+
+static void demand_advance(uint64_t now) {
+  uint64_t len = (uint64_t)llama_options.purge_delay_ms * 5000000ull; /* window / 4 */
+  unsigned steps = 0;
+  if (now < demand.cur_start) return; /* read before another thread's report */
+  if (demand.cur_start && len) {
+    while (now - demand.cur_start >= len && steps <= DEMAND_EPOCHS) {
+      demand.cur_start += len;
+      steps++;
+    }
+    if (steps > DEMAND_EPOCHS) demand.cur_start = now;
+  } else {
+    demand.cur_start = now;
+    steps = DEMAND_EPOCHS;
+  }
+  for (unsigned i = 0; i < steps && i < DEMAND_EPOCHS; i++) {
+    demand.cur = (demand.cur + 1) % DEMAND_EPOCHS;
+    demand.e[demand.cur].min_usage = demand.e[demand.cur].max_usage = demand.usage;
+    demand.e[demand.cur].max_off_peak = 0;
+  }
+}
+
+static uint32_t demand_max_usage(void) {
+  uint32_t m = 0;
+  for (unsigned i = 0; i < DEMAND_EPOCHS; i++)
+    if (demand.e[i].max_usage > m) m = demand.e[i].max_usage;
+  return m;
+}
+
+static void demand_report(uint64_t now, int delta) {
+  demand_advance(now);
+  demand.usage = (uint32_t)((int)demand.usage + delta);
+  if (demand.usage < demand.e[demand.cur].min_usage) demand.e[demand.cur].min_usage = demand.usage;
+  if (demand.usage > demand.e[demand.cur].max_usage) demand.e[demand.cur].max_usage = demand.usage;
+  if (delta < 0) {
+    uint32_t off_peak = demand_max_usage() - demand.usage;
+    if (off_peak > demand.e[demand.cur].max_off_peak) demand.e[demand.cur].max_off_peak = off_peak;
+  }
+}
+
+/* A page had to come from the OS: grow the limit to the dip it ends. */
+static void demand_miss(void) {
+  uint32_t shrink = 0, low = demand.usage;
+  for (unsigned i = 0; i < DEMAND_EPOCHS; i++) {
+    if (demand.e[i].max_off_peak > shrink) shrink = demand.e[i].max_off_peak;
+    if (demand.e[i].min_usage < low) low = demand.e[i].min_usage;
+  }
+  uint32_t grow = demand.usage - low, dip = shrink < grow ? shrink : grow;
+  uint32_t limit = dip + (dip + 9) / 10;
+  if (limit > llama_options.huge_page_cache) limit = llama_options.huge_page_cache;
+  if (limit > demand.limit) demand.limit = limit;
+}
+
 static llama_huge_page_t *pool_take(void) {
   llama_huge_page_t *page = NULL;
   bool fresh = true;
+  uint64_t now = llama_now_ns();
   pthread_mutex_lock(&pool.lock);
   if (pool.warm) {
     page = pool.warm;
@@ -126,6 +207,8 @@ static llama_huge_page_t *pool_take(void) {
     pool.resident++;
     if (pool.resident > pool.peak) pool.peak = pool.resident;
   }
+  demand_report(now, +1);
+  if (fresh) demand_miss();
   pthread_mutex_unlock(&pool.lock);
   if (fresh) {
     page->huge = llama_options.huge_pages && !lazy_huge(); /* advised at mapping */
@@ -147,8 +230,7 @@ static llama_huge_page_t *pool_take_expired(uint64_t now, bool force) {
   uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
   while (pool.warm_tail) {
     llama_huge_page_t *page = pool.warm_tail;
-    bool expired = force || pool.warm_count > llama_options.huge_page_cache ||
-                   now - page->deadline_ns >= delay;
+    bool expired = force || pool.warm_count > demand.limit || now - page->deadline_ns >= delay;
     if (!expired) break;
     pool.warm_tail = page->prev;
     if (pool.warm_tail) pool.warm_tail->next = NULL;
@@ -180,6 +262,7 @@ static void pool_put(llama_huge_page_t *page) {
   else pool.warm_tail = page;
   pool.warm = page;
   pool.warm_count++;
+  demand_report(now, -1);
   llama_huge_page_t *expired = pool_take_expired(now, false);
   pthread_mutex_unlock(&pool.lock);
   unmap_list(expired); /* outside the lock: syscalls */
@@ -760,6 +843,7 @@ void llama_hugepages_global_stats(llama_stats_t *out) {
   out->huge_pages_cached = pool.warm_count;
   out->huge_pages_peak = pool.peak;
   out->huge_pages_returned = pool.returned;
+  out->huge_page_cache_limit = demand.limit;
   pthread_mutex_unlock(&pool.lock);
 }
 

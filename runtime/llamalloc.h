@@ -146,6 +146,8 @@ typedef struct llama_stats_s {
   uint64_t process_anon_huge;     /* AnonHugePages of the whole process */
   uint64_t span_trims;            /* span tails given back (free blocks past the last live one) */
   uint64_t span_trimmed_bytes;    /* bytes those trims decommitted */
+  uint64_t huge_page_cache_limit; /* empty pages the warm cache may hold now (its
+                                     learned size, at most LLAMA_HUGE_PAGE_CACHE) */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

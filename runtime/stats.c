@@ -176,7 +176,9 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_buf_bytes(&b, s.huge_pages_resident * HUGE_PAGE_SIZE, 0);
   llama_buf_str(&b, "), cached ");
   llama_buf_u64(&b, s.huge_pages_cached, 0);
-  llama_buf_str(&b, ", peak ");
+  llama_buf_str(&b, " (limit ");
+  llama_buf_u64(&b, s.huge_page_cache_limit, 0);
+  llama_buf_str(&b, "), peak ");
   llama_buf_u64(&b, s.huge_pages_peak, 0);
   llama_buf_str(&b, ", returned to the OS ");
   llama_buf_u64(&b, s.huge_pages_returned, 0);
