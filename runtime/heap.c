@@ -40,10 +40,10 @@ static llama_span_t *abandoned; /* spans of exited threads */
 static _Atomic size_t abandoned_count; /* lets callers skip the lock */
 
 #define SWEEP_PERIOD 256 /* slow paths between full sweeps */
+#define ADOPT_SCAN_MAX 32
 
 /* Span trimming (see span_trim): how often, and how many bytes. */
 static _Atomic uint64_t span_trims, span_trimmed_bytes;
-#define ADOPT_SCAN_MAX 32
 
 /* ---- span lists ------------------------------------------------------------ */
 
@@ -284,11 +284,27 @@ static void heap_sweep(llama_heap_t *heap, bool release_current) {
  * the owner may do this: it alone pops the span's free list, without a
  * lock. */
 #define TRIM_MIN_BYTES (8u * 1024) /* a tail shorter than this stays */
+#define TRIM_BACKOFF_MAX 6         /* skip at most 2^6 - 1 passes (3 s) */
 
-/* Trims one span of the calling thread's heap. Returns the bytes decommitted. */
-static size_t span_trim(llama_span_t *span) {
+/* A trim attempt that gave nothing back: skip the span for 1, 3, 7, ...
+ * passes. A span in steady use (its free blocks spread to its end) then
+ * costs a free-list walk every few seconds, not every pass: walking every
+ * span's free list every 50 ms took 14% of SQLite speedtest1's time. */
+static size_t trim_backoff(llama_span_t *span) {
+  if (span->trim_fails < TRIM_BACKOFF_MAX) span->trim_fails++;
+  span->trim_skip = (uint8_t)((1u << span->trim_fails) - 1);
+  return 0;
+}
+
+/* Trims one span of the calling thread's heap (force: whatever the
+ * backoff says). Returns the bytes decommitted. */
+static size_t span_trim(llama_span_t *span, bool force) {
   if (span->kind != SPAN_BLOCKS || span->units != 1) return 0;
-  span_collect(span);
+  if (span->trim_skip && !force) {
+    span->trim_skip--;
+    return 0;
+  }
+  if (atomic_load_explicit(&span->thread_free, memory_order_relaxed)) span_collect(span);
   uint8_t *base = (uint8_t *)llama_huge_page_of(span);
   uint32_t start = (uint32_t)(llama_span_start(span) - base), bs = span->block_size;
   uint32_t carved = (span->bump - start) / bs;
@@ -296,8 +312,10 @@ static size_t span_trim(llama_span_t *span) {
   /* Where resident memory may end: the span's end, unless an earlier trim
    * left nothing resident past the carving mark's page. */
   uint32_t resident_end = span->tail_clean ? (span->bump + 4095u) & ~4095u : span_end;
+  /* Walk the free list only when its blocks could make a tail worth it. */
+  bool walk = span->free && carved > span->used && (carved - span->used) * bs >= TRIM_MIN_BYTES;
   uint32_t keep = carved;
-  if (span->free) {
+  if (walk) {
     /* Which carved blocks are free; then the last one that is not. */
     uint64_t is_free[UNIT_SIZE / 8 / 64] = {0};
     for (llama_block_t *b = span->free; b; b = b->next) {
@@ -307,8 +325,9 @@ static size_t span_trim(llama_span_t *span) {
     while (keep && (is_free[(keep - 1) / 64] >> ((keep - 1) % 64)) & 1) keep--;
   }
   uint32_t bump = start + keep * bs, from = (bump + 4095u) & ~4095u;
-  if (resident_end < from + TRIM_MIN_BYTES || !llama_hugepages_decommit_in_span(span, 0, 0))
-    return 0; /* nothing worth it, or the page is (about to be) huge */
+  if (resident_end < from + TRIM_MIN_BYTES) return walk ? trim_backoff(span) : 0;
+  if (!llama_hugepages_decommit_in_span(span, 0, 0))
+    return trim_backoff(span); /* the page is (about to be) huge */
   if (keep < carved) { /* unlink the blocks past the new mark, keeping the others' order */
     llama_block_t **link = &span->free;
     while (*link) {
@@ -317,18 +336,25 @@ static size_t span_trim(llama_span_t *span) {
     }
     span->bump = bump;
   }
-  if (!llama_hugepages_decommit_in_span(span, base + from, base + resident_end)) return 0;
+  if (!llama_hugepages_decommit_in_span(span, base + from, base + resident_end))
+    return trim_backoff(span);
   span->tail_clean = 1;
+  span->trim_fails = 0;
   atomic_fetch_add_explicit(&span_trims, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&span_trimmed_bytes, resident_end - from, memory_order_relaxed);
   return resident_end - from;
 }
 
-static void heap_trim(llama_heap_t *heap) {
+/* The paced pass trims the heap's current spans (one per bin and size
+ * class: bounded work; where the shell's and LevelDB's waste was);
+ * llama_collect (force) also the spans on the avail lists, which a big
+ * heap has thousands of. */
+static void heap_trim(llama_heap_t *heap, bool force) {
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
     for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
-      if (heap->current[b][sc] != &llama_empty_span) span_trim(heap->current[b][sc]);
-      for (llama_span_t *span = heap->avail[b][sc]; span; span = span->next) span_trim(span);
+      if (heap->current[b][sc] != &llama_empty_span) span_trim(heap->current[b][sc], force);
+      if (force)
+        for (llama_span_t *span = heap->avail[b][sc]; span; span = span->next) span_trim(span, true);
     }
 }
 
@@ -341,12 +367,12 @@ void llama_heap_trim_paced(llama_heap_t *heap) {
   uint64_t now = llama_now_ns();
   if (now - heap->trimmed_ns < (uint64_t)llama_options.purge_delay_ms * 1000000ull) return;
   heap->trimmed_ns = now;
-  heap_trim(heap);
+  heap_trim(heap, false);
 }
 
 void llama_heap_collect(llama_heap_t *heap, bool force) {
   heap_sweep(heap, true);
-  heap_trim(heap);
+  heap_trim(heap, true);
   llama_span_collect_abandoned();
   llama_memory_maintain(llama_now_ns(), force);
 }
@@ -443,6 +469,7 @@ static void span_init_blocks(llama_heap_t *heap, llama_span_t *span, unsigned sc
   span->end = start + count * bs;
   span->bump = start;
   span->tail_clean = 0; /* the units may hold an earlier span's pages */
+  span->trim_skip = span->trim_fails = 0;
   span->free = NULL;
   span->used = 0;
   llama_span_set_flags(span, 0);

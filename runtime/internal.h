@@ -113,7 +113,8 @@ typedef struct llama_span_s {
   uint8_t units;        /* number of units in the span */
   uint8_t tail_clean;   /* blocks, owner: nothing past the carving mark's 4 KiB page is
                            resident (set by span trimming, heap.c; cleared by a new span) */
-  uint8_t reserved[2];
+  uint8_t trim_skip;    /* blocks, owner: trim passes to skip (backoff after fruitless ones) */
+  uint8_t trim_fails;   /* blocks, owner: fruitless trim attempts in a row */
   union {
     uint32_t bump;       /* blocks, owner: offset of the next never-used block */
     uint32_t live_bytes; /* extent chunk (extent.c, bin lock): bytes of used blocks */
