@@ -345,34 +345,38 @@ static size_t span_trim(llama_span_t *span, bool force) {
   return resident_end - from;
 }
 
-/* The paced pass trims the heap's current spans (one per bin and size
- * class: bounded work; where the shell's and LevelDB's waste was);
- * llama_collect (force) also the spans on the avail lists, which a big
- * heap has thousands of. */
-static void heap_trim(llama_heap_t *heap, bool force) {
+/* Trims the heap's current spans (one per bin and size class: bounded
+ * work; the shell's and LevelDB's waste), and with `all` the spans on its
+ * avail lists too (partly used spans a class moved on from: the demo's
+ * flash crowd leaves 2 MiB of free tails there), which a big heap has
+ * thousands of: visiting them every pass, even to count down a backoff,
+ * took 2.3% of SQLite speedtest1's time. force: whatever the backoff says. */
+static void heap_trim(llama_heap_t *heap, bool all, bool force) {
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
     for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
       if (heap->current[b][sc] != &llama_empty_span) span_trim(heap->current[b][sc], force);
-      if (force)
-        for (llama_span_t *span = heap->avail[b][sc]; span; span = span->next) span_trim(span, true);
+      if (all)
+        for (llama_span_t *span = heap->avail[b][sc]; span; span = span->next) span_trim(span, force);
     }
 }
 
-/* Called from the allocation slow path: every 32nd call reads the clock,
- * and the heap trims its spans at most once per purge delay (a trimmed
+/* Called from the allocation slow path: every 32nd call reads the clock;
+ * the heap trims its current spans at most once per purge delay (a trimmed
  * tail that the class needs again costs its page faults, as a fresh span
- * would; at most once per delay). */
+ * would; at most once per delay), all its spans once per 20 delays (1 s). */
 void llama_heap_trim_paced(llama_heap_t *heap) {
   if (++heap->trim_tick % 32 != 0) return;
-  uint64_t now = llama_now_ns();
-  if (now - heap->trimmed_ns < (uint64_t)llama_options.purge_delay_ms * 1000000ull) return;
+  uint64_t now = llama_now_ns(), delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  if (now - heap->trimmed_ns < delay) return;
   heap->trimmed_ns = now;
-  heap_trim(heap, false);
+  bool all = now - heap->trimmed_all_ns >= 20 * delay;
+  if (all) heap->trimmed_all_ns = now;
+  heap_trim(heap, all, false);
 }
 
 void llama_heap_collect(llama_heap_t *heap, bool force) {
   heap_sweep(heap, true);
-  heap_trim(heap, true);
+  heap_trim(heap, true, true);
   llama_span_collect_abandoned();
   llama_memory_maintain(llama_now_ns(), force);
 }

@@ -179,7 +179,8 @@ typedef struct llama_heap_s {
   _Atomic uint8_t remote_pending[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
   uint32_t slow_count;          /* slow-path entries, drives full sweeps */
   uint32_t trim_tick;           /* alloc_slow_in entries, paces the span trim */
-  uint64_t trimmed_ns;          /* when this heap last trimmed its spans */
+  uint64_t trimmed_ns;          /* when this heap last trimmed its current spans */
+  uint64_t trimmed_all_ns;      /* ... and the spans on its avail lists */
   uint32_t retained_count;
   llama_retained_t retained[RETAINED_MAX]; /* oldest first */
   uint64_t allocations[LLAMA_NUM_BINS][SOURCE_COUNT];
