@@ -284,12 +284,14 @@ static void heap_sweep(llama_heap_t *heap, bool release_current) {
  * the owner may do this: it alone pops the span's free list, without a
  * lock. */
 #define TRIM_MIN_BYTES (8u * 1024) /* a tail shorter than this stays */
-#define TRIM_BACKOFF_MAX 6         /* skip at most 2^6 - 1 passes (3 s) */
+#define TRIM_BACKOFF_MAX 6         /* skip at most 2^6 - 1 visits */
 
-/* A trim attempt that gave nothing back: skip the span for 1, 3, 7, ...
- * passes. A span in steady use (its free blocks spread to its end) then
- * costs a free-list walk every few seconds, not every pass: walking every
- * span's free list every 50 ms took 14% of SQLite speedtest1's time. */
+/* A trim attempt that gave nothing back: skip the span's next 1, 3, 7, ...
+ * visits (at most 63: 3 s for a current span, visited every purge delay; a
+ * minute for one on an avail list, visited every second). A span in steady
+ * use (its free blocks spread to its end) then costs a free-list walk every
+ * few seconds, not every pass: walking every span's free list every 50 ms
+ * took 14% of SQLite speedtest1's time. */
 static size_t trim_backoff(llama_span_t *span) {
   if (span->trim_fails < TRIM_BACKOFF_MAX) span->trim_fails++;
   span->trim_skip = (uint8_t)((1u << span->trim_fails) - 1);
