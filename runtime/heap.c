@@ -306,8 +306,11 @@ static size_t span_trim(llama_span_t *span, bool force) {
     span->trim_skip--;
     return 0;
   }
+  llama_huge_page_t *page = llama_huge_page_of(span);
+  /* A hint (huge is atomic); the decommit decides under the bin lock. */
+  if (atomic_load_explicit(&page->huge, memory_order_relaxed)) return trim_backoff(span);
   if (atomic_load_explicit(&span->thread_free, memory_order_relaxed)) span_collect(span);
-  uint8_t *base = (uint8_t *)llama_huge_page_of(span);
+  uint8_t *base = (uint8_t *)page;
   uint32_t start = (uint32_t)(llama_span_start(span) - base), bs = span->block_size;
   uint32_t carved = (span->bump - start) / bs;
   uint32_t span_end = (uint32_t)(llama_span_unit(span) + 1) * UNIT_SIZE;
@@ -328,8 +331,9 @@ static size_t span_trim(llama_span_t *span, bool force) {
   }
   uint32_t bump = start + keep * bs, from = (bump + 4095u) & ~4095u;
   if (resident_end < from + TRIM_MIN_BYTES) return walk ? trim_backoff(span) : 0;
-  if (!llama_hugepages_decommit_in_span(span, 0, 0))
-    return trim_backoff(span); /* the page is (about to be) huge */
+  /* The tail leaves the free list before its pages are decommitted (their
+   * links are in them); if the decommit is refused (the page is about to
+   * be made huge), those blocks are only carved again later. */
   if (keep < carved) { /* unlink the blocks past the new mark, keeping the others' order */
     llama_block_t **link = &span->free;
     while (*link) {

@@ -106,8 +106,11 @@ static struct {
   } e[DEMAND_EPOCHS];
   unsigned cur;
   uint64_t cur_start;
-  uint32_t usage, limit;
+  uint32_t limit;
 } demand;
+
+/* Pages the bins hold: taken from the pool and not put back. */
+static uint32_t pool_usage(void) { return (uint32_t)(pool.resident - pool.warm_count); }
 
 static void demand_advance(uint64_t now) {
   uint64_t len = (uint64_t)llama_options.purge_delay_ms * 5000000ull; /* window / 4 */
@@ -125,7 +128,7 @@ static void demand_advance(uint64_t now) {
   }
   for (unsigned i = 0; i < steps && i < DEMAND_EPOCHS; i++) {
     demand.cur = (demand.cur + 1) % DEMAND_EPOCHS;
-    demand.e[demand.cur].min_usage = demand.e[demand.cur].max_usage = demand.usage;
+    demand.e[demand.cur].min_usage = demand.e[demand.cur].max_usage = pool_usage();
     demand.e[demand.cur].max_off_peak = 0;
   }
 }
@@ -137,25 +140,26 @@ static uint32_t demand_max_usage(void) {
   return m;
 }
 
-static void demand_report(uint64_t now, int delta) {
+/* The pool's counters just changed by a page taken or (released) put back. */
+static void demand_report(uint64_t now, bool released) {
   demand_advance(now);
-  demand.usage = (uint32_t)((int)demand.usage + delta);
-  if (demand.usage < demand.e[demand.cur].min_usage) demand.e[demand.cur].min_usage = demand.usage;
-  if (demand.usage > demand.e[demand.cur].max_usage) demand.e[demand.cur].max_usage = demand.usage;
-  if (delta < 0) {
-    uint32_t off_peak = demand_max_usage() - demand.usage;
+  uint32_t usage = pool_usage();
+  if (usage < demand.e[demand.cur].min_usage) demand.e[demand.cur].min_usage = usage;
+  if (usage > demand.e[demand.cur].max_usage) demand.e[demand.cur].max_usage = usage;
+  if (released) {
+    uint32_t off_peak = demand_max_usage() - usage;
     if (off_peak > demand.e[demand.cur].max_off_peak) demand.e[demand.cur].max_off_peak = off_peak;
   }
 }
 
 /* A page had to come from the OS: grow the limit to the dip it ends. */
 static void demand_miss(void) {
-  uint32_t shrink = 0, low = demand.usage;
+  uint32_t usage = pool_usage(), shrink = 0, low = usage;
   for (unsigned i = 0; i < DEMAND_EPOCHS; i++) {
     if (demand.e[i].max_off_peak > shrink) shrink = demand.e[i].max_off_peak;
     if (demand.e[i].min_usage < low) low = demand.e[i].min_usage;
   }
-  uint32_t grow = demand.usage - low, dip = shrink < grow ? shrink : grow;
+  uint32_t grow = usage - low, dip = shrink < grow ? shrink : grow;
   uint32_t limit = dip + (dip + 9) / 10;
   if (limit > llama_options.huge_page_cache) limit = llama_options.huge_page_cache;
   if (limit > demand.limit) demand.limit = limit;
@@ -207,7 +211,7 @@ static llama_huge_page_t *pool_take(void) {
     pool.resident++;
     if (pool.resident > pool.peak) pool.peak = pool.resident;
   }
-  demand_report(now, +1);
+  demand_report(now, false);
   if (fresh) demand_miss();
   pthread_mutex_unlock(&pool.lock);
   if (fresh) {
@@ -262,7 +266,7 @@ static void pool_put(llama_huge_page_t *page) {
   else pool.warm_tail = page;
   pool.warm = page;
   pool.warm_count++;
-  demand_report(now, -1);
+  demand_report(now, true);
   llama_huge_page_t *expired = pool_take_expired(now, false);
   pthread_mutex_unlock(&pool.lock);
   unmap_list(expired); /* outside the lock: syscalls */
@@ -563,13 +567,12 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
  * to be collapsed: taking 4 KiB pages out of a huge page would split it,
  * which only the page's maintenance decides (enough idle free space,
  * llama_hugepages_break_sparse). Under the page's bin lock, so that no
- * collapse runs meanwhile. Returns whether the page is on 4 KiB pages (and
- * [from, to) decommitted, when not empty). */
+ * collapse runs meanwhile. Returns whether it decommitted. */
 bool llama_hugepages_decommit_in_span(llama_span_t *span, uint8_t *from, uint8_t *to) {
   llama_huge_page_t *page = llama_huge_page_of(span);
   llama_bin_t *bin = lock_page_bin(page);
   bool ok = !page->huge && !page->want_huge;
-  if (ok && to > from) llama_os_decommit(from, (size_t)(to - from));
+  if (ok) llama_os_decommit(from, (size_t)(to - from));
   pthread_mutex_unlock(&bin->lock);
   return ok;
 }
