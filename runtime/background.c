@@ -46,6 +46,13 @@ void llama_background_wake(void) {
 
 static void *background_main(void *arg) {
   (void)arg;
+#ifdef __GLIBC__
+  /* Named by itself: for another thread glibc formats and writes
+   * /proc/self/task/TID/comm with sprintf, whose first call faulted 64 KiB
+   * windows of libc's stdio code into the program's RSS; for itself it is
+   * one prctl. */
+  pthread_setname_np(pthread_self(), "llama-bg");
+#endif
   uint64_t tick_ns = (uint64_t)llama_options.purge_delay_ms * 1000000ull / 4;
   if (tick_ns < 1000000ull) tick_ns = 1000000ull;
   for (;;) {
@@ -106,9 +113,6 @@ void llama_background_start(void) {
     atomic_store(&state, BG_FAILED);
     return;
   }
-#ifdef __GLIBC__
-  pthread_setname_np(thread, "llama-bg");
-#endif
   atomic_store(&state, BG_RUNNING);
 }
 
