@@ -127,8 +127,8 @@ void llama_prof_buf_free(llama_prof_buf_t *b);
 typedef struct llama_prof_thread_s {
   int64_t countdown;   /* allocations left before the next sample */
   uint64_t rng;        /* xorshift state */
-  uintptr_t stack_top; /* one past the highest address of this thread's
-                          stack, 0 if unknown (frame walks stop at [0]) */
+  uintptr_t stack_lo;  /* this thread's stack, [lo, top) (llama/stack.h); */
+  uintptr_t stack_top; /* top 0 if unknown (frame walks stop at [0]) */
   uint32_t tid;
   uint8_t in_profiler; /* recursion guard: profiler code below us */
   uint8_t initialized;
@@ -306,7 +306,8 @@ void llama_prof_stack_fork_child(void);
 /* Loads libunwind if LLAMA_PROF_UNWIND=libunwind; falls back to frame
  * pointers (with a warning) when it cannot. */
 void llama_prof_stack_init(void);
-uintptr_t llama_prof_stack_top(void); /* of the calling thread, 0 if unknown */
+/* The calling thread's stack [*lo, *top); *top = 0 if unknown. */
+void llama_prof_stack_bounds(uintptr_t *lo, uintptr_t *top);
 const char *llama_prof_unwinder_name(void);
 
 /* ---- core.c -------------------------------------------------------------- */

@@ -76,7 +76,7 @@ static void thread_init(llama_prof_thread_t *t) {
   t->in_profiler = 1;
   t->tid = llama_prof_gettid();
   t->rng = splitmix(((uint64_t)t->tid << 32) ^ llama_prof_now_ns() ^ (uintptr_t)t) | 1;
-  t->stack_top = llama_prof_stack_top();
+  llama_prof_stack_bounds(&t->stack_lo, &t->stack_top);
   t->in_profiler = 0;
   t->initialized = 1;
 }

@@ -23,6 +23,7 @@
  * Stacks are interned in a hash table under llama_prof_lock; ids start at 1
  * and index a table of records kept in an append-only arena. */
 #include "internal.h"
+#include "llama/stack.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -80,15 +81,8 @@ const char *llama_prof_unwinder_name(void) {
                                                                     : "frame-pointer";
 }
 
-uintptr_t llama_prof_stack_top(void) {
-  pthread_attr_t attr;
-  void *addr;
-  size_t size;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0) return 0;
-  uintptr_t top = 0;
-  if (pthread_attr_getstack(&attr, &addr, &size) == 0) top = (uintptr_t)addr + size;
-  pthread_attr_destroy(&attr);
-  return top;
+void llama_prof_stack_bounds(uintptr_t *lo, uintptr_t *top) {
+  if (llama_stack_bounds(lo, top) != 0) *lo = *top = 0;
 }
 
 static uint32_t capture_fp(uint64_t *frames, uint32_t depth, void *frame) {
@@ -96,8 +90,9 @@ static uint32_t capture_fp(uint64_t *frames, uint32_t depth, void *frame) {
   uintptr_t high = llama_prof_thread.stack_top;
   uint32_t n = 1;
   uintptr_t fp = (uintptr_t)frame, previous = low;
-  /* Not on the thread's stack (signal or coroutine stack): only [0]. */
-  if (low >= high) return n;
+  /* Not on the thread's stack (signal or coroutine stack): only [0]; the
+   * memory between such a stack and high may have holes. */
+  if (low < llama_prof_thread.stack_lo || low >= high) return n;
   while (n < depth) {
     if (fp <= previous || fp & 7 || fp + 16 > high) break;
     const uintptr_t *record = (const uintptr_t *)fp;

@@ -25,8 +25,8 @@
  *             with CLOCK_MONOTONIC for the statistics.
  *
  * A thread-local guard makes every allocation made while a miss is handled
- * (pthread_getattr_np reads /proc/self/maps with stdio, the loader may
- * allocate) take the default bin instead of recursing.
+ * (pthread_getattr_np of another thread than main, the symbol tables'
+ * loader) take the default bin instead of recursing.
  *
  * The model comes from LLAMA_MODEL=PATH (opened and mapped at
  * initialisation) or from the use build's embedded copy, registered by a
@@ -35,6 +35,7 @@
 #include "internal.h"
 #include "predict.h"
 #include "llama/abi.h"
+#include "llama/stack.h"
 #include "../model/llama_model.h"
 
 #include <errno.h>
@@ -73,7 +74,8 @@ static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Per-thread state of the dynamic path. */
 typedef struct predict_tls_s {
   int busy;            /* inside a miss: allocations take the default bin */
-  uintptr_t stack_hi;  /* top of this thread's stack; 1 = unknown */
+  uintptr_t stack_lo;  /* this thread's stack (llama/stack.h): */
+  uintptr_t stack_hi;  /* [lo, hi); 0 = not yet known, 1 = unknown */
 } predict_tls_t;
 static __thread predict_tls_t tls __attribute__((tls_model("initial-exec")));
 
@@ -223,28 +225,13 @@ _Static_assert(sizeof(LLAMA_MODEL_REGISTER_SYMBOL) == sizeof("__llama_model_regi
 
 /* ---- capture and cache ------------------------------------------------------------- */
 
-/* The C library's initial stack pointer (ld.so sets it before any code
- * runs): every frame of the main thread lies below it. */
-extern void *__libc_stack_end __attribute__((weak));
-
 static LLAMA_NOINLINE void init_stack_bounds(predict_tls_t *t) {
-  pthread_attr_t attr;
-  void *addr;
-  size_t size;
-  uintptr_t top = 1; /* unknown: capture only [0] */
+  uintptr_t lo, hi;
   t->busy++;
-  if (&__libc_stack_end && __libc_stack_end && gettid() == getpid()) {
-    /* The main thread: pthread_getattr_np would parse /proc/self/maps with
-     * fopen and sscanf, and the fault-around of those first calls mapped
-     * 300 KiB more of libc's code into xmllint's RSS than its plain build
-     * has (measured with /proc/PID/pagemap). */
-    top = (uintptr_t)__libc_stack_end;
-  } else if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) top = (uintptr_t)addr + size;
-    pthread_attr_destroy(&attr);
-  }
+  if (llama_stack_bounds(&lo, &hi) != 0) lo = hi = 1; /* unknown: capture only [0] */
   t->busy--;
-  t->stack_hi = top;
+  t->stack_lo = lo;
+  t->stack_hi = hi;
 }
 
 /* The cache key of a stack: a multilinear hash (sum of frame x odd
@@ -264,12 +251,15 @@ static const uint64_t position_keys[LLAMA_PREDICT_MAX_DEPTH] = {
  * *hash, in one pass (the walk is a chain of dependent loads; the hash's
  * independent multiplies hide in its latency). */
 LLAMA_INLINE unsigned capture(uintptr_t *frames, unsigned max, uintptr_t ret, uintptr_t frame,
-                              uintptr_t high, unsigned kind, uint64_t *hash) {
+                              uintptr_t stack_lo, uintptr_t high, unsigned kind,
+                              uint64_t *hash) {
   frames[0] = ret;
   uint64_t h = ((uint64_t)kind << 8) + (uint64_t)ret * position_keys[0];
   unsigned n = 1;
   uintptr_t low = (uintptr_t)__builtin_frame_address(0);
-  if (frame >= low && frame + 16 <= high) {
+  /* Off the thread's stack (a coroutine or signal stack), the memory up to
+   * high may have holes: frame [0] only. */
+  if (low >= stack_lo && frame >= low && frame + 16 <= high) {
     const uintptr_t *record = (const uintptr_t *)frame;
     /* The record of the tail-called runtime function holds [0] itself. */
     uintptr_t fp = record[1] == ret ? record[0] : frame, previous = frame;
@@ -437,7 +427,8 @@ unsigned llama_predict_packed(unsigned kind, void *ret, void *frame) {
     return LLAMA_PACKED_DEFAULT;
   uintptr_t frames[LLAMA_PREDICT_MAX_DEPTH];
   uint64_t h;
-  unsigned n = capture(frames, depth, (uintptr_t)ret, (uintptr_t)frame, t->stack_hi, kind, &h);
+  unsigned n = capture(frames, depth, (uintptr_t)ret, (uintptr_t)frame, t->stack_lo, t->stack_hi,
+                       kind, &h);
   int k = cache_get(h);
   if (LLAMA_LIKELY(k >= 0)) {
     heap->predict_hits++;
