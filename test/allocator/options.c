@@ -4,6 +4,11 @@
 // freed once are unmapped at once; pages that were freed and then needed
 // again grow the limit, and the next time they are kept. A long purge delay
 // keeps the cached pages from expiring while the test runs, however slowly.
+// A dip only counts when usage comes back within two purge delays (a cached
+// page expires after one): with `slow` the pages come back after 150 ms of
+// sleep, against a window of 20 ms, so the limit stays 0 (a slower machine
+// only makes the gap longer). With the former 20-delay window (200 ms) the
+// limit grew.
 //
 // RUN: %cc %s %link_llamalloc -o %t
 // RUN: env LLAMA_PURGE_DELAY_MS=600000 %t | FileCheck %s --check-prefix=DEFAULT
@@ -11,11 +16,15 @@
 // RUN: env LLAMA_DEFAULT_CLASS=banana LLAMA_VERBOSE=1 %t 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: env LLAMA_HUGE_PAGE_CACHE=0 %t | FileCheck %s --check-prefix=NOCACHE
 // RUN: env LLAMA_PURGE_DELAY_MS=0 %t | FileCheck %s --check-prefix=NOCACHE
+// RUN: env LLAMA_PURGE_DELAY_MS=10 %t slow | FileCheck %s --check-prefix=SLOW
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include "llamalloc.h"
 
-int main(void) {
+int main(int argc, char **argv) {
+  int slow = argc > 1 && strcmp(argv[1], "slow") == 0;
   llama_stats_t before, after;
   llama_stats_get(&before);
   void *p[20000];
@@ -31,11 +40,17 @@ int main(void) {
   llama_stats_get(&after);
   printf("one-off drop: cached %llu (limit %llu)\n", (unsigned long long)after.huge_pages_cached,
          (unsigned long long)after.huge_page_cache_limit);
+  if (slow) {
+    struct timespec ts = {0, 150 * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+  }
   for (int i = 0; i < 20000; i++) p[i] = malloc(200);
   for (int i = 0; i < 20000; i++) free(p[i]);
   llama_collect(0);
   llama_stats_get(&after);
-  printf("after a dip: cached %llu (limit %llu)\n", (unsigned long long)after.huge_pages_cached,
+  printf(slow ? "after a slow dip: cached %llu (limit %llu)\n" : "after a dip: cached %llu (limit %llu)\n",
+         (unsigned long long)after.huge_pages_cached,
          (unsigned long long)after.huge_page_cache_limit);
   return 0;
 }
@@ -50,3 +65,5 @@ int main(void) {
 // NOCACHE: malloc bin 7
 // NOCACHE: one-off drop: cached 0
 // NOCACHE: after a dip: cached 0
+// SLOW: one-off drop: cached 0 (limit 0)
+// SLOW: after a slow dip: cached 0 (limit 0)
