@@ -220,7 +220,8 @@ static llama_huge_page_t *pool_take(void) {
   if (fresh) demand_miss();
   pthread_mutex_unlock(&pool.lock);
   if (fresh) {
-    page->huge = llama_options.huge_pages && !lazy_huge(); /* advised at mapping */
+    page->huge = llama_options.huge_pages && !lazy_huge() && /* advised at mapping */
+                 !llama_os_thp_disabled();
   } else {
     /* Keep whether the cached page is huge: its memory is still backed so. */
     uint8_t huge = page->huge;
@@ -476,7 +477,10 @@ static llama_bin_t *lock_page_bin(llama_huge_page_t *page) {
 static void collapse_locked(llama_huge_page_t *page) {
   page->want_huge = 0;
   if (page->huge || page_used_units(page) < llama_options.huge_page_units) return;
-  llama_os_hugepage_collapse(page);
+  /* A failed collapse leaves the page on 4 KiB pages, purged and trimmed as
+   * such: believed huge, its free units stayed resident (Ruby turns THP off
+   * for itself, and held 1.3x the best peer's peak RSS under LLAMA). */
+  if (!llama_os_hugepage_collapse(page)) return;
   page->huge = 1;
   atomic_fetch_add_explicit(&pool.collapses, 1, memory_order_relaxed);
 }

@@ -227,7 +227,8 @@ void llama_os_decommit(void *p, size_t size);  /* MADV_DONTNEED */
 void llama_os_hugepage_advise(void *p, size_t size);
 /* Advises one huge page and asks the kernel to back it with a huge page now
  * (MADV_COLLAPSE, Linux 6.1+; without it khugepaged does so later). */
-void llama_os_hugepage_collapse(void *p);
+bool llama_os_hugepage_collapse(void *p); /* true: huge now or soon */
+bool llama_os_thp_disabled(void);         /* prctl(PR_SET_THP_DISABLE) in force */
 void llama_os_hugepage_forbid(void *p, size_t size); /* MADV_NOHUGEPAGE */
 bool llama_os_residency(const void *p, size_t size, unsigned char *vec); /* mincore */
 void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge); /* smaps_rollup */

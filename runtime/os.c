@@ -10,6 +10,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,14 +123,35 @@ void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge) {
 #define MADV_COLLAPSE 25
 #endif
 
-void llama_os_hugepage_collapse(void *p) {
-  if (!llama_options.huge_pages) return;
+/* Whether transparent huge pages are off for this process:
+ * prctl(PR_SET_THP_DISABLE), which Ruby, for one, sets early in main. There
+ * MADV_HUGEPAGE still succeeds, MADV_COLLAPSE fails with EINVAL and no page
+ * ever becomes huge. */
+bool llama_os_thp_disabled(void) {
   int saved = errno;
+  bool off = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1;
+  errno = saved;
+  return off;
+}
+
+/* Makes the 2 MiB page at p huge. True when it is huge now, or will be when
+ * khugepaged gets to it (kernels before 6.1 have no MADV_COLLAPSE: EINVAL
+ * with THP on). False when it stays on 4 KiB pages (THP off for the process;
+ * no huge page to be had now: EAGAIN, ENOMEM): then it is forbidden again,
+ * so that khugepaged does not collapse it behind the caller's back. */
+bool llama_os_hugepage_collapse(void *p) {
+  if (!llama_options.huge_pages) return false;
+  int saved = errno;
+  bool huge = true;
 #ifdef MADV_HUGEPAGE
   madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE);
 #endif
-  madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE); /* EINVAL on older kernels: fine */
+  if (madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0) {
+    huge = errno == EINVAL && !llama_os_thp_disabled();
+    if (!huge) llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
+  }
   errno = saved;
+  return huge;
 }
 
 uint64_t llama_now_ns(void) {
