@@ -73,6 +73,9 @@ real_init() {
   done
   [ -f "$LLAMA_SO" ] || { echo "$PROG: $LLAMA_SO missing" >&2; exit 2; }
   LIVEBYTES_SO="$BUILD_DIR/lib/liblivebytes.so"
+  # rss_sampler.py --peak-exec: peaks without the forked Python's ~10.5 MiB.
+  PEAKEXEC="$BUILD_DIR/bin/llama-peakexec"
+  [ -x "$PEAKEXEC" ] || { echo "$PROG: $PEAKEXEC missing; build LLAMA first (make build)" >&2; exit 2; }
   bench_find_peers
 }
 
@@ -261,6 +264,7 @@ real_measure() {
   [ -n "$BENCH_LOCK" ] && lock=(flock "$BENCH_LOCK")
   rm -f "$log.json"
   (cd "$cwd" && "${lock[@]}" python3 "$SAMPLER" --interval="$SAMPLE_INTERVAL" --json="$log.json" \
+     --peak-exec="$PEAKEXEC" \
      --label="$config" --stdin="$stdin" --stdout="$log.out" --stderr="$log.err" \
      "${envs[@]}" -- "$binary" "$@") >/dev/null || status=$?
   python3 - "$log.json" "$config" "$workload" "$rep" "$log.err" >>"$OUT/measure.jsonl" <<'EOF'

@@ -3,8 +3,8 @@
 
 usage: rss_sampler.py [--interval=SEC] [--json=FILE] [--label=TEXT]
                       [--stdin=FILE] [--stdout=FILE] [--stderr=FILE]
-                      [--tree] [--live=FILE] [--env VAR=value ...]
-                      -- COMMAND [ARG...]
+                      [--tree] [--live=FILE] [--peak-exec=WRAPPER]
+                      [--env VAR=value ...] -- COMMAND [ARG...]
 
 Every INTERVAL seconds (default 0.05) it reads /proc/PID/smaps_rollup of the
 command (with --tree: of the command and all its descendants, summed) and
@@ -14,7 +14,18 @@ stdout if no --json) with:
   wall_s          wall time from fork to exit
   peak_rss_kb     the kernel's peak RSS of the command (getrusage ru_maxrss of
                   the reaped child, i.e. VmHWM; with --tree the largest of
-                  the processes, which is what the kernel keeps)
+                  the processes, which is what the kernel keeps). A peak
+                  includes the image a process had before exec: forked from
+                  this Python process, every command's peak is at least the
+                  interpreter's ~10.5 MiB. With --peak-exec=WRAPPER (the
+                  build's bin/llama-peakexec, bench/real/peakexec.c) the
+                  command is forked from that small static program instead,
+                  which reports the command's own ru_maxrss; the samples are
+                  of the command (and with --tree of its descendants), not
+                  of the wrapper; the peak is then never below the largest
+                  sample (the kernel's high-water mark lags by up to 64
+                  pages a thread)
+  peak_rss_source "peakexec" or "fork" (the ~10.5 MiB floor applies)
   avg_rss_kb      time-averaged RSS (trapezoids between samples; the time
                   before the first sample and after the last is not counted)
   max_sampled_rss_kb, final_rss_kb (the last sample, within one interval of exit)
@@ -105,7 +116,7 @@ def pages_kb(nbytes):
 def parse_args(argv):
     opts = {"interval": 0.05, "json": None, "label": None, "stdin": None,
             "stdout": None, "stderr": None, "tree": False, "env": [],
-            "live": None}
+            "live": None, "peak-exec": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -200,6 +211,15 @@ def main():
         except FileNotFoundError:
             pass
         live = LivePage(opts["live"])
+    wrapper = opts["peak-exec"]
+    result = None
+    if wrapper:
+        result = "%s.peak.%d" % (opts["json"] or "/tmp/rss_sampler", os.getpid())
+        try:
+            os.unlink(result)
+        except FileNotFoundError:
+            pass
+        cmd = [wrapper, result] + cmd
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -225,7 +245,13 @@ def main():
         now = time.monotonic() - t0
         rss = huge = anon = 0
         alive = False
-        for p in (descendants(pid) if opts["tree"] else [pid]):
+        if wrapper:  # the command is the wrapper's child
+            procs = descendants(pid)[1:]
+            if not opts["tree"]:
+                procs = procs[:1]
+        else:
+            procs = descendants(pid) if opts["tree"] else [pid]
+        for p in procs:
             r = rollup(p)
             if r:
                 alive = True
@@ -238,6 +264,17 @@ def main():
             samples.append((now, rss, huge, anon, lp[0] if lp else 0))
         time.sleep(opts["interval"])
     wall = time.monotonic() - t0
+    peak, source = rusage.ru_maxrss, "fork"
+    if wrapper:
+        try:
+            with open(result) as f:
+                peak, source = int(f.read().split()[1]), "peakexec"
+            # The kernel's high-water mark lags by its per-thread counter
+            # batching (up to 64 pages a thread): never below a sample.
+            peak = max([peak] + [smp[1] for smp in samples])
+            os.unlink(result)
+        except (OSError, ValueError, IndexError):
+            pass  # the wrapper failed before reporting: fall back
 
     def avg(idx, f=None):
         f = f or (lambda s: s[idx])
@@ -250,7 +287,8 @@ def main():
         "label": opts["label"],
         "command": cmd,
         "wall_s": round(wall, 4),
-        "peak_rss_kb": rusage.ru_maxrss,
+        "peak_rss_kb": peak,
+        "peak_rss_source": source,
         "avg_rss_kb": round(avg(1)),
         "max_sampled_rss_kb": max((s[1] for s in samples), default=0),
         "final_rss_kb": samples[-1][1] if samples else 0,
