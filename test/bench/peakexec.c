@@ -6,7 +6,7 @@
 // The wrapper also passes on the exit code and a killing signal.
 //
 // RUN: %cc -O1 %s -o %t
-// RUN: rm -f %t.fork.json %t.exec.json
+// RUN: rm -f %t.fork.json %t.exec.json %t.code.json %t.sig.json
 // RUN: %sampler --json=%t.fork.json -- %t
 // RUN: %sampler --json=%t.exec.json --peak-exec=%peakexec -- %t
 // RUN: %python -c "import json,sys; f,e=(json.load(open(a)) for a in sys.argv[1:]); print('fork', f['peak_rss_source'], 'above own peak by 2 MiB', f['peak_rss_kb'] > e['peak_rss_kb'] + 2048)" %t.fork.json %t.exec.json | FileCheck --check-prefix=FORK %s
