@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include "../Inputs/bad_frame_pointer.h"
+
 #define STACK_BYTES (256 * 1024)
 
 static ucontext_t main_ctx, co_ctx;
@@ -32,28 +34,6 @@ __attribute__((noinline)) static void allocate_some(void) {
     free(p);
   }
   __asm__ volatile("" ::: "memory");
-}
-
-/* Calls fn with the frame pointer register holding bad_fp (x86-64; a
- * plain call elsewhere). */
-static void call_with_frame_pointer(void (*fn)(void), uintptr_t bad_fp) {
-#if defined(__x86_64__)
-  __asm__ volatile("sub $128, %%rsp\n\t"
-                   "push %%rbp\n\t"
-                   "sub $8, %%rsp\n\t"
-                   "mov %1, %%rbp\n\t"
-                   "call *%0\n\t"
-                   "add $8, %%rsp\n\t"
-                   "pop %%rbp\n\t"
-                   "add $128, %%rsp\n\t"
-                   :
-                   : "r"(fn), "r"(bad_fp)
-                   : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory",
-                     "cc");
-#else
-  (void)bad_fp;
-  fn();
-#endif
 }
 
 static void coroutine(void) {

@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include "../Inputs/bad_frame_pointer.h"
+
 #include "llamalloc.h"
 #include "../Inputs/llama_test.h"
 
@@ -40,30 +42,6 @@ __attribute__((noinline)) static void allocate_some(void) {
     co_blocks++;
   }
   __asm__ volatile("" ::: "memory");
-}
-
-/* Calls fn with the frame pointer register holding bad_fp, as a caller
- * built without frame pointers may: fn's saved frame pointer is then
- * bad_fp. */
-static void call_with_frame_pointer(void (*fn)(void), uintptr_t bad_fp) {
-#if defined(__x86_64__)
-  /* Past the red zone; rbp saved plus 8 bytes keep the call 16-aligned. */
-  __asm__ volatile("sub $128, %%rsp\n\t"
-                   "push %%rbp\n\t"
-                   "sub $8, %%rsp\n\t"
-                   "mov %1, %%rbp\n\t"
-                   "call *%0\n\t"
-                   "add $8, %%rsp\n\t"
-                   "pop %%rbp\n\t"
-                   "add $128, %%rsp\n\t"
-                   :
-                   : "r"(fn), "r"(bad_fp)
-                   : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory",
-                     "cc");
-#else
-  (void)bad_fp; /* the frame pointer trick is x86-64 only: a plain call */
-  fn();
-#endif
 }
 
 static void coroutine(void) {
