@@ -134,21 +134,45 @@ bool llama_os_thp_disabled(void) {
   return off;
 }
 
+/* THP "never" in sysfs (read when a collapse fails, not before: no file
+ * read on the way of programs whose collapses work). */
+static bool thp_never(void) {
+  char buf[128];
+  int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return strstr(buf, "[never]") != NULL;
+}
+
+/* After a collapse failed for good reason (THP off, none to be had), none
+ * is tried for a second: the page's next carve would otherwise retry (four
+ * syscalls, two of them rewriting the mapping's flags) every time. */
+static _Atomic uint64_t collapse_retry_ns;
+
 /* Makes the 2 MiB page at p huge. True when it is huge now, or will be when
  * khugepaged gets to it (kernels before 6.1 have no MADV_COLLAPSE: EINVAL
- * with THP on). False when it stays on 4 KiB pages (THP off for the process;
- * no huge page to be had now: EAGAIN, ENOMEM): then it is forbidden again,
- * so that khugepaged does not collapse it behind the caller's back. */
+ * with THP on). False when it stays on 4 KiB pages (THP off for the process
+ * or in sysfs, or not built in: MADV_HUGEPAGE itself fails; no huge page to
+ * be had now: EAGAIN, ENOMEM): then it is forbidden again, so that
+ * khugepaged does not collapse it behind the caller's back, and no collapse
+ * is tried for a second. */
 bool llama_os_hugepage_collapse(void *p) {
   if (!llama_options.huge_pages) return false;
+  uint64_t now = llama_coarse_ns();
+  if (now < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return false;
   int saved = errno;
   bool huge = true;
 #ifdef MADV_HUGEPAGE
-  madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE);
+  if (madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) != 0) huge = false; /* THP not built in */
 #endif
-  if (madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0) {
-    huge = errno == EINVAL && !llama_os_thp_disabled();
-    if (!huge) llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
+  if (huge && madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0)
+    huge = errno == EINVAL && !llama_os_thp_disabled() && !thp_never();
+  if (!huge) {
+    llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
+    atomic_store_explicit(&collapse_retry_ns, now + 1000000000ull, memory_order_relaxed);
   }
   errno = saved;
   return huge;

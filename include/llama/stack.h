@@ -11,12 +11,20 @@
  * at frame [0]: between such a stack and hi there may be unmapped memory.
  *
  *   main thread   hi = __libc_stack_end (ld.so's initial stack pointer,
- *                 every frame lies below it); lo = hi - RLIMIT_STACK (the
- *                 kernel keeps mmap at least that far below the stack), or
- *                 hi - 1 GiB when the limit is infinite (then mmap grows
- *                 up from far below). pthread_getattr_np would parse
- *                 /proc/self/maps with fopen and sscanf, and their first
- *                 calls fault 64 KiB windows of libc's stdio code into RSS.
+ *                 every frame lies below it); lo = hi - RLIMIT_STACK as it
+ *                 was when the library loaded (the kernel placed mmap at
+ *                 least that far below the stack at exec; a limit raised
+ *                 later does not move mmap, so the smaller of that and the
+ *                 current limit), or hi - 1 GiB when it is infinite (then
+ *                 mmap grows up from far below). A frame deeper than lo
+ *                 (the program raised the limit and recursed past the old
+ *                 one) gets frame [0] only: below lo the walk cannot tell
+ *                 the stack from a coroutine stack. pthread_getattr_np
+ *                 would parse /proc/self/maps with fopen and sscanf, whose
+ *                 first calls fault 64 KiB windows of libc's stdio into RSS.
+ *                 A process forked from another thread is "main" by its
+ *                 tid but runs on that thread's stack: outside [lo, hi) it
+ *                 takes the other-thread path.
  *   other threads pthread_getattr_np (exact, and no /proc for them).
  *
  * Returns 0 with both bounds set, or -1 (unknown: walk nothing).
@@ -35,16 +43,34 @@
 
 extern void *__libc_stack_end __attribute__((weak));
 
+/* RLIMIT_STACK's soft limit as a span, at most 1 GiB (infinite: 1 GiB). */
+static inline uintptr_t llama_stack_limit_span(void) {
+  struct rlimit rl;
+  uintptr_t span = (uintptr_t)1 << 30;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < span)
+    span = (uintptr_t)rl.rlim_cur;
+  return span;
+}
+
+/* The span at load (a constructor of each library that includes this; or
+ * the first call, if that comes first). */
+static uintptr_t llama_stack_span_at_load;
+__attribute__((constructor)) static void llama_stack_record_span(void) {
+  if (!llama_stack_span_at_load) llama_stack_span_at_load = llama_stack_limit_span();
+}
+
 static inline int llama_stack_bounds(uintptr_t *lo, uintptr_t *hi) {
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
   if (&__libc_stack_end && __libc_stack_end && gettid() == getpid()) {
-    uintptr_t top = (uintptr_t)__libc_stack_end;
-    struct rlimit rl;
-    uintptr_t span = (uintptr_t)1 << 30;
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < span)
-      span = (uintptr_t)rl.rlim_cur;
-    *hi = top;
-    *lo = top > span ? top - span : 0;
-    return 0;
+    llama_stack_record_span();
+    uintptr_t top = (uintptr_t)__libc_stack_end, span = llama_stack_limit_span();
+    if (llama_stack_span_at_load < span) span = llama_stack_span_at_load;
+    uintptr_t bottom = top > span ? top - span : 0;
+    if (sp >= bottom && sp < top) {
+      *hi = top;
+      *lo = bottom;
+      return 0;
+    }
   }
   pthread_attr_t attr;
   void *addr;
