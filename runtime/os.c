@@ -81,27 +81,34 @@ bool llama_os_residency(const void *p, size_t size, unsigned char *vec) {
   return r == 0;
 }
 
-/* Reads "Rss:" and "AnonHugePages:" of /proc/self/smaps_rollup in bytes
- * (0 when unreadable). open/read only: no malloc, no stdio. */
-void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge) {
-  *rss = *anon_huge = 0;
-  int saved = errno;
-  int fd = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    errno = saved;
-    return;
-  }
-  char buf[4096];
+/* Reads a small file (a /proc or /sys one) into buf, NUL-terminated;
+ * false when it cannot be opened. open/read only: no malloc, no stdio. */
+static bool read_small_file(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
   size_t len = 0;
   for (;;) {
-    ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+    ssize_t r = read(fd, buf + len, cap - 1 - len);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     len += (size_t)r;
-    if (len == sizeof buf - 1) break;
+    if (len == cap - 1) break;
   }
   close(fd);
   buf[len] = '\0';
+  return true;
+}
+
+/* Reads "Rss:" and "AnonHugePages:" of /proc/self/smaps_rollup in bytes
+ * (0 when unreadable). */
+void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge) {
+  *rss = *anon_huge = 0;
+  int saved = errno;
+  char buf[4096];
+  if (!read_small_file("/proc/self/smaps_rollup", buf, sizeof buf)) {
+    errno = saved;
+    return;
+  }
   for (char *line = buf; line && *line;) {
     uint64_t *field = NULL;
     if (!strncmp(line, "Rss:", 4)) field = rss;
@@ -138,13 +145,8 @@ bool llama_os_thp_disabled(void) {
  * read on the way of programs whose collapses work). */
 static bool thp_never(void) {
   char buf[128];
-  int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  return strstr(buf, "[never]") != NULL;
+  return read_small_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof buf) &&
+         strstr(buf, "[never]") != NULL;
 }
 
 /* After a collapse failed for good reason (THP off, none to be had), none

@@ -322,15 +322,16 @@ static bool table_insert(cache_table_t *t, uint64_t entry) {
 }
 
 /* Copies every entry of old into a new table of `entries` words; NULL when
- * there is no memory or some entry found its probe sequence full (linear
+ * there is no memory or (unless keep_partial) some entry found its probe
+ * sequence full (linear
  * probing clusters: 2048 random keys in 4096 words lost one about once in
  * a hundred runs, and predict_model.test saw that lost entry miss again). */
-static cache_table_t *table_copy(const cache_table_t *old, uint64_t entries) {
+static cache_table_t *table_copy(const cache_table_t *old, uint64_t entries, bool keep_partial) {
   cache_table_t *t = cache_table_new(entries);
   if (!t) return NULL;
   for (uint64_t i = 0; i <= old->mask; i++) {
     uint64_t e = atomic_load_explicit(&old->words[i], memory_order_relaxed);
-    if (e && !table_insert(t, e)) {
+    if (e && !table_insert(t, e) && !keep_partial) {
       llama_os_unmap(t, cache_table_bytes(entries));
       return NULL;
     }
@@ -350,13 +351,12 @@ static void cache_grow(cache_table_t *old) {
   pthread_mutex_lock(&model_lock);
   cache_table_t *t = NULL;
   if (atomic_load_explicit(&cache, memory_order_relaxed) == old) {
-    uint64_t entries = (old->mask + 1) * 2;
-    while (!(t = table_copy(old, entries)) && entries < llama_options.predict_cache) entries *= 2;
-    if (!t && (t = cache_table_new(entries)) != NULL) /* at the largest: keep what fits */
-      for (uint64_t i = 0; i <= old->mask; i++) {
-        uint64_t e = atomic_load_explicit(&old->words[i], memory_order_relaxed);
-        if (e) table_insert(t, e);
-      }
+    /* At the largest size, keep what fits. */
+    for (uint64_t entries = (old->mask + 1) * 2; !t; entries *= 2) {
+      bool largest = entries >= llama_options.predict_cache;
+      t = table_copy(old, entries, largest);
+      if (largest) break;
+    }
     if (t) atomic_store_explicit(&cache, t, memory_order_release);
   }
   pthread_mutex_unlock(&model_lock);
