@@ -55,11 +55,21 @@ static void *background_main(void *arg) {
 #endif
   uint64_t tick_ns = (uint64_t)llama_options.purge_delay_ms * 1000000ull / 4;
   if (tick_ns < 1000000ull) tick_ns = 1000000ull;
+  /* LLAMA_STATS_INTERVAL_MS: a line of the accounting that often; the
+   * thread then ticks at least that often and never blocks. */
+  uint64_t interval_ns = (uint64_t)llama_options.stats_interval_ms * 1000000ull;
+  uint64_t start = llama_now_ns(), next_line = start;
+  if (interval_ns && interval_ns < tick_ns) tick_ns = interval_ns;
   for (;;) {
-    bool later = llama_memory_maintain(llama_now_ns(), false);
+    uint64_t now = llama_now_ns();
+    bool later = llama_memory_maintain(now, false);
     llama_span_collect_abandoned();
+    if (interval_ns && now >= next_line) {
+      llama_stats_line(2, (now - start) / 1000000ull);
+      while (next_line <= now) next_line += interval_ns;
+    }
     pthread_mutex_lock(&lock);
-    if (!later && !woken) {
+    if (!later && !woken && !interval_ns) {
       /* Announce the sleep, then look for work reported meanwhile: a waker
        * either sees `sleeping` (and signals under the lock) or its work is
        * seen here (both seq_cst). */

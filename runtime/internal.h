@@ -195,6 +195,7 @@ typedef struct llama_heap_s {
 /* ---- options.c ----------------------------------------------------------- */
 typedef struct llama_options_s {
   int stats;               /* LLAMA_STATS: report at exit */
+  unsigned stats_interval_ms; /* LLAMA_STATS_INTERVAL_MS: one accounting line this often */
   int verbose;             /* LLAMA_VERBOSE: warnings on stderr */
   unsigned default_bin;    /* LLAMA_DEFAULT_CLASS: bin of unclassified calls */
   unsigned huge_page_cache; /* LLAMA_HUGE_PAGE_CACHE: most empty pages kept warm */
@@ -263,6 +264,7 @@ uint64_t llama_resident_bytes(const void *p, size_t size);
 void llama_hugepages_fork_prepare(void);
 void llama_hugepages_fork_parent(void);
 void llama_hugepages_fork_child(void);
+void llama_stats_line(int fd, uint64_t ms); /* LLAMA_STATS_INTERVAL_MS */
 void llama_hugepages_bin_stats(unsigned bin, llama_bin_stats_t *out);
 void llama_hugepages_global_stats(llama_stats_t *out);
 void llama_hugepages_live(llama_stats_t *out);

@@ -11,6 +11,7 @@ extern char **environ;
 
 llama_options_t llama_options = {
     .stats = 0,
+    .stats_interval_ms = 0,
     .verbose = 0,
     .default_bin = LLAMA_BIN_UNCLASSIFIED,
     .huge_page_cache = 16,
@@ -71,6 +72,7 @@ static void option_int(const char *name, int *field) {
 void llama_options_init(void) {
   option_int("LLAMA_VERBOSE", &llama_options.verbose); /* first: reports need it */
   option_int("LLAMA_STATS", &llama_options.stats);
+  option_unsigned("LLAMA_STATS_INTERVAL_MS", 3600000, &llama_options.stats_interval_ms);
   option_int("LLAMA_PROMOTE", &llama_options.promote);
   option_int("LLAMA_HUGE_PAGES", &llama_options.huge_pages);
   option_int("LLAMA_PURGE_UNITS", &llama_options.purge_units);

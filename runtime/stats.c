@@ -140,6 +140,32 @@ static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
   flush(fd, b);
 }
 
+/* LLAMA_STATS_INTERVAL_MS: one line of the accounting, for a time series
+ * (the exit report shows only the end). Written by the background thread:
+ *   llama-stats t_ms=T rss=R anon_huge=A resident=H live=L free_blocks=B
+ *     free_units=U cached=C metadata=M large=G on_huge=P       (KiB) */
+void llama_stats_line(int fd, uint64_t ms) {
+  llama_stats_t s;
+  stats_collect(&s);
+  const llama_memory_t *m = &s.memory;
+  const struct { const char *key; uint64_t v; } f[] = {
+      {" rss=", s.process_rss},      {" anon_huge=", s.process_anon_huge},
+      {" resident=", m->resident},   {" live=", m->live},
+      {" free_blocks=", m->free_blocks}, {" free_units=", m->free_units},
+      {" cached=", m->cached},       {" metadata=", m->metadata},
+      {" large=", m->large},         {" on_huge=", m->huge}};
+  char buf[512];
+  llama_buf_t b = {buf, 0, sizeof buf};
+  llama_buf_str(&b, "llama-stats t_ms=");
+  llama_buf_u64(&b, ms, 0);
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    llama_buf_str(&b, f[i].key);
+    llama_buf_u64(&b, f[i].v >> 10, 0);
+  }
+  llama_buf_str(&b, "\n");
+  flush(fd, &b);
+}
+
 LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_stats_t s;
   stats_collect(&s);
