@@ -64,6 +64,9 @@ static void list_remove(llama_span_t **head, llama_span_t *span) {
 /* Moves every block other threads freed into the span's own free list.
  * Caller owns the span. Returns the number of blocks collected. */
 static uint32_t span_collect(llama_span_t *span) {
+  /* Look before the exchange: most spans have no remote frees, and a read
+   * leaves the line shared where a locked exchange takes it over. */
+  if (!atomic_load_explicit(&span->thread_free, memory_order_relaxed)) return 0;
   llama_block_t *list = atomic_exchange_explicit(&span->thread_free, NULL, memory_order_acquire);
   if (!list) return 0;
   uint32_t n = 1;
@@ -400,6 +403,7 @@ static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned 
     if (!span_has_room(span)) continue;
     list_remove(&abandoned, span);
     atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+    llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
     atomic_store_explicit(&span->heap, heap, memory_order_release);
     span_collect(span); /* frees that raced with the handover */
     found = span;
@@ -420,6 +424,7 @@ void llama_span_collect_abandoned(void) {
     if (span->used == 0) {
       list_remove(&abandoned, span);
       atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+      llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
       llama_span_release(span);
     }
   }
@@ -436,8 +441,39 @@ static void abandon_span(llama_span_t *span) {
   }
   pthread_mutex_lock(&abandoned_lock);
   list_push(&abandoned, span);
+  llama_span_set_flags(span, llama_span_flags(span) | SPAN_ABANDONED);
   atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
   pthread_mutex_unlock(&abandoned_lock);
+}
+
+/* Reclaim on free: a thread that frees into an abandoned span of a class it
+ * allocates itself (it has a current span there) takes the span over, onto
+ * its avail list, so the span's free blocks serve that thread's next
+ * allocations of the class instead of waiting for a slow path to adopt it
+ * (adoption looks at the first ADOPT_SCAN_MAX abandoned spans only) while
+ * new spans are carved. A program whose threads hand their objects to the
+ * next thread and exit (mimalloc-bench's larson, a server's short-lived
+ * workers) otherwise kept every dead thread's spans partly used and apart
+ * from everyone's allocations. A thread that only frees in the class (a
+ * reaper) does not take spans it would never refill: they stay for the
+ * allocating threads to adopt (test/allocator/abandoned.c). True if the
+ * caller now owns the span. */
+static bool reclaim_on_free(llama_heap_t *heap, llama_span_t *span) {
+  bool taken = false;
+  pthread_mutex_lock(&abandoned_lock);
+  if ((llama_span_flags(span) & SPAN_ABANDONED) &&
+      !atomic_load_explicit(&span->heap, memory_order_relaxed)) {
+    list_remove(&abandoned, span);
+    atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+    llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
+    atomic_store_explicit(&span->heap, heap, memory_order_release);
+    taken = true;
+  }
+  pthread_mutex_unlock(&abandoned_lock);
+  if (!taken) return false;
+  span_collect(span); /* frees pushed while it was abandoned */
+  list_push(&heap->avail[span->bin][span->size_class], span);
+  return true;
 }
 
 /* Thread exit (pthread key destructor): hand every span over. */
@@ -571,6 +607,10 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   }
   llama_block_t *block = (llama_span_flags(span) & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
   llama_heap_t *owner = atomic_load_explicit(&span->heap, memory_order_acquire);
+  if (!owner && (llama_span_flags(span) & SPAN_ABANDONED) && llama_heap_is_real(heap) &&
+      heap->current[span->bin][span->size_class] != &llama_empty_span &&
+      reclaim_on_free(heap, span))
+    owner = heap;
   if (owner == heap) { /* never the empty heap: it owns no span */
     block->next = span->free;
     span->free = block;

@@ -611,9 +611,20 @@ void llama_span_release(llama_span_t *span) {
 }
 
 /* A span became (active=true) or stopped being (false) a heap's current span.
- * When the last current span of a page goes, the page's deadline starts. */
+ * When the last current span of a page goes, the page's deadline starts.
+ *
+ * Only pages that can be promoted keep the count: a page of class 6 or of
+ * the unclassified bin has no deadline, and its count would only cost a
+ * locked add on a shared line at every span switch (mimalloc-bench's larson:
+ * 25% of its cycles, two threads switching spans of the same pages). The
+ * test is stable for the span's time as current: a counted page is promoted
+ * only with no current span, and a page's bin changes otherwise only when
+ * it is empty. */
 void llama_huge_page_span_active(llama_span_t *span, bool active) {
   llama_huge_page_t *page = llama_huge_page_of(span);
+  if (!llama_options.promote ||
+      atomic_load_explicit(&page->bin, memory_order_relaxed) + 1 >= LLAMA_NUM_CLASSES)
+    return;
   if (active) {
     atomic_fetch_add_explicit(&page->active_spans, 1, memory_order_relaxed);
     return;

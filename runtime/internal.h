@@ -94,6 +94,7 @@ enum { SPAN_UNUSED = 0, SPAN_BLOCKS = 1, SPAN_RUN = 2, SPAN_EXTENT = 3 };
 enum {
   SPAN_IN_FULL = 1,  /* on its heap's full list */
   SPAN_INTERIOR = 2, /* handed out interior (aligned) pointers */
+  SPAN_ABANDONED = 4, /* on the abandoned list (heap.c; written under its lock) */
 };
 
 /* Descriptor of a span, kept in the huge page header, one per unit (only the
