@@ -157,7 +157,14 @@ typedef struct llama_large_s {
   void *user;               /* the pointer handed out */
   struct llama_large_s *next_far, *prev_far; /* registry of >= 2 MiB-aligned */
   struct llama_large_s *next_all, *prev_all; /* every large object (accounting) */
+  uint32_t scan_at_ms;      /* lazy huge frames: next mincore scan (far_lock) */
+  uint8_t scan_shift;       /* scans back off: delay << shift */
+  uint8_t scan_flags;       /* LARGE_SETTLED, LARGE_SCANNING, LARGE_FREE_PENDING */
+  uint16_t dense_frames;    /* dense whole frames at the last scan */
 } llama_large_t;
+#define LARGE_SETTLED 1      /* no more scans */
+#define LARGE_SCANNING 2     /* the maintenance scans it outside far_lock */
+#define LARGE_FREE_PENDING 4 /* freed meanwhile: the scanner unmaps it */
 
 /* Allocations counted by each heap, per bin and source of the class. Only
  * the owning thread writes them; live bytes are computed from the spans. */
@@ -353,6 +360,7 @@ void llama_large_fork_prepare(void);
 void llama_large_fork_parent(void);
 void llama_large_fork_child(void);
 void llama_large_stats(llama_stats_t *out);
+bool llama_large_maintain(uint64_t now, bool force); /* collapse dense frames */
 
 /* ---- predict.c (the dynamic path; see predict.h) -------------------------- */
 #define LLAMA_PREDICT_MAX_DEPTH 64
