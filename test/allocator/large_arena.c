@@ -1,0 +1,105 @@
+// Large objects (> 1 MiB) are carved from arenas of 2 MiB frames: a freed
+// object's frames stay resident (dirty) for a while and serve the next large
+// allocation without page faults; then the maintenance decommits them.
+//  - a freed 16 MiB buffer's frames are reused by the next 16 MiB request
+//    (same address) and the process does not grow;
+//  - calloc on reused frames reads zeros (they held the old buffer's bytes);
+//  - a smaller object placed at the start of a dirty run keeps nothing of
+//    its last frame past its end resident;
+//  - objects of many sizes, freed, are coalesced: a request as large as all
+//    of them together fits in their frames;
+//  - idle (background thread, no allocation) the dirty frames go back to
+//    the OS: RSS falls by the buffer's 16 MiB, and llama_stats' cached
+//    memory falls to nothing. The wait is bounded by a minute, not timed.
+//
+// RUN: %cc %s -o %t %link_llamalloc
+// RUN: %t | FileCheck %s
+// CHECK: reused: same address, RSS grew by less than 1 MiB: yes
+// CHECK: calloc on reused frames reads zeros: yes
+// CHECK: tail of a smaller object's last frame not resident: yes
+// CHECK: coalesced: one object over the frames of six: yes
+// CHECK: idle: dirty frames returned: yes
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "llamalloc.h"
+#include "mem_common.h"
+
+#define MIB (1024 * 1024)
+
+/* Addresses compared as integers, through a volatile: the compiler may
+ * otherwise fold "a fresh malloc result equals a freed pointer" to false. */
+static volatile unsigned long addr[4];
+
+static size_t resident(const char *p, size_t n) {
+  static unsigned char vec[65536];
+  size_t pages = n / 4096, r = 0;
+  if (pages > sizeof vec || mincore((void *)((unsigned long)p & ~4095ul), n, vec) != 0) return (size_t)-1;
+  for (size_t i = 0; i < pages; i++) r += vec[i] & 1;
+  return r * 4096;
+}
+
+int main(void) {
+  char *a = malloc(16 * MIB);
+  memset(a, 0x5a, 16 * MIB);
+  addr[0] = (unsigned long)a;
+  free(a);
+  long before = read_mem().rss_kib;
+  char *b = malloc(16 * MIB);
+  memset(b, 0x33, 16 * MIB);
+  long grew = read_mem().rss_kib - before;
+  printf("reused: same address, RSS grew by less than 1 MiB: %s (%ld KiB)\n",
+         addr[0] == (unsigned long)b && grew < 1024 ? "yes" : "no", grew);
+  addr[1] = (unsigned long)b;
+  free(b);
+
+  unsigned char *c = calloc(1, 16 * MIB);
+  size_t nonzero = 0;
+  for (size_t i = 0; i < 16 * MIB; i++) nonzero += c[i] != 0;
+  printf("calloc on reused frames reads zeros: %s (%zu nonzero)\n", addr[1] == (unsigned long)c && !nonzero ? "yes" : "no", nonzero);
+  memset(c, 0x77, 16 * MIB);
+  addr[2] = (unsigned long)c;
+  free(c);
+
+  /* 3 MiB + 256 KiB: two frames, the second mostly past the object. */
+  size_t n = 3 * MIB + 256 * 1024;
+  char *d = malloc(n);
+  char *frame2 = (char *)(((unsigned long)d + 2 * MIB) & ~(2ul * MIB - 1));
+  char *end = (char *)(((unsigned long)d + n + 4095) & ~4095ul);
+  size_t tail = resident(end, (size_t)(frame2 + 2 * MIB - end));
+  printf("tail of a smaller object's last frame not resident: %s (%zu KiB)\n", addr[2] == (unsigned long)d && tail == 0 ? "yes" : "no",
+         tail / 1024);
+  free(d);
+
+  /* Six objects side by side, freed: one object as large fits where they were. */
+  char *o[6];
+  size_t total = 0;
+  for (int i = 0; i < 6; i++) {
+    size_t sz = (size_t)(2 + i) * MIB - 4096; /* frames: 1, 2, 2, 3, 3, 4 */
+    o[i] = malloc(sz);
+    memset(o[i], i, sz);
+    total += ((sz + 256 + 2 * MIB - 1) / (2 * MIB)) * 2 * MIB;
+  }
+  char *lo = o[0];
+  for (int i = 0; i < 6; i++) if (o[i] < lo) lo = o[i];
+  addr[3] = (unsigned long)lo;
+  for (int i = 0; i < 6; i++) free(o[i]);
+  char *big = malloc(total - 4096);
+  printf("coalesced: one object over the frames of six: %s\n", (unsigned long)big == addr[3] ? "yes" : "no");
+  memset(big, 1, total - 4096);
+  free(big);
+
+  /* Idle: no allocation from here on. */
+  llama_stats_t s;
+  long busy = read_mem().rss_kib;
+  int ok = 0;
+  for (int waited = 0; waited < 60000 && !ok; waited += 10) {
+    sleep_ms(10);
+    llama_stats_get(&s);
+    ok = s.memory.cached < 1 * MIB && read_mem().rss_kib < busy - 16 * 1024;
+  }
+  printf("idle: dirty frames returned: %s (RSS %ld -> %ld KiB, cached %llu KiB)\n", ok ? "yes" : "no",
+         busy, read_mem().rss_kib, (unsigned long long)s.memory.cached / 1024);
+  return 0;
+}
