@@ -226,6 +226,9 @@ static void *realloc_in(void *p, size_t n, unsigned bin, unsigned source, bool k
   if (span && span->kind == SPAN_EXTENT && span->bin == bin && n > llama_options.extent_min &&
       n <= RUN_MAX && llama_extent_resize(span, p, n))
     return p;
+  /* A large object that stays large and in its bin: in place when the
+   * frames after it are free, or shrunk by its last frames (large.c). */
+  if (large && large->bin == bin && n > RUN_MAX && llama_large_resize(large, n)) return p;
   void *q = llama_alloc(n, bin, source);
   if (!q) return NULL;
   memcpy(q, p, old < n ? old : n);

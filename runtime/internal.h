@@ -358,6 +358,7 @@ bool llama_memory_maintain(uint64_t now, bool force);
 /* ---- large.c ------------------------------------------------------------- */
 void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero);
 void llama_large_free(llama_large_t *large);
+bool llama_large_resize(llama_large_t *large, size_t n); /* realloc in place */
 llama_large_t *llama_large_find_far(const void *p);
 void llama_large_fork_prepare(void);
 void llama_large_fork_parent(void);

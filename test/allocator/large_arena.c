@@ -8,6 +8,9 @@
 //    its last frame past its end resident;
 //  - objects of many sizes, freed, are coalesced: a request as large as all
 //    of them together fits in their frames;
+//  - realloc grows an object into the free frames after it and shrinks it
+//    by its last frames, in place (glibc moves it with mremap; before, it
+//    was copied);
 //  - idle (background thread, no allocation) the dirty frames go back to
 //    the OS: RSS falls by the buffer's 16 MiB, and llama_stats' cached
 //    memory falls to nothing. The wait is bounded by a minute, not timed.
@@ -18,6 +21,8 @@
 // CHECK: calloc on reused frames reads zeros: yes
 // CHECK: tail of a smaller object's last frame not resident: yes
 // CHECK: coalesced: one object over the frames of six: yes
+// CHECK: realloc grows in place and keeps the bytes: yes
+// CHECK: realloc shrinks in place: yes
 // CHECK: idle: dirty frames returned: yes
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +94,18 @@ int main(void) {
   printf("coalesced: one object over the frames of six: %s\n", (unsigned long)big == addr[3] ? "yes" : "no");
   memset(big, 1, total - 4096);
   free(big);
+
+  char *r = malloc(4 * MIB);
+  for (size_t i = 0; i < 4 * MIB; i++) r[i] = (char)(i * 7);
+  addr[0] = (unsigned long)r;
+  char *r2 = realloc(r, 12 * MIB);
+  int same = 1;
+  for (size_t i = 0; i < 4 * MIB; i++) same &= r2[i] == (char)(i * 7);
+  memset(r2 + 4 * MIB, 3, 8 * MIB);
+  printf("realloc grows in place and keeps the bytes: %s\n", (unsigned long)r2 == addr[0] && same ? "yes" : "no");
+  char *r3 = realloc(r2, 3 * MIB / 2);
+  printf("realloc shrinks in place: %s\n", (unsigned long)r3 == addr[0] && r3[100] == (char)700 ? "yes" : "no");
+  free(r3);
 
   /* Idle: no allocation from here on. */
   llama_stats_t s;
