@@ -10,9 +10,10 @@
  * (MAP_NORESERVE: untouched, it costs nothing), 512 frames of 2 MiB. An
  * object takes a run of whole frames, the best-placed run of free frames:
  * the one with the most *dirty* frames (freed, still resident), then the
- * shortest run. A freed object's frames stay dirty for LLAMA_PURGE_DELAY_MS
- * and are then decommitted (MADV_DONTNEED) by the maintenance; free frames
- * coalesce by construction (a bitmap). Why: huge frames are lazy (below),
+ * shortest run. Once the program has been seen to replace large objects
+ * quickly (the reserve, below), a freed object's frames stay dirty and are
+ * decommitted (MADV_DONTNEED) later by the maintenance; otherwise at free.
+ * Free frames coalesce by construction (a bitmap). Why: huge frames are lazy (below),
  * so a fresh object is faulted in 4 KiB at a time, and on this VM a 4 KiB
  * fault costs ~12 us: mimalloc-bench's malloc-large (20 live buffers of
  * 5-25 MiB, replaced one at a time) took 88 s against glibc's 6.6, whose
@@ -93,6 +94,9 @@ typedef struct {
 
 static arena_t *arenas[ARENA_MAX]; /* far_lock */
 static void reserve_note(unsigned frames, unsigned fresh);
+static unsigned reserve_frames;   /* below, with the reserve's rules */
+static uint32_t last_purge_ms;
+static bool purged_once;
 static unsigned arena_count;
 
 LLAMA_INLINE bool bit(const uint64_t *w, unsigned i) { return (w[i / 64] >> (i % 64)) & 1; }
@@ -207,6 +211,26 @@ static unsigned frames_of(size_t map_size) {
   return (unsigned)((map_size + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE);
 }
 
+static void frames_decommit(arena_t *ar, unsigned f, unsigned n);
+
+/* Frames [f, f + n) of ar were just freed (far_lock): they turn dirty for
+ * the maintenance to decommit after the purge delay, unless the reserve is
+ * 0 (no large allocation has lately needed frames just decommitted): then
+ * they go at once, as the object's own mapping was unmapped at free before
+ * the arenas. The demo's kvserver frees a 4 MiB buffer about once a second;
+ * held for a purge delay each time, it cost 1 MiB of its 25 MiB
+ * time-averaged RSS. */
+static void frames_freed(arena_t *ar, unsigned f, unsigned n, uint32_t now) {
+  if (!reserve_frames) {
+    frames_decommit(ar, f, n);
+    last_purge_ms = now, purged_once = true;
+    return;
+  }
+  bits_set(ar->dirty, f, n, true);
+  for (unsigned k = f; k < f + n; k++) ar->freed_ms[k] = now;
+  llama_hugepages_note_work(); /* the maintenance decommits them later */
+}
+
 /* Gives an object's memory back: its frames turn dirty (the maintenance
  * decommits them after the purge delay), or its own mapping is unmapped. */
 static void large_release(llama_large_t *l) {
@@ -222,11 +246,9 @@ static void large_release(llama_large_t *l) {
   arena_t *ar = arena_of(l);
   unsigned f = (unsigned)(((uint8_t *)l - ar->base) / HUGE_PAGE_SIZE), n = frames_of(l->map_size);
   bits_set(ar->used, f, n, false);
-  bits_set(ar->dirty, f, n, true);
-  for (unsigned k = f; k < f + n; k++) ar->freed_ms[k] = now;
   ar->used_frames -= n;
+  frames_freed(ar, f, n, now);
   pthread_mutex_unlock(&far_lock);
-  llama_hugepages_note_work(); /* the maintenance decommits them later */
 }
 
 /* Dirty frames kept past the purge delay (the reserve), learned as the
@@ -236,8 +258,9 @@ static void large_release(llama_large_t *l) {
  * clean frames, up to 4x the largest object of the last two windows; a
  * window (RESERVE_WINDOW_DELAYS purge delays) without a miss halves it. A
  * program that does not replace large objects that fast keeps a reserve of
- * 0: its freed frames go after one delay. Past the window every dirty frame
- * goes (an idle program keeps nothing). Measured on malloc-large (20 live
+ * 0: its freed frames are decommitted at free (frames_freed). With a
+ * reserve, frames beyond it go after one delay, the rest after the window
+ * (an idle program keeps nothing). Measured on malloc-large (20 live
  * buffers of 5-25 MiB, replaced one at a time, every 5 ms): every dirty
  * frame decommitted after 50 ms faulted 16% of the bytes it wrote in
  * afresh, 2.4x glibc's page faults (25 s against glibc's 6.6); held 1 s, as
@@ -249,9 +272,7 @@ static void large_release(llama_large_t *l) {
 #define RESERVE_WINDOW_DELAYS 20u
 #define RESERVE_MISS_DELAYS 2u
 static unsigned window_max, window_prev_max; /* largest objects, frames (far_lock) */
-static uint32_t last_purge_ms;                /* the last decommit of dirty frames */
-static bool purged_once;
-static unsigned misses, reserve_frames;
+static unsigned misses;
 static uint32_t window_start_ms;
 
 /* An allocation of `frames` of which `fresh` were clean (far_lock). */
@@ -283,15 +304,20 @@ static unsigned purge_frames(arena_t *ar, bool (*due)(const arena_t *, unsigned,
     }
     unsigned j = i;
     while (j < ARENA_FRAMES && due(ar, j, t)) j++;
-    uint8_t *p = ar->base + (size_t)i * HUGE_PAGE_SIZE;
-    size_t len = (size_t)(j - i) * HUGE_PAGE_SIZE;
-    llama_os_decommit(p, len);
-    llama_os_hugepage_forbid(p, len);
-    bits_set(ar->dirty, i, j - i, false);
+    frames_decommit(ar, i, j - i);
     purged += j - i;
     i = j;
   }
   return purged;
+}
+
+/* Gives frames [f, f + n) back to the OS and sets them back to 4 KiB
+ * pages; they are clean (far_lock). */
+static void frames_decommit(arena_t *ar, unsigned f, unsigned n) {
+  uint8_t *p = ar->base + (size_t)f * HUGE_PAGE_SIZE;
+  llama_os_decommit(p, (size_t)n * HUGE_PAGE_SIZE);
+  llama_os_hugepage_forbid(p, (size_t)n * HUGE_PAGE_SIZE);
+  bits_set(ar->dirty, f, n, false);
 }
 
 /* due(): freed at or before t, or exactly at t. */
@@ -452,9 +478,8 @@ bool llama_large_resize(llama_large_t *l, size_t n) {
     reserve_note(want, 0);
   } else if (want < cur) {
     bits_set(ar->used, f + want, cur - want, false);
-    bits_set(ar->dirty, f + want, cur - want, true);
-    for (unsigned k = f + want; k < f + cur; k++) ar->freed_ms[k] = now;
     ar->used_frames -= cur - want;
+    frames_freed(ar, f + want, cur - want, now);
   }
   l->map_size = map_size;
   size_t old_usable = l->usable;
@@ -474,7 +499,6 @@ bool llama_large_resize(llama_large_t *l, size_t n) {
     size_t stop = (size_t)want * HUGE_PAGE_SIZE < old_map ? (size_t)want * HUGE_PAGE_SIZE : old_map;
     if (stop > map_size) llama_os_decommit(base + map_size, stop - map_size);
   }
-  if (want < cur) llama_hugepages_note_work();
   if (want > cur) {
     if (lazy_frames()) llama_background_wake();
     else {
