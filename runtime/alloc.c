@@ -34,7 +34,7 @@ static void *alloc_slow_in(size_t n, unsigned bin, unsigned source, bool blocks_
   } else if (n <= RUN_MAX) {
     p = llama_run_alloc(bin, n);
   } else {
-    p = llama_large_alloc(bin, n, MIN_ALIGN);
+    p = llama_large_alloc(bin, n, MIN_ALIGN, false);
   }
   if (!p) goto fail;
   heap->allocations[bin][source]++;
@@ -147,6 +147,19 @@ static unsigned bin_in(const llama_span_t *span, const llama_large_t *large) {
   return llama_options.default_bin;
 }
 
+/* A large object (large.c), counted like any allocation; zero: calloc's. */
+static void *alloc_large(size_t n, size_t alignment, unsigned bin, unsigned source, bool zero) {
+  llama_heap_t *heap = llama_tls_heap;
+  if (!llama_heap_is_real(heap)) heap = llama_heap_init_thread();
+  void *p = heap ? llama_large_alloc(bin, n, alignment, zero) : NULL;
+  if (!p) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  heap->allocations[bin][source]++;
+  return p;
+}
+
 /* Allocation aligned to `alignment` (a power of two). Small requests whose
  * size class is a multiple of the alignment are naturally aligned (span
  * starts are 4 KiB-aligned); others take an interior pointer of a larger
@@ -175,15 +188,7 @@ static void *alloc_aligned(size_t n, size_t alignment, unsigned bin, unsigned so
     }
     return aligned;
   }
-  llama_heap_t *heap = llama_tls_heap;
-  if (!llama_heap_is_real(heap)) heap = llama_heap_init_thread();
-  void *p = heap ? llama_large_alloc(bin, n, alignment) : NULL;
-  if (!p) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  heap->allocations[bin][source]++;
-  return p;
+  return alloc_large(n, alignment, bin, source, false);
 }
 
 static void *calloc_in(size_t count, size_t size, unsigned bin, unsigned source) {
@@ -192,8 +197,10 @@ static void *calloc_in(size_t count, size_t size, unsigned bin, unsigned source)
     errno = ENOMEM;
     return NULL;
   }
+  /* Large objects may reuse freed frames: large.c clears only those. */
+  if (n > RUN_MAX) return alloc_large(n, MIN_ALIGN, bin, source, true);
   void *p = llama_alloc(n, bin, source);
-  if (p && n <= RUN_MAX) memset(p, 0, n); /* large objects are fresh mappings */
+  if (p) memset(p, 0, n);
   return p;
 }
 
@@ -219,6 +226,9 @@ static void *realloc_in(void *p, size_t n, unsigned bin, unsigned source, bool k
   if (span && span->kind == SPAN_EXTENT && span->bin == bin && n > llama_options.extent_min &&
       n <= RUN_MAX && llama_extent_resize(span, p, n))
     return p;
+  /* A large object that stays large and in its bin: in place when the
+   * frames after it are free, or shrunk by its last frames (large.c). */
+  if (large && large->bin == bin && n > RUN_MAX && llama_large_resize(large, n)) return p;
   void *q = llama_alloc(n, bin, source);
   if (!q) return NULL;
   memcpy(q, p, old < n ? old : n);

@@ -91,6 +91,7 @@ static void *background_main(void *arg) {
 /* Extents first: a chunk they empty becomes free units for the pages. */
 bool llama_memory_maintain(uint64_t now, bool force) {
   bool later = llama_extents_maintain(now, force);
+  later |= llama_large_maintain(now, force);
   return llama_hugepages_maintain(now, force) || later;
 }
 

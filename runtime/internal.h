@@ -12,9 +12,10 @@
  *   128 KiB blocks): every (bin, size class) pair has a partly used span, so
  *   spans are kept small. A "run" is a
  *   span holding one medium object (128 KiB < n <= 1 MiB). Objects above
- *   1 MiB get their own mapping (large.c) whose header sits at its 2 MiB-aligned
- *   base, so `p & ~(2 MiB - 1)` finds the header of every pointer we return
- *   (except large objects aligned to >= 2 MiB, kept in a small registry).
+ *   1 MiB take a run of 2 MiB frames in an arena (large.c) with their header
+ *   at its 2 MiB-aligned start, so `p & ~(2 MiB - 1)` finds the header of
+ *   every pointer we return (except large objects aligned to >= 2 MiB, which
+ *   have their own mapping and sit in a small registry).
  *
  * Medium requests (1 KiB < n <= 1 MiB, unaligned) are not in size-class
  * spans: extent.c carves them by best fit from chunks (spans of kind
@@ -23,7 +24,7 @@
  * Dependencies point one way:
  *   alloc -> predict -> symtab
  *   alloc -> heap | extent | large -> hugepage -> os
- *   background -> extent, hugepage (the maintenance, from its own thread);
+ *   background -> extent, large, hugepage (the maintenance, from its own thread);
  *   hugepage and extent only wake it (llama_background_wake/start), and
  *   without the thread the slow path runs llama_memory_maintain itself
  *   stats -> heap, hugepage, large (reads only)
@@ -69,6 +70,7 @@
 /* Region kinds, stored at the same offset in huge page and large headers. */
 #define REGION_HUGE_PAGE 0x4c4c4850u /* "LLHP" */
 #define REGION_LARGE 0x4c4c4c47u     /* "LLLG" */
+#define REGION_LARGE_FREED 0x4c4c4646u /* "LLFF": a freed large object's header in an arena */
 
 /* Debug level: 0 none, 1 cheap asserts, 2 internal invariants. */
 #ifndef LLAMA_DEBUG
@@ -148,7 +150,8 @@ typedef struct llama_huge_page_s {
 _Static_assert(sizeof(llama_huge_page_t) <= HUGE_PAGE_HEADER_SIZE,
                "huge page header must fit its 8 KiB");
 
-/* Header of an object with its own mapping. */
+/* Header of a large object (large.c): at the start of its arena frames or
+ * of its own mapping. */
 typedef struct llama_large_s {
   uint32_t region_kind;     /* REGION_LARGE */
   uint32_t bin;
@@ -157,7 +160,14 @@ typedef struct llama_large_s {
   void *user;               /* the pointer handed out */
   struct llama_large_s *next_far, *prev_far; /* registry of >= 2 MiB-aligned */
   struct llama_large_s *next_all, *prev_all; /* every large object (accounting) */
+  uint32_t scan_at_ms;      /* lazy huge frames: next mincore scan (far_lock) */
+  uint8_t scan_shift;       /* scans back off: delay << shift */
+  uint8_t scan_flags;       /* LARGE_SETTLED, LARGE_SCANNING, LARGE_FREE_PENDING */
+  uint16_t dense_frames;    /* dense whole frames at the last scan */
 } llama_large_t;
+#define LARGE_SETTLED 1      /* no more scans */
+#define LARGE_SCANNING 2     /* the maintenance scans it outside far_lock */
+#define LARGE_FREE_PENDING 4 /* freed meanwhile: the scanner unmaps it */
 
 /* Allocations counted by each heap, per bin and source of the class. Only
  * the owning thread writes them; live bytes are computed from the spans. */
@@ -346,13 +356,15 @@ void llama_background_fork_child(void);
 bool llama_memory_maintain(uint64_t now, bool force);
 
 /* ---- large.c ------------------------------------------------------------- */
-void *llama_large_alloc(unsigned bin, size_t n, size_t alignment);
+void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero);
 void llama_large_free(llama_large_t *large);
+bool llama_large_resize(llama_large_t *large, size_t n); /* realloc in place */
 llama_large_t *llama_large_find_far(const void *p);
 void llama_large_fork_prepare(void);
 void llama_large_fork_parent(void);
 void llama_large_fork_child(void);
 void llama_large_stats(llama_stats_t *out);
+bool llama_large_maintain(uint64_t now, bool force); /* collapse dense frames */
 
 /* ---- predict.c (the dynamic path; see predict.h) -------------------------- */
 #define LLAMA_PREDICT_MAX_DEPTH 64
