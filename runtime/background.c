@@ -65,7 +65,7 @@ static void *background_main(void *arg) {
     bool later = llama_memory_maintain(now, false);
     llama_span_collect_abandoned();
     if (interval_ns && now >= next_line) {
-      llama_stats_line(2, (now - start) / 1000000ull);
+      llama_stats_line(llama_stats_fd(), (now - start) / 1000000ull);
       while (next_line <= now) next_line += interval_ns;
     }
     pthread_mutex_lock(&lock);
@@ -90,6 +90,10 @@ static void *background_main(void *arg) {
 
 /* Extents first: a chunk they empty becomes free units for the pages. */
 bool llama_memory_maintain(uint64_t now, bool force) {
+  /* Cleared once, before every part looks: work any part reports from here
+   * on keeps the thread awake for another pass (cleared at the end of the
+   * small-page part, a large object freed during the pass slept). */
+  llama_hugepages_work_taken();
   bool later = llama_extents_maintain(now, force);
   later |= llama_large_maintain(now, force);
   return llama_hugepages_maintain(now, force) || later;

@@ -608,9 +608,11 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   llama_block_t *block = (llama_span_flags(span) & SPAN_INTERIOR) ? llama_block_start(span, p) : p;
   llama_heap_t *owner = atomic_load_explicit(&span->heap, memory_order_acquire);
   if (!owner && (llama_span_flags(span) & SPAN_ABANDONED) && llama_heap_is_real(heap) &&
-      heap->current[span->bin][span->size_class] != &llama_empty_span &&
-      reclaim_on_free(heap, span))
-    owner = heap;
+      heap->current[span->bin][span->size_class] != &llama_empty_span) {
+    /* Taken by us, or meanwhile adopted by another heap (then flag it). */
+    if (reclaim_on_free(heap, span)) owner = heap;
+    else owner = atomic_load_explicit(&span->heap, memory_order_acquire);
+  }
   if (owner == heap) { /* never the empty heap: it owns no span */
     block->next = span->free;
     span->free = block;

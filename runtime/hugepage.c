@@ -80,6 +80,10 @@ void llama_hugepages_note_work(void) { note_work(); }
 
 bool llama_hugepages_work_pending(void) { return atomic_load(&work_pending) != 0; }
 
+/* At the start of a maintenance pass (background.c), before any of its
+ * parts looks for work: work reported after this is seen by the next pass. */
+void llama_hugepages_work_taken(void) { atomic_store(&work_pending, 0); }
+
 /* ---- the pool of empty huge pages ---------------------------------------- */
 
 /* How many empty pages the warm cache may hold: the largest recent "brief
@@ -449,6 +453,7 @@ static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned
   if (lazy_huge() && !page->huge && !page->want_huge &&
       page_used_units(page) >= llama_options.huge_page_units) {
     page->want_huge = 1;
+    page->collapse_retries = 0;
     *collapse = true;
   }
   llama_span_t *span = &page->spans[unit];
@@ -474,13 +479,20 @@ static llama_bin_t *lock_page_bin(llama_huge_page_t *page) {
  * khugepaged). Owner's bin lock held, so the page cannot empty, move or be
  * released meanwhile; the syscall is slow (about a 2 MiB copy), which is why
  * the background thread does it when it runs. */
+#define COLLAPSE_RETRIES 8 /* EAGAIN failures retried per dense page */
 static void collapse_locked(llama_huge_page_t *page) {
   page->want_huge = 0;
   if (page->huge || page_used_units(page) < llama_options.huge_page_units) return;
   /* A failed collapse leaves the page on 4 KiB pages, purged and trimmed as
    * such: believed huge, its free units stayed resident (Ruby turns THP off
    * for itself, and held 1.3x the best peer's peak RSS under LLAMA). */
-  if (!llama_os_hugepage_collapse(page)) return;
+  int r = llama_os_hugepage_collapse(page);
+  if (r < 0 && page->collapse_retries < COLLAPSE_RETRIES) {
+    page->collapse_retries++;
+    page->want_huge = 1; /* the next maintenance pass tries again */
+    return;
+  }
+  if (r <= 0) return;
   page->huge = 1;
   atomic_fetch_add_explicit(&pool.collapses, 1, memory_order_relaxed);
 }
@@ -617,9 +629,11 @@ void llama_span_release(llama_span_t *span) {
  * the unclassified bin has no deadline, and its count would only cost a
  * locked add on a shared line at every span switch (mimalloc-bench's larson:
  * 25% of its cycles, two threads switching spans of the same pages). The
- * test is stable for the span's time as current: a counted page is promoted
- * only with no current span, and a page's bin changes otherwise only when
- * it is empty. */
+ * test is stable but for one race: promote_list may see no current span,
+ * then a span of the page becomes current (counted, bin 5), then the page
+ * moves to bin 6, and the decrement is skipped. The count then stays up on
+ * a page that is never promoted again (bin 6), and is reset when the page
+ * is reused (pool_take clears the header): harmless, and no underflow. */
 void llama_huge_page_span_active(llama_span_t *span, bool active) {
   llama_huge_page_t *page = llama_huge_page_of(span);
   if (!llama_options.promote ||
@@ -716,6 +730,7 @@ bool llama_hugepages_break_sparse(llama_huge_page_t *page, uint64_t other_free) 
  * at the document's peak beside 4.8 MiB in spans. */
 static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
   if (page->want_huge) collapse_locked(page);
+  if (page->want_huge) return true; /* a collapse to try again: nothing to purge */
   if (!llama_options.purge_units && !force) return false;
   uint64_t resident = page->free_units & ~page->purged_units;
   if (!resident) return false;
@@ -750,7 +765,6 @@ static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
  * the background thread, or at most once a millisecond from the allocation
  * slow path when there is none. Returns whether work remains for later. */
 bool llama_hugepages_maintain(uint64_t now, bool force) {
-  atomic_store(&work_pending, 0);
   bool later = llama_hugepages_trim(force);
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
     llama_bin_t *bin = &bins[b];
@@ -758,8 +772,10 @@ bool llama_hugepages_maintain(uint64_t now, bool force) {
     pthread_mutex_lock(&bin->lock);
     for (llama_huge_page_t *page = bin->partial; page; page = page->next)
       later |= maintain_page(page, now, force);
-    for (llama_huge_page_t *page = bin->full; page; page = page->next)
+    for (llama_huge_page_t *page = bin->full; page; page = page->next) {
       if (page->want_huge) collapse_locked(page);
+      later |= page->want_huge;
+    }
     pthread_mutex_unlock(&bin->lock);
   }
   return later;

@@ -22,6 +22,10 @@ _Atomic int llama_init_state;
  * initialisation, because some programs (GNU coreutils) close fd 2 before
  * the library destructors run. */
 static int stats_fd = 2;
+/* Where reports go: a private duplicate of stderr taken at start-up when a
+ * report is wanted, so that a program that closes or reopens fd 2 does not
+ * get our lines in its file. */
+int llama_stats_fd(void) { return stats_fd; }
 
 static void fork_prepare(void) {
   llama_predict_fork_prepare(); /* first: a miss may allocate while it holds it */
@@ -58,7 +62,7 @@ void llama_init_slow(void) {
     llama_size_classes_init();
     llama_external_tags_init();
     llama_heaps_init();
-    if (llama_options.stats) {
+    if (llama_options.stats || llama_options.stats_interval_ms) {
       int fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
       if (fd >= 0) stats_fd = fd;
     }

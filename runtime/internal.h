@@ -142,7 +142,8 @@ typedef struct llama_huge_page_s {
   _Atomic uint8_t huge;     /* backed by a huge page: written under the bin lock,
                                read racily by extent.c's purge */
   uint8_t want_huge;        /* dense: to be collapsed by maintenance (bin lock) */
-  uint8_t reserved_flags[2];
+  uint8_t collapse_retries; /* collapses that failed with EAGAIN since it became dense */
+  uint8_t reserved_flag;
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -239,7 +240,7 @@ void llama_os_decommit(void *p, size_t size);  /* MADV_DONTNEED */
 void llama_os_hugepage_advise(void *p, size_t size);
 /* Advises one huge page and asks the kernel to back it with a huge page now
  * (MADV_COLLAPSE, Linux 6.1+; without it khugepaged does so later). */
-bool llama_os_hugepage_collapse(void *p); /* true: huge now or soon */
+int llama_os_hugepage_collapse(void *p); /* 1 huge (now or soon), 0 no, -1 try again */
 bool llama_os_thp_disabled(void);         /* prctl(PR_SET_THP_DISABLE) in force */
 void llama_os_hugepage_forbid(void *p, size_t size); /* MADV_NOHUGEPAGE */
 bool llama_os_residency(const void *p, size_t size, unsigned char *vec); /* mincore */
@@ -264,6 +265,7 @@ void llama_huge_page_span_active(llama_span_t *span, bool active);
 bool llama_hugepages_trim(bool force);
 bool llama_hugepages_maintain(uint64_t now, bool force);
 bool llama_hugepages_work_pending(void);
+void llama_hugepages_work_taken(void); /* a maintenance pass begins */
 void llama_hugepages_note_work(void); /* memory to return later: wake the thread */
 /* Splits a huge page into 4 KiB pages when its free units plus
  * `other_free` bytes (idle free extents) reach LLAMA_PURGE_MIN_FREE units:
@@ -276,6 +278,7 @@ void llama_hugepages_fork_prepare(void);
 void llama_hugepages_fork_parent(void);
 void llama_hugepages_fork_child(void);
 void llama_stats_line(int fd, uint64_t ms); /* LLAMA_STATS_INTERVAL_MS */
+int llama_stats_fd(void);                 /* init.c: the reports' fd */
 void llama_hugepages_bin_stats(unsigned bin, llama_bin_stats_t *out);
 void llama_hugepages_global_stats(llama_stats_t *out);
 void llama_hugepages_live(llama_stats_t *out);

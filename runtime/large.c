@@ -53,7 +53,9 @@ static pthread_mutex_t far_lock = PTHREAD_MUTEX_INITIALIZER; /* everything below
 static llama_large_t *far_list;
 static llama_large_t *all_list; /* every large object, for the accounting (far_lock) */
 static llama_large_t *scanning_now; /* the object being scanned, if any (far_lock) */
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER; /* one scanner; before far_lock */
 static _Atomic uint64_t live_bytes[LLAMA_NUM_BINS], live_objects[LLAMA_NUM_BINS];
+static _Atomic uint64_t next_maintain_ns; /* without the background thread */
 
 /* A large object is first scanned after 20 purge delays (1 s): collapsing
  * copies each frame, which pays for an object that lives on, not for the
@@ -172,10 +174,10 @@ static bool arena_grow(void) {
 }
 
 /* Carves `frames` frames for an object; returns their base, NULL if no
- * arena can hold them. *dirty_first / *dirty_last: those frames were
- * dirty; *dirty_any: some frame was (calloc must clear it). */
-static uint8_t *arena_alloc(unsigned frames, bool *dirty_first, bool *dirty_last, bool *dirty_any) {
-  if (frames > ARENA_FRAMES) return NULL;
+ * arena can hold them. dirty (bit k: the object's frame k) gets the frames
+ * that were dirty. */
+static uint8_t *arena_alloc(unsigned frames, uint64_t *dirty_out) {
+  if (frames == 0 || frames > ARENA_FRAMES) return NULL;
   unsigned a, f, dirty;
   pthread_mutex_lock(&far_lock);
   while (!arena_place(frames, &a, &f, &dirty)) {
@@ -185,10 +187,8 @@ static uint8_t *arena_alloc(unsigned frames, bool *dirty_first, bool *dirty_last
     }
   }
   arena_t *ar = arenas[a];
-  *dirty_first = bit(ar->dirty, f);
-  *dirty_last = bit(ar->dirty, f + frames - 1);
-  *dirty_any = false;
-  for (unsigned k = f; k < f + frames; k++) *dirty_any |= bit(ar->dirty, k);
+  for (unsigned k = 0; k < frames; k++)
+    if (bit(ar->dirty, f + k)) dirty_out[k / 64] |= 1ull << (k % 64);
   bits_set(ar->used, f, frames, true);
   bits_set(ar->dirty, f, frames, false);
   ar->used_frames += frames;
@@ -207,9 +207,11 @@ static arena_t *arena_of(const void *p) {
   return NULL;
 }
 
-static unsigned frames_of(size_t map_size) {
-  return (unsigned)((map_size + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE);
-}
+/* Frames of an object mapped over map_size bytes; objects above an arena
+ * (ARENA_FRAMES frames) never reach the frame arithmetic (the bitmaps use
+ * unsigned frame numbers). */
+static size_t frames_of(size_t map_size) { return (map_size + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE; }
+#define ARENA_BYTES ((size_t)ARENA_FRAMES * HUGE_PAGE_SIZE)
 
 static void frames_decommit(arena_t *ar, unsigned f, unsigned n);
 
@@ -239,12 +241,9 @@ static void large_release(llama_large_t *l) {
     return;
   }
   uint32_t now = now_ms();
-  /* The header stays mapped: a second free of the object finds no large
-   * object there and is reported, not released twice. */
-  l->region_kind = REGION_LARGE_FREED;
   pthread_mutex_lock(&far_lock);
   arena_t *ar = arena_of(l);
-  unsigned f = (unsigned)(((uint8_t *)l - ar->base) / HUGE_PAGE_SIZE), n = frames_of(l->map_size);
+  unsigned f = (unsigned)(((uint8_t *)l - ar->base) / HUGE_PAGE_SIZE), n = (unsigned)frames_of(l->map_size);
   bits_set(ar->used, f, n, false);
   ar->used_frames -= n;
   frames_freed(ar, f, n, now);
@@ -389,24 +388,54 @@ static uint64_t arenas_cached_bytes(void) {
  * overflow or refusal. */
 void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero) {
   if (alignment < MIN_ALIGN) alignment = MIN_ALIGN;
+  /* Without the background thread, large allocations run the maintenance
+   * themselves, at most once a millisecond (as span acquisitions do): a
+   * program that allocates only large objects still decommits dirty frames
+   * and lets its reserve decay. */
+  if (!llama_background_running()) {
+    uint64_t t = llama_now_ns();
+    if (t >= atomic_load_explicit(&next_maintain_ns, memory_order_relaxed)) {
+      atomic_store_explicit(&next_maintain_ns, t + 1000000, memory_order_relaxed);
+      llama_memory_maintain(t, false);
+    }
+  }
   bool far = alignment >= HUGE_PAGE_SIZE;
   size_t offset = far ? alignment : (alignment > LARGE_HEADER_SIZE ? alignment : LARGE_HEADER_SIZE);
   if (n > LLAMA_MAX_REQUEST || offset > LLAMA_MAX_REQUEST) return NULL;
   size_t map_size = (offset + n + 4095) & ~(size_t)4095;
-  bool dirty_first = false, dirty_last = false, dirty_any = false;
-  uint8_t *base = far ? NULL : arena_alloc(frames_of(map_size), &dirty_first, &dirty_last, &dirty_any);
+  bool dirty_first = false, dirty_last = false;
+  uint64_t dirty[ARENA_WORDS] = {0}; /* which of its frames were dirty */
+  uint8_t *base = far || map_size > ARENA_BYTES ? NULL
+                                                : arena_alloc((unsigned)frames_of(map_size), dirty);
   bool in_arena = base != NULL;
   if (!base) base = llama_os_map_aligned(map_size, far ? alignment : HUGE_PAGE_SIZE, NULL);
   if (!base) return NULL;
   llama_large_t *large = (llama_large_t *)base;
   /* The header reads as zeros where the fast free looks (above); a dirty
    * frame holds an earlier object's bytes. */
+  size_t frames = in_arena ? frames_of(map_size) : 0;
+  if (in_arena) {
+    dirty_first = bit(dirty, 0);
+    dirty_last = bit(dirty, (unsigned)frames - 1);
+  }
   if (dirty_first) memset(large, 0, LARGE_HEADER_SIZE);
   if (in_arena) {
-    /* Nothing of the object's last frame past its end stays resident. */
-    size_t tail = (size_t)frames_of(map_size) * HUGE_PAGE_SIZE - map_size;
-    if (dirty_last && tail) llama_os_decommit(base + map_size, tail);
-    if (zero && dirty_any) memset(base + offset, 0, map_size - offset);
+    /* Nothing of the object's last frame past its end stays resident, nor
+     * is it made huge behind our back (an earlier object's collapse left
+     * the frame MADV_HUGEPAGE, and khugepaged needs only one page). */
+    size_t tail = frames * HUGE_PAGE_SIZE - map_size;
+    if (dirty_last && tail) {
+      llama_os_decommit(base + map_size, tail);
+      if (lazy_frames()) llama_os_hugepage_forbid(base + (frames - 1) * HUGE_PAGE_SIZE, HUGE_PAGE_SIZE);
+    }
+    /* calloc: only the reused frames hold old bytes; fresh ones read zero. */
+    for (unsigned k = 0; zero && k < frames; k++) {
+      if (!bit(dirty, k)) continue;
+      uint8_t *from = base + (size_t)k * HUGE_PAGE_SIZE, *to = from + HUGE_PAGE_SIZE;
+      if (from < base + offset) from = base + offset;
+      if (to > base + map_size) to = base + map_size;
+      if (to > from) memset(from, 0, (size_t)(to - from));
+    }
   }
   /* The whole 2 MiB frames the object fills (the header aside) may become
    * huge pages. Frames before the user pointer of an aligned object (a
@@ -420,7 +449,7 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero) {
     if (lazy_frames()) {
       if (!in_arena) llama_os_hugepage_forbid((void *)from, to - from);
       large->scan_at_ms = now_ms() + FIRST_SCAN_DELAYS * llama_options.purge_delay_ms;
-      llama_background_wake();
+      llama_hugepages_note_work(); /* a scan to come: keeps the maintenance awake */
     } else {
       llama_os_hugepage_advise((void *)from, to - from);
       large->scan_flags |= LARGE_SETTLED;
@@ -457,9 +486,10 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero) {
  * maintenance is scanning it): the caller copies. */
 bool llama_large_resize(llama_large_t *l, size_t n) {
   size_t offset = (size_t)((uint8_t *)l->user - (uint8_t *)l);
-  if (n > LLAMA_MAX_REQUEST || !(l->scan_flags & LARGE_IN_ARENA)) return false;
+  if (n > ARENA_BYTES || !(l->scan_flags & LARGE_IN_ARENA)) return false;
   size_t old_map = l->map_size, map_size = (offset + n + 4095) & ~(size_t)4095;
-  unsigned cur = frames_of(old_map), want = frames_of(map_size);
+  if (map_size > ARENA_BYTES) return false;
+  unsigned cur = (unsigned)frames_of(old_map), want = (unsigned)frames_of(map_size);
   uint32_t now = now_ms();
   pthread_mutex_lock(&far_lock);
   if (l->scan_flags & LARGE_SCANNING) {
@@ -500,7 +530,7 @@ bool llama_large_resize(llama_large_t *l, size_t n) {
     if (stop > map_size) llama_os_decommit(base + map_size, stop - map_size);
   }
   if (want > cur) {
-    if (lazy_frames()) llama_background_wake();
+    if (lazy_frames()) llama_hugepages_note_work();
     else {
       uintptr_t from, to;
       large_frames(base, offset, map_size, &from, &to);
@@ -525,6 +555,16 @@ llama_large_t *llama_large_find_far(const void *p) {
 void llama_large_free(llama_large_t *large) {
   int saved_errno = errno;
   pthread_mutex_lock(&far_lock);
+  /* A second free while the first waits for the scanner: reported. */
+  if (large->region_kind != REGION_LARGE) {
+    pthread_mutex_unlock(&far_lock);
+    llama_report("free of a pointer not allocated by llamalloc (ignored)", NULL);
+    errno = saved_errno;
+    return;
+  }
+  large->region_kind = REGION_LARGE_FREED;
+  unsigned bin = large->bin;
+  size_t usable = large->usable;
   if ((uint8_t *)large->user - (uint8_t *)large >= (ptrdiff_t)HUGE_PAGE_SIZE) {
     if (large->prev_far) large->prev_far->next_far = large->next_far;
     else far_list = large->next_far;
@@ -537,8 +577,10 @@ void llama_large_free(llama_large_t *large) {
   bool defer = large->scan_flags & LARGE_SCANNING;
   if (defer) large->scan_flags |= LARGE_FREE_PENDING;
   pthread_mutex_unlock(&far_lock);
-  atomic_fetch_sub_explicit(&live_bytes[large->bin], large->usable, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&live_objects[large->bin], 1, memory_order_relaxed);
+  /* Read before the unlock: a deferred free is the scanner's to release
+   * from then on, the header with it. */
+  atomic_fetch_sub_explicit(&live_bytes[bin], usable, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&live_objects[bin], 1, memory_order_relaxed);
   if (!defer) large_release(large);
   errno = saved_errno;
 }
@@ -567,12 +609,12 @@ static bool scan_object(llama_large_t *l, uint32_t now, unsigned dense) {
    * is more dense frames than the last scan saw. */
   unsigned sparse = 0, dense_now = 0;
   for (uintptr_t f = from; f < to; f += HUGE_PAGE_SIZE) {
-    if (frame_resident_pages((void *)f) < dense) {
-      sparse++;
-    } else {
+    /* A frame counts as done once collapsed; one the kernel could not
+     * collapse (busy, THP off, a pause after a failure) is scanned again. */
+    if (frame_resident_pages((void *)f) >= dense && llama_os_hugepage_collapse((void *)f) > 0)
       dense_now++;
-      llama_os_hugepage_collapse((void *)f);
-    }
+    else
+      sparse++;
   }
   bool settled = false;
   if (!sparse) settled = true; /* every frame dense: collapsed, or never will be */
@@ -593,6 +635,11 @@ bool llama_large_maintain(uint64_t now_ns, bool force) {
   uint32_t now = (uint32_t)(now_ns / 1000000u);
   bool dirty_waits = arenas_purge(now, force);
   if (!lazy_frames()) return dirty_waits;
+  /* One scanner at a time (the background thread, llama_collect, slow
+   * paths without the thread): scanning_now has room for one pinned
+   * object. A forced pass waits for a running one; others come back. */
+  if (force) pthread_mutex_lock(&scan_lock);
+  else if (pthread_mutex_trylock(&scan_lock) != 0) return true;
   unsigned dense = llama_options.huge_page_units * (unsigned)(HUGE_PAGE_SIZE / 4096) /
                    UNITS_PER_HUGE_PAGE;
   unsigned budget = force ? UINT32_MAX : SCAN_FRAMES_PER_PASS;
@@ -631,6 +678,7 @@ bool llama_large_maintain(uint64_t now_ns, bool force) {
     pthread_mutex_unlock(&far_lock);
     if (unmap) large_release(pick);
   }
+  pthread_mutex_unlock(&scan_lock);
   errno = saved_errno;
   return later || dirty_waits;
 }
@@ -654,12 +702,19 @@ void llama_large_stats(llama_stats_t *out) {
   pthread_mutex_unlock(&far_lock);
 }
 
-void llama_large_fork_prepare(void) { pthread_mutex_lock(&far_lock); }
-void llama_large_fork_parent(void) { pthread_mutex_unlock(&far_lock); }
+void llama_large_fork_prepare(void) {
+  pthread_mutex_lock(&scan_lock);
+  pthread_mutex_lock(&far_lock);
+}
+void llama_large_fork_parent(void) {
+  pthread_mutex_unlock(&far_lock);
+  pthread_mutex_unlock(&scan_lock);
+}
 /* The child has no background thread: an object it was scanning at the
  * fork is the child's to unpin, or to unmap if it was freed meanwhile. */
 void llama_large_fork_child(void) {
   pthread_mutex_init(&far_lock, NULL);
+  pthread_mutex_init(&scan_lock, NULL);
   llama_large_t *l = scanning_now;
   scanning_now = NULL;
   if (l) {

@@ -154,28 +154,33 @@ static bool thp_never(void) {
  * syscalls, two of them rewriting the mapping's flags) every time. */
 static _Atomic uint64_t collapse_retry_ns;
 
-/* Makes the 2 MiB page at p huge. True when it is huge now, or will be when
+/* Makes the 2 MiB page at p huge. 1: it is huge now, or will be when
  * khugepaged gets to it (kernels before 6.1 have no MADV_COLLAPSE: EINVAL
- * with THP on). False when it stays on 4 KiB pages (THP off for the process
- * or in sysfs, or not built in: MADV_HUGEPAGE itself fails; no huge page to
- * be had now: EAGAIN, ENOMEM): then it is forbidden again, so that
- * khugepaged does not collapse it behind the caller's back, and no collapse
- * is tried for a second. */
-bool llama_os_hugepage_collapse(void *p) {
-  if (!llama_options.huge_pages) return false;
+ * with THP on). 0: it stays on 4 KiB pages (THP off for the process or in
+ * sysfs, or not built in: MADV_HUGEPAGE itself fails; no huge page to be
+ * had: ENOMEM): then it is forbidden again, so that khugepaged does not
+ * collapse it behind the caller's back, and no collapse is tried for a
+ * second. -1: the kernel could not collapse it just now (EAGAIN: one of its
+ * pages was busy, typically still in the faulting CPU's LRU batch when the
+ * background thread runs on the other CPU); forbidden again too, but worth
+ * another try soon, and no pause for the other pages. Treating EAGAIN as
+ * final left dense pages on 4 KiB pages for good: bench_lifetime's huge
+ * share went from 0.75 to 0.39 between two runs of the same library. */
+int llama_os_hugepage_collapse(void *p) {
+  if (!llama_options.huge_pages) return 0;
   uint64_t now = llama_coarse_ns();
-  if (now < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return false;
+  if (now < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return 0;
   int saved = errno;
-  bool huge = true;
+  int huge = 1;
 #ifdef MADV_HUGEPAGE
-  if (madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) != 0) huge = false; /* THP not built in */
+  if (madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) != 0) huge = 0; /* THP not built in */
 #endif
-  if (huge && madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0)
-    huge = errno == EINVAL && !llama_os_thp_disabled() && !thp_never();
-  if (!huge) {
-    llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
-    atomic_store_explicit(&collapse_retry_ns, now + 1000000000ull, memory_order_relaxed);
+  if (huge && madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0) {
+    if (errno == EAGAIN) huge = -1;
+    else huge = errno == EINVAL && !llama_os_thp_disabled() && !thp_never();
   }
+  if (huge <= 0) llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
+  if (huge == 0) atomic_store_explicit(&collapse_retry_ns, now + 1000000000ull, memory_order_relaxed);
   errno = saved;
   return huge;
 }

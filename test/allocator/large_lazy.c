@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 static size_t resident(const char *p, size_t n) {
   unsigned char vec[4096];
@@ -25,16 +26,6 @@ static size_t resident(const char *p, size_t n) {
   if (pages > sizeof vec || mincore((void *)p, n, vec) != 0) return (size_t)-1;
   for (size_t i = 0; i < pages; i++) r += vec[i] & 1;
   return r * 4096;
-}
-
-static long anon_huge_kb(void) {
-  FILE *f = fopen("/proc/self/smaps_rollup", "r");
-  char line[256];
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, "AnonHugePages:", 14) == 0) kb = atol(line + 14);
-  if (f) fclose(f);
-  return kb;
 }
 
 static int thp_available(void) {
@@ -58,9 +49,9 @@ int main(void) {
   size_t r = resident(frame0, 8u << 20);
   printf("resident after touching 3 MiB + 1 byte of 16 MiB: at most 3.25 MiB: %s (%zu KiB)\n",
          r <= (13u << 18) ? "yes" : "no", r / 1024);
-  long before = anon_huge_kb();
+  long before = read_mem().huge_kib;
   llama_collect(1);
-  long after = anon_huge_kb();
+  long after = read_mem().huge_kib;
   int thp = thp_available();
   printf("after the maintenance: the dense frame is huge (or THP unavailable): %s "
          "(AnonHugePages %ld -> %ld KiB, THP %s)\n",

@@ -30,6 +30,7 @@ static int lines(const char *path, int *ok) {
   int n = 0;
   while (fgets(line, sizeof line, f)) {
     unsigned long t, rss, ah, resident, live;
+    if (!strchr(line, '\n')) break; /* a line still being written */
     if (sscanf(line, "llama-stats t_ms=%lu rss=%lu anon_huge=%lu resident=%lu live=%lu", &t, &rss,
                &ah, &resident, &live) != 5)
       continue;
