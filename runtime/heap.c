@@ -390,6 +390,13 @@ void llama_heap_collect(llama_heap_t *heap, bool force) {
   llama_memory_maintain(llama_now_ns(), force);
 }
 
+/* Takes span off the abandoned list (abandoned_lock held). */
+static void abandoned_unlink(llama_span_t *span) {
+  list_remove(&abandoned, span);
+  atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+  llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
+}
+
 /* Takes an abandoned span of (bin, sc) that has room, collecting its remote
  * frees. NULL if there is none near the front of the list. */
 static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned sc) {
@@ -401,9 +408,7 @@ static llama_span_t *adopt_abandoned(llama_heap_t *heap, unsigned bin, unsigned 
     if (span->bin != bin || span->size_class != sc) continue;
     span_collect(span);
     if (!span_has_room(span)) continue;
-    list_remove(&abandoned, span);
-    atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
-    llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
+    abandoned_unlink(span);
     atomic_store_explicit(&span->heap, heap, memory_order_release);
     span_collect(span); /* frees that raced with the handover */
     found = span;
@@ -422,9 +427,7 @@ void llama_span_collect_abandoned(void) {
     next = span->next;
     span_collect(span);
     if (span->used == 0) {
-      list_remove(&abandoned, span);
-      atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
-      llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
+      abandoned_unlink(span);
       llama_span_release(span);
     }
   }
@@ -463,9 +466,7 @@ static bool reclaim_on_free(llama_heap_t *heap, llama_span_t *span) {
   pthread_mutex_lock(&abandoned_lock);
   if ((llama_span_flags(span) & SPAN_ABANDONED) &&
       !atomic_load_explicit(&span->heap, memory_order_relaxed)) {
-    list_remove(&abandoned, span);
-    atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
-    llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_ABANDONED);
+    abandoned_unlink(span);
     atomic_store_explicit(&span->heap, heap, memory_order_release);
     taken = true;
   }

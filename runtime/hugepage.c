@@ -63,12 +63,6 @@ static uint64_t bin_deadline(unsigned bin, uint64_t now) {
   return now + llama_class_bound_ns(bin) * llama_options.deadline_slack;
 }
 
-/* Lazy huge pages: pages start on 4 KiB pages and are collapsed into a huge
- * page once dense (lazy_huge), and split again when they turn sparse. */
-static bool lazy_huge(void) {
-  return llama_options.huge_pages && llama_options.huge_page_units != 0;
-}
-
 static void note_work(void) {
   /* seq_cst store (see background.c), only when the flag is clear: a span
    * release in a busy program must not write a shared line every time. */
@@ -196,7 +190,7 @@ static llama_huge_page_t *pool_take(void) {
        * llama_span_acquire); until then it is backed by 4 KiB pages, also
        * when THP is "always" (MADV_NOHUGEPAGE), so a bin holding a few
        * objects costs their 4 KiB pages, not 2 MiB. */
-      if (lazy_huge()) llama_os_hugepage_forbid(chunk, size);
+      if (llama_lazy_huge()) llama_os_hugepage_forbid(chunk, size);
       else llama_os_hugepage_advise(chunk, size);
       pthread_mutex_lock(&pool.lock);
       if (pool.chunk_next != pool.chunk_end) {
@@ -224,7 +218,7 @@ static llama_huge_page_t *pool_take(void) {
   if (fresh) demand_miss();
   pthread_mutex_unlock(&pool.lock);
   if (fresh) {
-    page->huge = llama_options.huge_pages && !lazy_huge() && /* advised at mapping */
+    page->huge = llama_options.huge_pages && !llama_lazy_huge() && /* advised at mapping */
                  !llama_os_thp_disabled();
   } else {
     /* Keep whether the cached page is huge: its memory is still backed so. */
@@ -450,7 +444,7 @@ static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned
   page->idle_units &= ~unit_mask(unit, units);   /* in use: not idle */
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
   *collapse = false;
-  if (lazy_huge() && !page->huge && !page->want_huge &&
+  if (llama_lazy_huge() && !page->huge && !page->want_huge &&
       page_used_units(page) >= llama_options.huge_page_units) {
     page->want_huge = 1;
     page->collapse_retries = 0;

@@ -231,6 +231,11 @@ typedef struct llama_options_s {
 } llama_options_t;
 extern llama_options_t llama_options;
 void llama_options_init(void);
+/* Lazy huge pages (LLAMA_HUGE_PAGE_UNITS != 0): small-object pages and large
+ * objects' frames start on 4 KiB pages and are collapsed once dense. */
+LLAMA_INLINE bool llama_lazy_huge(void) {
+  return llama_options.huge_pages && llama_options.huge_page_units != 0;
+}
 
 /* ---- os.c ---------------------------------------------------------------- */
 void *llama_os_map(size_t size);               /* NULL on failure */

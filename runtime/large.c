@@ -63,11 +63,6 @@ static _Atomic uint64_t next_maintain_ns; /* without the background thread */
  * MiB for ~90 ms each: scanned after one delay it ran 11x slower). */
 #define FIRST_SCAN_DELAYS 20u
 
-/* Lazy huge frames: as huge pages are lazy (LLAMA_HUGE_PAGE_UNITS != 0). */
-static bool lazy_frames(void) {
-  return llama_options.huge_pages && llama_options.huge_page_units != 0;
-}
-
 static uint32_t now_ms(void) { return (uint32_t)(llama_now_ns() / 1000000u); }
 
 /* [*from, *to): the whole 2 MiB frames of the object at base (user data at
@@ -426,7 +421,7 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero) {
     size_t tail = frames * HUGE_PAGE_SIZE - map_size;
     if (dirty_last && tail) {
       llama_os_decommit(base + map_size, tail);
-      if (lazy_frames()) llama_os_hugepage_forbid(base + (frames - 1) * HUGE_PAGE_SIZE, HUGE_PAGE_SIZE);
+      if (llama_lazy_huge()) llama_os_hugepage_forbid(base + (frames - 1) * HUGE_PAGE_SIZE, HUGE_PAGE_SIZE);
     }
     /* calloc: only the reused frames hold old bytes; fresh ones read zero. */
     for (unsigned k = 0; zero && k < frames; k++) {
@@ -446,7 +441,7 @@ void *llama_large_alloc(unsigned bin, size_t n, size_t alignment, bool zero) {
   large->scan_shift = 0;
   large->dense_frames = 0;
   if (to > from) {
-    if (lazy_frames()) {
+    if (llama_lazy_huge()) {
       if (!in_arena) llama_os_hugepage_forbid((void *)from, to - from);
       large->scan_at_ms = now_ms() + FIRST_SCAN_DELAYS * llama_options.purge_delay_ms;
       llama_hugepages_note_work(); /* a scan to come: keeps the maintenance awake */
@@ -514,7 +509,7 @@ bool llama_large_resize(llama_large_t *l, size_t n) {
   l->map_size = map_size;
   size_t old_usable = l->usable;
   l->usable = map_size - offset;
-  if (lazy_frames() && want > cur) { /* new frames: scanned again */
+  if (llama_lazy_huge() && want > cur) { /* new frames: scanned again */
     l->scan_flags &= (uint8_t)~LARGE_SETTLED;
     l->scan_shift = 0;
     l->scan_at_ms = now + FIRST_SCAN_DELAYS * llama_options.purge_delay_ms;
@@ -530,7 +525,7 @@ bool llama_large_resize(llama_large_t *l, size_t n) {
     if (stop > map_size) llama_os_decommit(base + map_size, stop - map_size);
   }
   if (want > cur) {
-    if (lazy_frames()) llama_hugepages_note_work();
+    if (llama_lazy_huge()) llama_hugepages_note_work();
     else {
       uintptr_t from, to;
       large_frames(base, offset, map_size, &from, &to);
@@ -590,11 +585,7 @@ void llama_large_free(llama_large_t *large) {
 
 /* Resident 4 KiB pages of the 2 MiB frame at p. */
 static unsigned frame_resident_pages(const void *p) {
-  unsigned char vec[HUGE_PAGE_SIZE / 4096];
-  if (mincore((void *)p, HUGE_PAGE_SIZE, vec) != 0) return 0;
-  unsigned n = 0;
-  for (size_t i = 0; i < sizeof vec; i++) n += vec[i] & 1;
-  return n;
+  return (unsigned)(llama_resident_bytes(p, HUGE_PAGE_SIZE) / 4096);
 }
 
 /* Scans one large object's whole frames (outside far_lock: the object is
@@ -634,7 +625,7 @@ static bool scan_object(llama_large_t *l, uint32_t now, unsigned dense) {
 bool llama_large_maintain(uint64_t now_ns, bool force) {
   uint32_t now = (uint32_t)(now_ns / 1000000u);
   bool dirty_waits = arenas_purge(now, force);
-  if (!lazy_frames()) return dirty_waits;
+  if (!llama_lazy_huge()) return dirty_waits;
   /* One scanner at a time (the background thread, llama_collect, slow
    * paths without the thread): scanning_now has room for one pinned
    * object. A forced pass waits for a running one; others come back. */
