@@ -562,7 +562,11 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   if (span) {
     list_remove(&heap->avail[bin][sc], span);
   } else if (!(span = adopt_abandoned(heap, bin, sc))) {
-    span = llama_span_acquire(bin, llama_class_units(sc));
+    /* The class's only span in this heap (none full): sparse, unless it
+     * fills (llama_span_acquire_sparse). */
+    unsigned units = llama_class_units(sc);
+    span = units == 1 && !heap->full[bin][sc] ? llama_span_acquire_sparse(bin)
+                                              : llama_span_acquire(bin, units);
     if (!span) return NULL;
     span_init_blocks(heap, span, sc);
   }

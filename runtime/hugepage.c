@@ -383,7 +383,7 @@ static llama_huge_page_t *bin_best_fit(llama_bin_t *bin, unsigned units, int *un
   llama_huge_page_t *best = NULL;
   int best_free = UNITS_PER_HUGE_PAGE + 1, best_unit = -1;
   for (llama_huge_page_t *p = bin->partial; p; p = p->next) {
-    if (p == skip) continue;
+    if (p == skip || p->sparse) continue;
     int nfree = __builtin_popcountll(p->free_units);
     if (nfree < (int)units || nfree >= best_free) continue;
     int u = find_run(p->free_units, units);
@@ -405,9 +405,9 @@ static llama_huge_page_t *bin_best_fit(llama_bin_t *bin, unsigned units, int *un
  * 9.2-9.5 MiB time-averaged there; the benchmarks did not move (design.md
  * §2.5). Low pages fill and high pages drain, so emptied pages still come
  * free to be released, as with fullest-first. */
-static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit) {
+static llama_huge_page_t *bin_find_page(llama_bin_t *bin, unsigned units, int *unit, bool sparse) {
   for (llama_huge_page_t *p = bin->partial; p; p = p->next)
-    if ((*unit = find_run(p->free_units, units)) >= 0) return p;
+    if (p->sparse == sparse && (*unit = find_run(p->free_units, units)) >= 0) return p;
   return NULL;
 }
 
@@ -444,7 +444,7 @@ static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned
   page->idle_units &= ~unit_mask(unit, units);   /* in use: not idle */
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
   *collapse = false;
-  if (llama_lazy_huge() && !page->huge && !page->want_huge &&
+  if (llama_lazy_huge() && !page->huge && !page->want_huge && !page->sparse &&
       page_used_units(page) >= llama_options.huge_page_units) {
     page->want_huge = 1;
     page->collapse_retries = 0;
@@ -476,7 +476,7 @@ static llama_bin_t *lock_page_bin(llama_huge_page_t *page) {
 #define COLLAPSE_RETRIES 8 /* EAGAIN failures retried per dense page */
 static void collapse_locked(llama_huge_page_t *page) {
   page->want_huge = 0;
-  if (page->huge || page_used_units(page) < llama_options.huge_page_units) return;
+  if (page->huge || page->sparse || page_used_units(page) < llama_options.huge_page_units) return;
   /* A failed collapse leaves the page on 4 KiB pages, purged and trimmed as
    * such: believed huge, its free units stayed resident (Ruby turns THP off
    * for itself, and held 1.3x the best peer's peak RSS under LLAMA). */
@@ -507,7 +507,7 @@ static llama_span_t *acquire_held(unsigned bin_index, unsigned units, bool *coll
   /* 1. The bin's own pages. */
   llama_bin_t *bin = &bins[bin_index];
   pthread_mutex_lock(&bin->lock);
-  if ((page = bin_find_page(bin, units, &unit))) {
+  if ((page = bin_find_page(bin, units, &unit, false))) {
     bin->open = page;
     span = carve(bin, page, (unsigned)unit, units, bin_index, collapse);
   }
@@ -575,6 +575,43 @@ llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, u
 
 llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
   return llama_span_acquire_range(bin_index, units, units);
+}
+
+/* One unit for a sparse span: the first span a heap has of a small size
+ * class (heap.c), which is all the class ever has where it only churns. The
+ * SQLite shell had twenty such spans, one per size class, each 32 KiB for
+ * 0-2 KiB of live blocks, on huge pages: 620 KiB of its 1 MiB above live
+ * (design.md §2.4). Sparse spans go to pages of their own that are never
+ * made huge, where span trimming gives their free tails back at 4 KiB;
+ * other spans never go there, so the dense pages fill with dense spans.
+ * Where every page is huge anyway (LLAMA_HUGE_PAGE_UNITS=0), or the pool
+ * hands back a page that is still huge, it is an ordinary span. */
+llama_span_t *llama_span_acquire_sparse(unsigned bin_index) {
+  if (!llama_lazy_huge()) return llama_span_acquire(bin_index, 1);
+  llama_bin_t *bin = &bins[bin_index];
+  llama_span_t *span = NULL;
+  llama_huge_page_t *page;
+  bool collapse = false;
+  int unit;
+  pthread_mutex_lock(&bin->lock);
+  if ((page = bin_find_page(bin, 1, &unit, true)))
+    span = carve(bin, page, (unsigned)unit, 1, bin_index, &collapse);
+  pthread_mutex_unlock(&bin->lock);
+  if (span) return span;
+  if (!(page = pool_take())) return NULL;
+  page->region_kind = REGION_HUGE_PAGE;
+  page->free_units = ALL_UNITS_FREE;
+  page->sparse = !page->huge;
+  atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
+  pthread_mutex_lock(&bin->lock);
+  bin_link(bin, page);
+  bin->acquired++;
+  span = carve(bin, page, 0, 1, bin_index, &collapse);
+  pthread_mutex_unlock(&bin->lock);
+  llama_background_start();
+  atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, llama_now_ns()),
+                        memory_order_relaxed);
+  return span;
 }
 
 /* Decommits [from, to), free memory inside one of the caller's spans (span

@@ -143,7 +143,7 @@ typedef struct llama_huge_page_s {
                                read racily by extent.c's purge */
   uint8_t want_huge;        /* dense: to be collapsed by maintenance (bin lock) */
   uint8_t collapse_retries; /* collapses that failed with EAGAIN since it became dense */
-  uint8_t reserved_flag;
+  uint8_t sparse;           /* holds sparse spans: stays on 4 KiB pages (bin lock) */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -263,6 +263,7 @@ void llama_buf_bytes(llama_buf_t *b, uint64_t v, int width); /* 12.3 MiB */
 
 /* ---- hugepage.c ---------------------------------------------------------- */
 llama_span_t *llama_span_acquire(unsigned bin, unsigned units);
+llama_span_t *llama_span_acquire_sparse(unsigned bin);
 llama_span_t *llama_span_acquire_range(unsigned bin, unsigned min_units, unsigned max_units);
 void llama_span_release(llama_span_t *span);
 bool llama_hugepages_decommit_in_span(llama_span_t *span, uint8_t *from, uint8_t *to);
