@@ -146,9 +146,6 @@ LLAMA_INLINE llama_span_t *chunk_of(const ext_block_t *b) {
 
 /* Allocates `need` bytes from free block b (bin lock held). */
 static void *take(ext_bin_t *eb, ext_block_t *b, uint64_t need) {
-  /* Purged space taken again (a purged block's freed_ns is its purge
-   * time): the learned purge delay (hugepage.c) hears of it. */
-  if (LLAMA_UNLIKELY(b->size_flags & EXT_PURGED)) llama_purge_note_reuse(b->freed_ns);
   free_remove(eb, b);
   uint64_t size = block_size(b);
   ext_block_t *next = block_at(b, size);
@@ -402,7 +399,7 @@ typedef struct purge_batch_s {
  * Returns whether blocks are still waiting for their delay or the batch. */
 static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse,
                        purge_batch_t *batch) {
-  uint64_t delay = llama_purge_delay_ns();
+  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
   bool waiting = false;
   for (unsigned i = list_index(EXT_PURGE_MIN); i < EXT_LISTS; i++) {
     ext_block_t *next;
@@ -440,13 +437,11 @@ static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse
 static unsigned batch_put_back(ext_bin_t *eb, purge_batch_t *batch, uint64_t purged,
                                llama_span_t **empty) {
   unsigned n_empty = 0;
-  uint64_t now = purged ? llama_coarse_ns() : 0;
   for (unsigned i = 0; i < batch->count; i++) {
     ext_block_t *b = batch->block[i];
     b->size_flags &= ~(uint64_t)(EXT_USED | EXT_BUSY);
     llama_span_t *span = chunk_of(b);
-    if (!put_free(eb, span, b, block_size(b), purged ? now : b->freed_ns, purged))
-      empty[n_empty++] = span;
+    if (!put_free(eb, span, b, block_size(b), b->freed_ns, purged)) empty[n_empty++] = span;
   }
   batch->count = 0;
   eb->inflight = NULL;

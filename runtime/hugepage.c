@@ -429,51 +429,6 @@ unsigned llama_recycle_order(unsigned b, unsigned order[LLAMA_NUM_BINS]) {
 
 static void check_deadlines(uint64_t now);
 
-/* ---- the learned purge delay ----------------------------------------------- */
-
-/* Memory given back and faulted in again soon after costs a fault per 4 KiB
- * page (12 us on this VM) and returned nothing for long. As jemalloc's decay
- * and the large objects' reserve (large.c) do, the delay learns from it:
- * purged memory taken again within two delays of its purge (extent blocks,
- * free units) doubles the delay, up to PURGE_SHIFT_MAX doublings; 20 base
- * delays without such a miss halve it. LevelDB's db_bench refaulted 23,000
- * pages this way at a fixed 50 ms (38,000 minor faults against glibc's
- * 15,500, and 1.10x glibc's wall time); a program whose freed memory stays
- * free keeps the base delay. Used by the extents' purge, the subrelease of
- * free units and span trimming; the warm cache has its own learned limit. */
-#define PURGE_SHIFT_MAX 4
-static _Atomic uint8_t purge_shift;
-static _Atomic uint64_t purge_missed_ns, purge_relaxed_ns;
-
-static uint64_t base_delay_ns(void) { return (uint64_t)llama_options.purge_delay_ms * 1000000ull; }
-
-uint64_t llama_purge_delay_ns(void) {
-  return base_delay_ns() << atomic_load_explicit(&purge_shift, memory_order_relaxed);
-}
-
-void llama_purge_note_reuse(uint64_t purged_ns) {
-  uint64_t now = llama_coarse_ns();
-  if (now - purged_ns >= 2 * llama_purge_delay_ns()) return;
-  atomic_store_explicit(&purge_missed_ns, now, memory_order_relaxed);
-  uint8_t shift = atomic_load_explicit(&purge_shift, memory_order_relaxed);
-  while (shift < PURGE_SHIFT_MAX &&
-         !atomic_compare_exchange_weak_explicit(&purge_shift, &shift, (uint8_t)(shift + 1),
-                                                memory_order_relaxed, memory_order_relaxed)) {
-  }
-}
-
-/* From the maintenance: halves the delay after a quiet window. */
-static void purge_relax(uint64_t now) {
-  uint8_t shift = atomic_load_explicit(&purge_shift, memory_order_relaxed);
-  uint64_t window = 20 * base_delay_ns();
-  if (!shift || now - atomic_load_explicit(&purge_missed_ns, memory_order_relaxed) < window ||
-      now - atomic_load_explicit(&purge_relaxed_ns, memory_order_relaxed) < window)
-    return;
-  atomic_store_explicit(&purge_relaxed_ns, now, memory_order_relaxed);
-  atomic_compare_exchange_strong_explicit(&purge_shift, &shift, (uint8_t)(shift - 1),
-                                          memory_order_relaxed, memory_order_relaxed);
-}
-
 /* Units in use in a page. */
 static unsigned page_used_units(const llama_huge_page_t *page) {
   return UNITS_PER_HUGE_PAGE - (unsigned)__builtin_popcountll(page->free_units);
@@ -485,7 +440,6 @@ static unsigned page_used_units(const llama_huge_page_t *page) {
 static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned unit,
                            unsigned units, unsigned span_bin, bool *collapse) {
   page_set_free(owner, page, page->free_units & ~unit_mask(unit, units));
-  if (page->purged_units & unit_mask(unit, units)) llama_purge_note_reuse(page->purged_ns);
   page->purged_units &= ~unit_mask(unit, units); /* they fault back in */
   page->idle_units &= ~unit_mask(unit, units);   /* in use: not idle */
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
@@ -763,7 +717,6 @@ static void check_deadlines(uint64_t now) {
  * header at the start of unit 0 is kept. */
 static void decommit_units(llama_huge_page_t *page, uint64_t purgeable) {
   page->purged_units |= purgeable;
-  page->purged_ns = llama_coarse_ns();
   while (purgeable) {
     unsigned first = (unsigned)__builtin_ctzll(purgeable);
     unsigned last = first;
@@ -817,7 +770,7 @@ static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
   if (page->huge && !force &&
       __builtin_popcountll(resident) < (int)llama_options.purge_min_free_units)
     return false;
-  uint64_t delay = llama_purge_delay_ns();
+  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
   if (!force && (!page->idle_since_ns || now - page->idle_since_ns < delay)) {
     if (!page->idle_since_ns) {
       page->idle_units = resident;
@@ -843,7 +796,6 @@ static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
  * the background thread, or at most once a millisecond from the allocation
  * slow path when there is none. Returns whether work remains for later. */
 bool llama_hugepages_maintain(uint64_t now, bool force) {
-  purge_relax(now);
   bool later = llama_hugepages_trim(force);
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++) {
     llama_bin_t *bin = &bins[b];
@@ -962,7 +914,6 @@ void llama_hugepages_global_stats(llama_stats_t *out) {
   out->huge_pages_peak = pool.peak;
   out->huge_pages_returned = pool.returned;
   out->huge_page_cache_limit = demand.limit;
-  out->purge_delay_ns = llama_purge_delay_ns();
   pthread_mutex_unlock(&pool.lock);
 }
 

@@ -144,7 +144,6 @@ typedef struct llama_huge_page_s {
   uint8_t want_huge;        /* dense: to be collapsed by maintenance (bin lock) */
   uint8_t collapse_retries; /* collapses that failed with EAGAIN since it became dense */
   uint8_t sparse;           /* holds sparse spans: stays on 4 KiB pages (bin lock) */
-  uint64_t purged_ns;       /* last decommit of free units, llama_coarse_ns (bin lock) */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -253,12 +252,6 @@ bool llama_os_residency(const void *p, size_t size, unsigned char *vec); /* minc
 void llama_os_process_memory(uint64_t *rss, uint64_t *anon_huge); /* smaps_rollup */
 uint64_t llama_now_ns(void);
 uint64_t llama_coarse_ns(void); /* CLOCK_MONOTONIC_COARSE: at most a tick behind */
-/* The learned purge delay (hugepage.c): LLAMA_PURGE_DELAY_MS, doubled (up
- * to 16x) each time purged memory is taken again within two delays of its
- * purge (purged_ns: when, by llama_coarse_ns), halved after 20 base delays
- * without that. */
-uint64_t llama_purge_delay_ns(void);
-void llama_purge_note_reuse(uint64_t purged_ns);
 void llama_write_fd(int fd, const char *s, size_t n);
 void llama_report(const char *msg, const char *detail);
 void llama_assert_fail(const char *expr, const char *file, int line);

@@ -148,8 +148,6 @@ typedef struct llama_stats_s {
   uint64_t span_trimmed_bytes;    /* bytes those trims decommitted */
   uint64_t huge_page_cache_limit; /* empty pages the warm cache may hold now (its
                                      learned size, at most LLAMA_HUGE_PAGE_CACHE) */
-  uint64_t purge_delay_ns;        /* the learned purge delay now: LLAMA_PURGE_DELAY_MS,
-                                     doubled per early reuse of purged memory */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

@@ -209,9 +209,6 @@ LLAMA_EXPORT void llama_stats_print(int fd) {
   llama_buf_u64(&b, s.huge_pages_peak, 0);
   llama_buf_str(&b, ", returned to the OS ");
   llama_buf_u64(&b, s.huge_pages_returned, 0);
-  llama_buf_str(&b, "; purge delay ");
-  llama_buf_u64(&b, s.purge_delay_ns / 1000000, 0);
-  llama_buf_str(&b, " ms");
   llama_buf_str(&b, "\nlarge objects: live ");
   llama_buf_u64(&b, s.large_live_objects, 0);
   llama_buf_str(&b, " (");
