@@ -533,13 +533,20 @@ static llama_span_t *acquire_held(unsigned bin_index, unsigned units, bool *coll
  * pages offer, halving from max_units; a fresh page gives max_units) for a
  * new span of bin `bin`. Returns the span descriptor (kind SPAN_UNUSED,
  * fields end/units/bin set) or NULL when the OS refuses memory. */
-llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, unsigned max_units) {
+/* Every span acquisition: deadlines at most once a millisecond, and the
+ * maintenance there when no background thread runs it. */
+static uint64_t acquire_prologue(void) {
   uint64_t now = llama_now_ns();
   if (now >= atomic_load_explicit(&next_deadline_check, memory_order_relaxed)) {
     atomic_store_explicit(&next_deadline_check, now + 1000000, memory_order_relaxed);
     if (llama_options.promote) check_deadlines(now);
     if (!llama_background_running()) llama_memory_maintain(now, false);
   }
+  return now;
+}
+
+llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, unsigned max_units) {
+  uint64_t now = acquire_prologue();
   bool collapse = false;
   llama_span_t *span = NULL;
   llama_huge_page_t *page;
@@ -581,13 +588,14 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
  * class (heap.c), which is all the class ever has where it only churns. The
  * SQLite shell had twenty such spans, one per size class, each 32 KiB for
  * 0-2 KiB of live blocks, on huge pages: 620 KiB of its 1 MiB above live
- * (design.md §2.4). Sparse spans go to pages of their own that are never
+ * (design.md §2.5). Sparse spans go to pages of their own that are never
  * made huge, where span trimming gives their free tails back at 4 KiB;
  * other spans never go there, so the dense pages fill with dense spans.
  * Where every page is huge anyway (LLAMA_HUGE_PAGE_UNITS=0), or the pool
  * hands back a page that is still huge, it is an ordinary span. */
 llama_span_t *llama_span_acquire_sparse(unsigned bin_index) {
   if (!llama_lazy_huge()) return llama_span_acquire(bin_index, 1);
+  uint64_t now = acquire_prologue();
   llama_bin_t *bin = &bins[bin_index];
   llama_span_t *span = NULL;
   llama_huge_page_t *page;
@@ -597,8 +605,13 @@ llama_span_t *llama_span_acquire_sparse(unsigned bin_index) {
   if ((page = bin_find_page(bin, 1, &unit, true)))
     span = carve(bin, page, (unsigned)unit, 1, bin_index, &collapse);
   pthread_mutex_unlock(&bin->lock);
-  if (span) return span;
-  if (!(page = pool_take())) return NULL;
+  if (span) {
+    if (atomic_load_explicit(&page->bin, memory_order_relaxed) == bin_index)
+      atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
+    return span;
+  }
+  /* No page from the OS: any room the bin has will do. */
+  if (!(page = pool_take())) return llama_span_acquire(bin_index, 1);
   page->region_kind = REGION_HUGE_PAGE;
   page->free_units = ALL_UNITS_FREE;
   page->sparse = !page->huge;
@@ -609,8 +622,7 @@ llama_span_t *llama_span_acquire_sparse(unsigned bin_index) {
   span = carve(bin, page, 0, 1, bin_index, &collapse);
   pthread_mutex_unlock(&bin->lock);
   llama_background_start();
-  atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, llama_now_ns()),
-                        memory_order_relaxed);
+  atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
   return span;
 }
 
