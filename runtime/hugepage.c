@@ -529,10 +529,6 @@ static llama_span_t *acquire_held(unsigned bin_index, unsigned units, bool *coll
   return span;
 }
 
-/* Takes between min_units and max_units consecutive units (as many as held
- * pages offer, halving from max_units; a fresh page gives max_units) for a
- * new span of bin `bin`. Returns the span descriptor (kind SPAN_UNUSED,
- * fields end/units/bin set) or NULL when the OS refuses memory. */
 /* Every span acquisition: deadlines at most once a millisecond, and the
  * maintenance there when no background thread runs it. */
 static uint64_t acquire_prologue(void) {
@@ -545,32 +541,32 @@ static uint64_t acquire_prologue(void) {
   return now;
 }
 
-llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, unsigned max_units) {
-  uint64_t now = acquire_prologue();
-  bool collapse = false;
-  llama_span_t *span = NULL;
-  llama_huge_page_t *page;
-  for (unsigned units = max_units;;) {
-    if ((span = acquire_held(bin_index, units, &collapse)) || units <= min_units) break;
-    units = units / 2 > min_units ? units / 2 : min_units;
-  }
-  /* 3. A page from the pool. */
-  if (!span) {
-    page = pool_take();
-    if (!page) return NULL;
-    page->region_kind = REGION_HUGE_PAGE;
-    page->free_units = ALL_UNITS_FREE;
-    atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
-    llama_bin_t *bin = &bins[bin_index];
-    pthread_mutex_lock(&bin->lock);
-    bin_link(bin, page);
-    bin->acquired++;
-    bin->open = page;
-    span = carve(bin, page, 0, max_units, bin_index, &collapse);
-    pthread_mutex_unlock(&bin->lock);
-    llama_background_start();
-  }
-  page = llama_huge_page_of(span);
+/* A page from the pool for bin `bin_index`, its first `units` units
+ * carved (NULL when the OS refuses memory). A sparse page (for sparse
+ * spans) is never the bin's open page, and a page the warm cache hands back
+ * still huge cannot be one. */
+static llama_span_t *carve_fresh(unsigned bin_index, unsigned units, bool sparse, bool *collapse) {
+  llama_huge_page_t *page = pool_take();
+  if (!page) return NULL;
+  page->region_kind = REGION_HUGE_PAGE;
+  page->free_units = ALL_UNITS_FREE;
+  page->sparse = sparse && !page->huge;
+  atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
+  llama_bin_t *bin = &bins[bin_index];
+  pthread_mutex_lock(&bin->lock);
+  bin_link(bin, page);
+  bin->acquired++;
+  if (!page->sparse) bin->open = page;
+  llama_span_t *span = carve(bin, page, 0, units, bin_index, collapse);
+  pthread_mutex_unlock(&bin->lock);
+  llama_background_start();
+  return span;
+}
+
+/* Every acquisition's end: the page's deadline restarts (it receives new
+ * objects again) and a page that became dense is collapsed. */
+static llama_span_t *acquired(llama_span_t *span, unsigned bin_index, uint64_t now, bool collapse) {
+  llama_huge_page_t *page = llama_huge_page_of(span);
   if (atomic_load_explicit(&page->bin, memory_order_relaxed) == bin_index)
     atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
   if (collapse) {
@@ -578,6 +574,22 @@ llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, u
     else collapse_page(page);
   }
   return span;
+}
+
+/* Takes between min_units and max_units consecutive units (as many as held
+ * pages offer, halving from max_units; a fresh page gives max_units) for a
+ * new span of bin `bin`. Returns the span descriptor (kind SPAN_UNUSED,
+ * fields end/units/bin set) or NULL when the OS refuses memory. */
+llama_span_t *llama_span_acquire_range(unsigned bin_index, unsigned min_units, unsigned max_units) {
+  uint64_t now = acquire_prologue();
+  bool collapse = false;
+  llama_span_t *span = NULL;
+  for (unsigned units = max_units;;) {
+    if ((span = acquire_held(bin_index, units, &collapse)) || units <= min_units) break;
+    units = units / 2 > min_units ? units / 2 : min_units;
+  }
+  if (!span && !(span = carve_fresh(bin_index, max_units, false, &collapse))) return NULL;
+  return acquired(span, bin_index, now, collapse);
 }
 
 llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
@@ -592,7 +604,8 @@ llama_span_t *llama_span_acquire(unsigned bin_index, unsigned units) {
  * made huge, where span trimming gives their free tails back at 4 KiB;
  * other spans never go there, so the dense pages fill with dense spans.
  * Where every page is huge anyway (LLAMA_HUGE_PAGE_UNITS=0), or the pool
- * hands back a page that is still huge, it is an ordinary span. */
+ * hands back a page that is still huge, it is an ordinary span; where the
+ * OS refuses a page, any room the bin has will do. */
 llama_span_t *llama_span_acquire_sparse(unsigned bin_index) {
   if (!llama_lazy_huge()) return llama_span_acquire(bin_index, 1);
   uint64_t now = acquire_prologue();
@@ -605,25 +618,9 @@ llama_span_t *llama_span_acquire_sparse(unsigned bin_index) {
   if ((page = bin_find_page(bin, 1, &unit, true)))
     span = carve(bin, page, (unsigned)unit, 1, bin_index, &collapse);
   pthread_mutex_unlock(&bin->lock);
-  if (span) {
-    if (atomic_load_explicit(&page->bin, memory_order_relaxed) == bin_index)
-      atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
-    return span;
-  }
-  /* No page from the OS: any room the bin has will do. */
-  if (!(page = pool_take())) return llama_span_acquire(bin_index, 1);
-  page->region_kind = REGION_HUGE_PAGE;
-  page->free_units = ALL_UNITS_FREE;
-  page->sparse = !page->huge;
-  atomic_store_explicit(&page->bin, bin_index, memory_order_relaxed);
-  pthread_mutex_lock(&bin->lock);
-  bin_link(bin, page);
-  bin->acquired++;
-  span = carve(bin, page, 0, 1, bin_index, &collapse);
-  pthread_mutex_unlock(&bin->lock);
-  llama_background_start();
-  atomic_store_explicit(&page->deadline_ns, bin_deadline(bin_index, now), memory_order_relaxed);
-  return span;
+  if (!span && !(span = carve_fresh(bin_index, 1, true, &collapse)))
+    return llama_span_acquire(bin_index, 1);
+  return acquired(span, bin_index, now, collapse);
 }
 
 /* Decommits [from, to), free memory inside one of the caller's spans (span

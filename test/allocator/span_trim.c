@@ -27,21 +27,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define OBJ 48
 #define UNIT (32 * 1024)
 #define MAX 2048
 static unsigned char *objs[MAX];
-
-/* Resident KiB of the 32 KiB unit holding p (unit-aligned). */
-static unsigned unit_resident_kib(const void *p) {
-  uintptr_t unit = (uintptr_t)p & ~(uintptr_t)(UNIT - 1);
-  unsigned char vec[UNIT / 4096];
-  if (mincore((void *)unit, UNIT, vec) != 0) return ~0u;
-  unsigned kib = 0;
-  for (unsigned i = 0; i < UNIT / 4096; i++) kib += (vec[i] & 1) * 4;
-  return kib;
-}
 
 /* Allocates 48-byte objects until one leaves the first object's unit. */
 static int burst(int from) {

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define UNIT (32 * 1024)
 #define CLASSES 20
@@ -34,16 +35,6 @@ static const size_t sizes[CLASSES] = {16,  32,  48,  64,  80,  96,  112, 128, 16
 static unsigned char *first[CLASSES];
 static void *dense[DENSE];
 static void *burst[UNIT / 16];
-
-/* Resident KiB of the 32 KiB unit holding p. */
-static unsigned unit_resident_kib(const void *p) {
-  uintptr_t unit = (uintptr_t)p & ~(uintptr_t)(UNIT - 1);
-  unsigned char vec[UNIT / 4096];
-  if (mincore((void *)unit, UNIT, vec) != 0) return ~0u;
-  unsigned kib = 0;
-  for (unsigned i = 0; i < UNIT / 4096; i++) kib += (vec[i] & 1) * 4;
-  return kib;
-}
 
 static unsigned survivors_kib(void) {
   unsigned kib = 0;
