@@ -78,6 +78,7 @@ typedef struct ext_bin_s {
   struct purge_batch_s *inflight; /* blocks being purged outside the lock */
   uint64_t map[EXT_LISTS / 64];
   ext_block_t *lists[EXT_LISTS];
+  ext_block_t *tails[EXT_LISTS]; /* purged blocks go last: resident ones are reused first */
   _Atomic uint8_t dirty;    /* free blocks not yet purged */
   _Atomic uint8_t has_free; /* any free block: lets others skip the lock */
 } ext_bin_t;
@@ -98,12 +99,24 @@ static unsigned list_index(uint64_t size) {
   return i < EXT_LISTS ? i : EXT_LISTS - 1;
 }
 
+/* Resident free blocks at the head of their list, purged ones at the tail:
+ * allocation takes resident memory before it faults purged pages back in
+ * (jemalloc reuses dirty extents before muzzy ones for the same reason),
+ * and what was purged stays purged while other room is there. */
 static void free_insert(ext_bin_t *eb, ext_block_t *b) {
   unsigned i = list_index(block_size(b));
-  b->prev = NULL;
-  b->next = eb->lists[i];
-  if (b->next) b->next->prev = b;
-  eb->lists[i] = b;
+  if ((b->size_flags & EXT_PURGED) && eb->lists[i]) {
+    b->next = NULL;
+    b->prev = eb->tails[i];
+    b->prev->next = b;
+    eb->tails[i] = b;
+  } else {
+    b->prev = NULL;
+    b->next = eb->lists[i];
+    if (b->next) b->next->prev = b;
+    else eb->tails[i] = b;
+    eb->lists[i] = b;
+  }
   eb->map[i / 64] |= (uint64_t)1 << (i % 64);
   atomic_store_explicit(&eb->has_free, 1, memory_order_relaxed);
 }
@@ -113,31 +126,46 @@ static void free_remove(ext_bin_t *eb, ext_block_t *b) {
   if (b->prev) b->prev->next = b->next;
   else eb->lists[i] = b->next;
   if (b->next) b->next->prev = b->prev;
+  else eb->tails[i] = b->prev;
   if (!eb->lists[i]) {
     eb->map[i / 64] &= ~((uint64_t)1 << (i % 64));
     if (!eb->map[0] && !eb->map[1]) atomic_store_explicit(&eb->has_free, 0, memory_order_relaxed);
   }
 }
 
-/* A free block of at least `need` bytes, or NULL (bin lock held). */
+/* A free block of at least `need` bytes, or NULL (bin lock held): the
+ * best fit among the first few blocks of the request's own list, resident
+ * before purged; else the head of the next non-empty list, the first
+ * resident head among a few such lists before a purged one. */
+#define EXT_SCAN_LISTS 4u
 static ext_block_t *find_fit(ext_bin_t *eb, uint64_t need) {
   unsigned i = list_index(need);
   ext_block_t *best = NULL;
   unsigned scanned = 0;
   for (ext_block_t *b = eb->lists[i]; b && scanned < EXT_SCAN; b = b->next, scanned++) {
     uint64_t s = block_size(b);
-    if (s >= need && (!best || s < block_size(best))) {
+    if (s < need) continue;
+    bool purged = (b->size_flags & EXT_PURGED) != 0;
+    if (best && purged && !(best->size_flags & EXT_PURGED)) break; /* the rest are purged */
+    if (!best || s < block_size(best) || (!purged && (best->size_flags & EXT_PURGED))) {
       best = b;
-      if (s == need) break;
+      if (s == need && !purged) break;
     }
   }
   if (best) return best;
+  ext_block_t *first = NULL;
+  unsigned looked = 0;
   for (unsigned w = (i + 1) / 64; w < EXT_LISTS / 64; w++) {
     uint64_t m = eb->map[w];
     if (w == (i + 1) / 64) m &= ~(uint64_t)0 << ((i + 1) % 64);
-    if (m) return eb->lists[w * 64 + (unsigned)__builtin_ctzll(m)];
+    for (; m; m &= m - 1) {
+      ext_block_t *head = eb->lists[w * 64 + (unsigned)__builtin_ctzll(m)];
+      if (!(head->size_flags & EXT_PURGED)) return head;
+      if (!first) first = head;
+      if (++looked == EXT_SCAN_LISTS) return first;
+    }
   }
-  return NULL;
+  return first;
 }
 
 LLAMA_INLINE llama_span_t *chunk_of(const ext_block_t *b) {

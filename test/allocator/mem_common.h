@@ -36,15 +36,24 @@ static inline void sleep_ms(long ms) {
   }
 }
 
-/* Resident KiB of the 32 KiB unit (the runtime's unit of spans) holding p,
- * exactly, by mincore(2); ~0u if mincore fails. */
-static inline unsigned unit_resident_kib(const void *p) {
-  enum { UNIT_BYTES = 32 * 1024 };
-  uintptr_t unit = (uintptr_t)p & ~(uintptr_t)(UNIT_BYTES - 1);
-  unsigned char vec[UNIT_BYTES / 4096];
-  if (mincore((void *)unit, UNIT_BYTES, vec) != 0) return ~0u;
+/* Resident KiB of the whole 4 KiB pages in [p, p + bytes), exactly, by
+ * mincore(2); ~0u if mincore fails. */
+static inline unsigned range_resident_kib(const void *p, size_t bytes) {
+  uintptr_t from = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+  uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+  unsigned char vec[256];
   unsigned kib = 0;
-  for (unsigned i = 0; i < UNIT_BYTES / 4096; i++) kib += (vec[i] & 1) * 4;
+  while (from < to) {
+    size_t pages = (to - from) / 4096 < sizeof vec ? (to - from) / 4096 : sizeof vec;
+    if (mincore((void *)from, pages * 4096, vec) != 0) return ~0u;
+    for (size_t i = 0; i < pages; i++) kib += (vec[i] & 1) * 4;
+    from += pages * 4096;
+  }
   return kib;
 }
 
+/* Resident KiB of the 32 KiB unit (the runtime's unit of spans) holding p. */
+static inline unsigned unit_resident_kib(const void *p) {
+  enum { UNIT_BYTES = 32 * 1024 };
+  return range_resident_kib((const void *)((uintptr_t)p & ~(uintptr_t)(UNIT_BYTES - 1)), UNIT_BYTES);
+}
