@@ -28,7 +28,12 @@
  * Free blocks sit in 128 lists per bin (8 per doubling, a bitmap finds the
  * first non-empty one). Allocation scans the request's own list for the
  * best of its first few blocks, else takes the head of the next non-empty
- * list: every block there is large enough. A chunk that becomes one free
+ * list: every block there is large enough. Resident space comes first: a
+ * list holds its resident blocks before its purged ones (free_insert), the
+ * scan takes a resident fit over a purged one, and the fallback a resident
+ * head up to a doubling larger over a purged head. ("Resident" means not
+ * purged by this file: a new chunk's pages may still be untouched.) A
+ * chunk that becomes one free
  * block goes back to its huge page (llama_span_release), where the page
  * rules (recycling, subrelease, the warm cache) take over.
  *
@@ -61,6 +66,7 @@
 #define EXT_SUB_SHIFT 3u   /* 8 lists per doubling */
 #define EXT_LISTS 128u
 #define EXT_SCAN 8u        /* blocks looked at in the request's own list */
+#define EXT_SCAN_PURGED 4u /* purged heads passed over for a resident one */
 #define EXT_PURGE_MIN 8192u /* smallest free block worth a purge */
 
 typedef struct ext_block_s {
@@ -135,34 +141,36 @@ static void free_remove(ext_bin_t *eb, ext_block_t *b) {
 
 /* A free block of at least `need` bytes, or NULL (bin lock held): the
  * best fit among the first few blocks of the request's own list, resident
- * before purged; else the head of the next non-empty list, the first
- * resident head among a few such lists before a purged one. */
-#define EXT_SCAN_LISTS 4u
+ * before purged; else the head of the next non-empty list, or a resident
+ * head of a list at most a doubling larger than that one, passing over at
+ * most EXT_SCAN_PURGED purged heads (a larger resident block is split
+ * rather than purged pages faulted back in, but not one of any size). */
 static ext_block_t *find_fit(ext_bin_t *eb, uint64_t need) {
   unsigned i = list_index(need);
   ext_block_t *best = NULL;
   unsigned scanned = 0;
   for (ext_block_t *b = eb->lists[i]; b && scanned < EXT_SCAN; b = b->next, scanned++) {
+    /* Resident blocks come first: past a resident fit, only purged ones. */
+    if ((b->size_flags & EXT_PURGED) && best && !(best->size_flags & EXT_PURGED)) break;
     uint64_t s = block_size(b);
-    if (s < need) continue;
-    bool purged = (b->size_flags & EXT_PURGED) != 0;
-    if (best && purged && !(best->size_flags & EXT_PURGED)) break; /* the rest are purged */
-    if (!best || s < block_size(best) || (!purged && (best->size_flags & EXT_PURGED))) {
+    if (s >= need && (!best || s < block_size(best))) {
       best = b;
-      if (s == need && !purged) break;
+      if (s == need) break;
     }
   }
   if (best) return best;
   ext_block_t *first = NULL;
-  unsigned looked = 0;
+  unsigned first_list = 0, passed = 0;
   for (unsigned w = (i + 1) / 64; w < EXT_LISTS / 64; w++) {
     uint64_t m = eb->map[w];
     if (w == (i + 1) / 64) m &= ~(uint64_t)0 << ((i + 1) % 64);
     for (; m; m &= m - 1) {
-      ext_block_t *head = eb->lists[w * 64 + (unsigned)__builtin_ctzll(m)];
+      unsigned list = w * 64 + (unsigned)__builtin_ctzll(m);
+      if (first && list > first_list + (1u << EXT_SUB_SHIFT)) return first;
+      ext_block_t *head = eb->lists[list];
       if (!(head->size_flags & EXT_PURGED)) return head;
-      if (!first) first = head;
-      if (++looked == EXT_SCAN_LISTS) return first;
+      if (!first) first = head, first_list = list;
+      if (++passed == EXT_SCAN_PURGED) return first;
     }
   }
   return first;
@@ -433,7 +441,8 @@ static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse
     ext_block_t *next;
     for (ext_block_t *b = eb->lists[i]; b; b = next) {
       next = b->next;
-      if ((b->size_flags & EXT_PURGED) || block_size(b) < EXT_PURGE_MIN) continue;
+      if (b->size_flags & EXT_PURGED) break; /* and so is the rest of the list */
+      if (block_size(b) < EXT_PURGE_MIN) continue;
       if (!force && !(now > b->freed_ns && now - b->freed_ns >= delay)) {
         waiting = true;
         continue;

@@ -3,7 +3,7 @@
 // purged space faults its pages back in, while resident space costs
 // nothing and leaves the purged pages purged.
 //
-// Setup, in class 5's bin (nothing else of this test lives there): A, a
+// 1. The fallback to larger lists. Setup, in class 5's bin (nothing else of this test lives there): A, a
 // 160 KiB object, and B, a 200 KiB one, each between live guards so that
 // neither merges with anything when freed. A is freed and purged
 // (llama_collect), then B is freed and stays resident (the purge delay is
@@ -13,12 +13,19 @@
 // taken, and A's pages stay purged (the old placement wrote the
 // remainder's header into A, faulting a page of it back in).
 //
+// 2. The request's own list. In class 4's bin, C (40 KiB, purged) and D
+// (42 KiB, resident) share a list; a 40 KiB request fits C exactly, and
+// best fit alone took C. Now D is taken and C stays purged.
+//
 // RUN: %cc %s -o %t %link_llamalloc
 // RUN: env LLAMA_PURGE_DELAY_MS=3600000 LLAMA_HUGE_PAGES=0 %t 2>&1 | FileCheck %s
 // RUN: env LLAMA_PURGE_DELAY_MS=3600000 %t 2>&1 | FileCheck %s
 // CHECK: A purged: yes
 // CHECK: reused: B
 // CHECK: A still purged: yes
+// CHECK: C purged: yes
+// CHECK: own list: D
+// CHECK: C still purged: yes
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,5 +68,28 @@ int main(void) {
   free(g0);
   free(g1);
   free(g2);
+
+  unsigned char *h0 = llama_malloc_class(2 * KIB, 4);
+  unsigned char *c = llama_malloc_class(40 * KIB, 4);
+  unsigned char *h1 = llama_malloc_class(2 * KIB, 4);
+  unsigned char *d = llama_malloc_class(42 * KIB, 4);
+  unsigned char *h2 = llama_malloc_class(2 * KIB, 4);
+  if (!h0 || !c || !h1 || !d || !h2) {
+    printf("allocation failed\n");
+    return 1;
+  }
+  memset(c, 4, 40 * KIB);
+  memset(d, 5, 42 * KIB);
+  free(c);
+  llama_collect(1);
+  printf("C purged: %s\n", range_resident_kib(c + 8 * KIB, 32 * KIB) == 0 ? "yes" : "no");
+  free(d);
+  unsigned char *q = llama_malloc_class(40 * KIB, 4);
+  printf("own list: %s\n", q == d ? "D" : q == c ? "C (purged space)" : "elsewhere");
+  printf("C still purged: %s\n", range_resident_kib(c + 8 * KIB, 32 * KIB) == 0 ? "yes" : "no");
+  free(q);
+  free(h0);
+  free(h1);
+  free(h2);
   return 0;
 }
