@@ -34,62 +34,68 @@
 
 #define KIB 1024u
 
+/* Two objects of class k between live guards, written; the first is then
+ * freed and purged (llama_collect purges every free block), the second
+ * freed and left resident (not idle for an hour). Returns whether the
+ * purged one's pages past its first 8 KiB (its links) are all out. */
+typedef struct {
+  unsigned char *guard[3], *purged, *resident;
+  size_t purged_kib, resident_kib;
+} pair_t;
+
+static int setup(pair_t *t, unsigned k, size_t purged_kib, size_t resident_kib) {
+  t->purged_kib = purged_kib;
+  t->resident_kib = resident_kib;
+  t->guard[0] = llama_malloc_class(2 * KIB, k);
+  t->purged = llama_malloc_class(purged_kib * KIB, k);
+  t->guard[1] = llama_malloc_class(2 * KIB, k);
+  t->resident = llama_malloc_class(resident_kib * KIB, k);
+  t->guard[2] = llama_malloc_class(2 * KIB, k);
+  for (int i = 0; i < 3; i++)
+    if (!t->guard[i]) return -1;
+  if (!t->purged || !t->resident) return -1;
+  memset(t->purged, 1, purged_kib * KIB);
+  memset(t->resident, 2, resident_kib * KIB);
+  free(t->purged);
+  llama_collect(1);
+  free(t->resident);
+  return 0;
+}
+
+static const char *still_purged(const pair_t *t) {
+  return range_resident_kib(t->purged + 8 * KIB, (t->purged_kib - 12) * KIB) == 0 ? "yes" : "no";
+}
+
+static void release(pair_t *t, void *p) {
+  free(p);
+  for (int i = 0; i < 3; i++) free(t->guard[i]);
+}
+
 int main(void) {
-  unsigned char *g0 = llama_malloc_class(2 * KIB, 5);
-  unsigned char *a = llama_malloc_class(160 * KIB, 5);
-  unsigned char *g1 = llama_malloc_class(2 * KIB, 5);
-  unsigned char *b = llama_malloc_class(200 * KIB, 5);
-  unsigned char *g2 = llama_malloc_class(2 * KIB, 5);
-  if (!g0 || !a || !g1 || !b || !g2) {
+  pair_t ab, cd;
+  if (setup(&ab, 5, 160, 200) != 0) {
     printf("allocation failed\n");
     return 1;
   }
-  memset(a, 1, 160 * KIB);
-  memset(b, 2, 200 * KIB);
-  memset(g0, 3, 2 * KIB);
-  memset(g1, 3, 2 * KIB);
-  memset(g2, 3, 2 * KIB);
-
-  free(a);
-  llama_collect(1); /* purges every free block, A among them */
-  /* A's pages past its first 4 KiB (the block's links) are decommitted. */
-  printf("A purged: %s\n", range_resident_kib(a + 8 * KIB, 148 * KIB) == 0 ? "yes" : "no");
-
-  free(b); /* resident, not idle for an hour */
+  printf("A purged: %s\n", still_purged(&ab));
   unsigned char *p = llama_malloc_class(150 * KIB, 5);
-  const char *where = p >= b && p < b + 200 * KIB   ? "B"
-                      : p >= a && p < a + 160 * KIB ? "A (purged space)"
-                                                     : "elsewhere";
+  const char *where = p >= ab.resident && p < ab.resident + 200 * KIB ? "B"
+                      : p >= ab.purged && p < ab.purged + 160 * KIB    ? "A (purged space)"
+                                                                        : "elsewhere";
   printf("reused: %s\n", where);
   /* Taking space writes the block's header and its remainder's (150 KiB
    * on): inside A, that faults one of its purged pages back in. */
-  printf("A still purged: %s\n", range_resident_kib(a + 8 * KIB, 148 * KIB) == 0 ? "yes" : "no");
-  free(p);
-  free(g0);
-  free(g1);
-  free(g2);
+  printf("A still purged: %s\n", still_purged(&ab));
+  release(&ab, p);
 
-  unsigned char *h0 = llama_malloc_class(2 * KIB, 4);
-  unsigned char *c = llama_malloc_class(40 * KIB, 4);
-  unsigned char *h1 = llama_malloc_class(2 * KIB, 4);
-  unsigned char *d = llama_malloc_class(42 * KIB, 4);
-  unsigned char *h2 = llama_malloc_class(2 * KIB, 4);
-  if (!h0 || !c || !h1 || !d || !h2) {
+  if (setup(&cd, 4, 40, 42) != 0) {
     printf("allocation failed\n");
     return 1;
   }
-  memset(c, 4, 40 * KIB);
-  memset(d, 5, 42 * KIB);
-  free(c);
-  llama_collect(1);
-  printf("C purged: %s\n", range_resident_kib(c + 8 * KIB, 32 * KIB) == 0 ? "yes" : "no");
-  free(d);
+  printf("C purged: %s\n", still_purged(&cd));
   unsigned char *q = llama_malloc_class(40 * KIB, 4);
-  printf("own list: %s\n", q == d ? "D" : q == c ? "C (purged space)" : "elsewhere");
-  printf("C still purged: %s\n", range_resident_kib(c + 8 * KIB, 32 * KIB) == 0 ? "yes" : "no");
-  free(q);
-  free(h0);
-  free(h1);
-  free(h2);
+  printf("own list: %s\n", q == cd.resident ? "D" : q == cd.purged ? "C (purged space)" : "elsewhere");
+  printf("C still purged: %s\n", still_purged(&cd));
+  release(&cd, q);
   return 0;
 }
