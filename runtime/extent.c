@@ -105,6 +105,28 @@ static unsigned list_index(uint64_t size) {
   return i < EXT_LISTS ? i : EXT_LISTS - 1;
 }
 
+#if LLAMA_DEBUG > 1
+/* List i's invariants after every change (LLAMA_DEBUG=2: walks the list):
+ * links, the tail, each block's list, no used block, the bitmap, and every
+ * resident block before every purged one (find_fit and purge_scan stop at
+ * the first purged block). */
+static void list_check(const ext_bin_t *eb, unsigned i) {
+  const ext_block_t *prev = NULL;
+  bool purged = false;
+  for (const ext_block_t *b = eb->lists[i]; b; prev = b, b = b->next) {
+    llama_assert(b->prev == prev);
+    llama_assert(list_index(block_size(b)) == i);
+    llama_assert(!(b->size_flags & (EXT_USED | EXT_BUSY)));
+    if (b->size_flags & EXT_PURGED) purged = true;
+    else llama_assert(!purged);
+  }
+  llama_assert(eb->tails[i] == prev);
+  llama_assert(!(eb->map[i / 64] >> (i % 64) & 1) == !eb->lists[i]);
+}
+#else
+#define list_check(eb, i) ((void)0)
+#endif
+
 /* Resident free blocks at the head of their list, purged ones at the tail:
  * allocation takes resident memory before it faults purged pages back in
  * (jemalloc reuses dirty extents before muzzy ones for the same reason),
@@ -125,6 +147,7 @@ static void free_insert(ext_bin_t *eb, ext_block_t *b) {
   }
   eb->map[i / 64] |= (uint64_t)1 << (i % 64);
   atomic_store_explicit(&eb->has_free, 1, memory_order_relaxed);
+  list_check(eb, i);
 }
 
 static void free_remove(ext_bin_t *eb, ext_block_t *b) {
@@ -137,6 +160,7 @@ static void free_remove(ext_bin_t *eb, ext_block_t *b) {
     eb->map[i / 64] &= ~((uint64_t)1 << (i % 64));
     if (!eb->map[0] && !eb->map[1]) atomic_store_explicit(&eb->has_free, 0, memory_order_relaxed);
   }
+  list_check(eb, i);
 }
 
 /* A free block of at least `need` bytes, or NULL (bin lock held): the

@@ -15,6 +15,11 @@
 // RUN: %cc %s -o %t %link_llamalloc -lpthread
 // RUN: env LLAMA_PURGE_DELAY_MS=1 %t 2>&1 | FileCheck %s
 // RUN: env LLAMA_PURGE_DELAY_MS=1 LLAMA_HUGE_PAGES=0 LLAMA_BACKGROUND=0 %t 2>&1 | FileCheck %s
+// And with the runtime's sources built in at LLAMA_DEBUG=2, which checks
+// every free list after each change (extent.c, list_check: links, tail,
+// bitmap, resident blocks before purged ones) and aborts on a violation:
+// RUN: %cc -fno-builtin -ftls-model=initial-exec -DLLAMA_DEBUG=2 %s %srcroot/runtime/*.c %srcroot/model/model.c %srcroot/model/tokenize.c %srcroot/model/lstm.c -lpthread -lm -o %t.dbg
+// RUN: env LLAMA_PURGE_DELAY_MS=1 %t.dbg 2>&1 | FileCheck %s
 // CHECK: thread 0: contents ok, calloc zeroed
 // CHECK: thread 1: contents ok, calloc zeroed
 // CHECK: all freed: bins 2 and 5 hold live 0, spans 0
