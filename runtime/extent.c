@@ -66,7 +66,6 @@
 #define EXT_SUB_SHIFT 3u   /* 8 lists per doubling */
 #define EXT_LISTS 128u
 #define EXT_SCAN 8u        /* blocks looked at in the request's own list */
-#define EXT_SCAN_PURGED 4u /* purged heads passed over for a resident one */
 #define EXT_PURGE_MIN 8192u /* smallest free block worth a purge */
 
 typedef struct ext_block_s {
@@ -166,9 +165,9 @@ static void free_remove(ext_bin_t *eb, ext_block_t *b) {
 /* A free block of at least `need` bytes, or NULL (bin lock held): the
  * best fit among the first few blocks of the request's own list, resident
  * before purged; else the head of the next non-empty list, or a resident
- * head of a list at most a doubling larger than that one, passing over at
- * most EXT_SCAN_PURGED purged heads (a larger resident block is split
- * rather than purged pages faulted back in, but not one of any size). */
+ * head of a list at most a doubling larger than that one (a larger
+ * resident block is split rather than purged pages faulted back in, but
+ * not one of any size; at most 9 heads are read). */
 static ext_block_t *find_fit(ext_bin_t *eb, uint64_t need) {
   unsigned i = list_index(need);
   ext_block_t *best = NULL;
@@ -184,7 +183,7 @@ static ext_block_t *find_fit(ext_bin_t *eb, uint64_t need) {
   }
   if (best) return best;
   ext_block_t *first = NULL;
-  unsigned first_list = 0, passed = 0;
+  unsigned first_list = 0;
   for (unsigned w = (i + 1) / 64; w < EXT_LISTS / 64; w++) {
     uint64_t m = eb->map[w];
     if (w == (i + 1) / 64) m &= ~(uint64_t)0 << ((i + 1) % 64);
@@ -194,7 +193,6 @@ static ext_block_t *find_fit(ext_bin_t *eb, uint64_t need) {
       ext_block_t *head = eb->lists[list];
       if (!(head->size_flags & EXT_PURGED)) return head;
       if (!first) first = head, first_list = list;
-      if (++passed == EXT_SCAN_PURGED) return first;
     }
   }
   return first;
