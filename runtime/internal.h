@@ -189,6 +189,7 @@ typedef struct llama_heap_s {
   llama_span_t *avail[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* owned, has free */
   llama_span_t *full[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];  /* owned, looked full */
   _Atomic uint8_t remote_pending[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
+  uint8_t pick_skip[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* heap.c avail_pick's backoff */
   uint32_t slow_count;          /* slow-path entries, drives full sweeps */
   uint32_t trim_tick;           /* alloc_slow_in entries, paces the span trim */
   uint64_t trimmed_ns;          /* when this heap last trimmed its current spans */
@@ -199,6 +200,7 @@ typedef struct llama_heap_s {
   /* The dynamic path (predict.c): stack-cache hits and misses of this
    * thread, and nanoseconds spent in misses. Owner-written, like above. */
   uint64_t predict_hits, predict_misses, predict_ns;
+  uint64_t span_switches;       /* slow paths that moved a class to another span */
   bool alive;                   /* owned by a live thread */
   bool orphaned;                /* its thread vanished in fork(): never reused */
   struct llama_heap_s *next_all; /* every heap ever made (never freed) */

@@ -148,6 +148,8 @@ typedef struct llama_stats_s {
   uint64_t span_trimmed_bytes;    /* bytes those trims decommitted */
   uint64_t huge_page_cache_limit; /* empty pages the warm cache may hold now (its
                                      learned size, at most LLAMA_HUGE_PAGE_CACHE) */
+  uint64_t span_switches;         /* times a thread's size class ran out of its current span
+                                     and went on with another (each one slow-path work) */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

@@ -26,6 +26,7 @@ static void stats_collect(llama_stats_t *out) {
     out->cache_hits += h->predict_hits;
     out->cache_misses += h->predict_misses;
     out->predict_ns += h->predict_ns;
+    out->span_switches += h->span_switches;
     out->threads++;
   }
   llama_heaps_unlock();
@@ -135,7 +136,8 @@ static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
   llama_buf_u64(b, s->span_trims, 0);
   llama_buf_str(b, " (");
   llama_buf_bytes(b, s->span_trimmed_bytes, 0);
-  llama_buf_str(b, ")");
+  llama_buf_str(b, "); span switches ");
+  llama_buf_u64(b, s->span_switches, 0);
   llama_buf_str(b, "\n");
   flush(fd, b);
 }
