@@ -135,6 +135,8 @@ static void heap_reset(llama_heap_t *heap) {
       heap->avail[b][sc] = heap->full[b][sc] = NULL;
       atomic_store_explicit(&heap->remote_pending[b][sc], 0, memory_order_relaxed);
       heap->pick_skip[b][sc] = 0;
+      heap->deferred[b][sc] = NULL;
+      heap->deferred_n[b][sc] = 0;
     }
   heap->retained_count = 0;
   heap->alive = true;
@@ -181,7 +183,23 @@ void llama_heaps_account(llama_stats_t *out) {
   out->span_trims = atomic_load_explicit(&span_trims, memory_order_relaxed);
   out->span_trimmed_bytes = atomic_load_explicit(&span_trimmed_bytes, memory_order_relaxed);
   pthread_mutex_lock(&heaps_lock);
-  for (llama_heap_t *h = heaps_all; h; h = h->next_all) out->memory.metadata += llama_resident_bytes(h, size);
+  for (llama_heap_t *h = heaps_all; h; h = h->next_all) {
+    out->memory.metadata += llama_resident_bytes(h, size);
+    /* Deferred frees are free blocks, not live ones (their spans count
+     * them as used). Owner-written counts, read racily: a snapshot. */
+    for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
+      for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
+        unsigned n = h->deferred_n[b][sc];
+        if (!n) continue;
+        uint64_t bytes = (uint64_t)n * llama_class_size(sc);
+        llama_memory_t *m = &out->memory_bins[b];
+        uint64_t moved = bytes < m->live ? bytes : m->live;
+        m->live -= moved;
+        m->free_blocks += moved;
+        out->bins[b].live_bytes -= bytes < out->bins[b].live_bytes ? bytes : out->bins[b].live_bytes;
+        out->bins[b].live_objects -= n < out->bins[b].live_objects ? n : out->bins[b].live_objects;
+      }
+  }
   pthread_mutex_unlock(&heaps_lock);
 }
 void llama_heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
@@ -226,9 +244,47 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
   llama_span_release(span);
 }
 
+/* ---- deferred frees -----------------------------------------------------------
+ *
+ * A free by the owner into one of its full spans does not put the span back
+ * on the avail list: the block goes on a short per-class list of the heap,
+ * and the class's next slow-path allocation takes it from there. Random
+ * replacement in a class whose spans are all nearly full (a cache of fixed-
+ * size entries; larson) otherwise moved a span from the full list to the
+ * avail list on every free and back on the next allocation: two list moves
+ * and a span switch per free and malloc. The blocks stay counted in their
+ * spans (a span with a deferred block is not empty) until the list is given
+ * back: when it holds DEFER_MAX blocks, at every full sweep (every 256 slow
+ * paths, llama_collect, thread exit). The statistics count them as free
+ * blocks (llama_heaps_account). */
+#define DEFER_MAX 16
+
+static void span_unfull(llama_heap_t *heap, llama_span_t *span) {
+  list_remove(&heap->full[span->bin][span->size_class], span);
+  llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_IN_FULL);
+  list_push(&heap->avail[span->bin][span->size_class], span);
+}
+
+/* Gives a class's deferred blocks back to their spans. */
+static void deferred_flush(llama_heap_t *heap, unsigned bin, unsigned sc) {
+  llama_block_t *block = heap->deferred[bin][sc];
+  heap->deferred[bin][sc] = NULL;
+  heap->deferred_n[bin][sc] = 0;
+  while (block) {
+    llama_block_t *next = block->next;
+    llama_span_t *span = llama_span_of(llama_huge_page_of(block), block);
+    block->next = span->free;
+    span->free = block;
+    if (llama_span_flags(span) & SPAN_IN_FULL) span_unfull(heap, span);
+    if (--span->used == 0) span_emptied(heap, span);
+    block = next;
+  }
+}
+
 /* Collects remote frees in every span of one size class. */
 static void sweep_class(llama_heap_t *heap, unsigned bin, unsigned sc, bool release_current) {
   llama_span_t *span, *next;
+  if (heap->deferred[bin][sc]) deferred_flush(heap, bin, sc);
   for (span = heap->full[bin][sc]; span; span = next) {
     next = span->next;
     if (!span_collect(span)) continue;
@@ -575,8 +631,14 @@ static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
 void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   llama_span_t *span = heap->current[bin][sc];
   void *block;
-  /* 1. Never-used blocks of the current span. */
+  /* 1. Never-used blocks of the current span, then deferred frees. */
   if ((block = span_pop(span))) return block;
+  llama_block_t *deferred = heap->deferred[bin][sc];
+  if (deferred) {
+    heap->deferred[bin][sc] = deferred->next;
+    heap->deferred_n[bin][sc]--;
+    return deferred;
+  }
   /* 2. Remote frees: this class when flagged; everything periodically. */
   if (++heap->slow_count % SWEEP_PERIOD == 0) {
     heap_sweep(heap, false);
@@ -663,13 +725,19 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     else owner = atomic_load_explicit(&span->heap, memory_order_acquire);
   }
   if (owner == heap) { /* never the empty heap: it owns no span */
+    if (llama_span_flags(span) & SPAN_IN_FULL) {
+      unsigned bin = span->bin, sc = span->size_class;
+      if (heap->deferred_n[bin][sc] == DEFER_MAX) deferred_flush(heap, bin, sc);
+      if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
+        block->next = heap->deferred[bin][sc];
+        heap->deferred[bin][sc] = block;
+        heap->deferred_n[bin][sc]++;
+        errno = saved_errno;
+        return;
+      }
+    }
     block->next = span->free;
     span->free = block;
-    if (llama_span_flags(span) & SPAN_IN_FULL) {
-      list_remove(&heap->full[span->bin][span->size_class], span);
-      llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_IN_FULL);
-      list_push(&heap->avail[span->bin][span->size_class], span);
-    }
     if (--span->used == 0) span_emptied(heap, span);
     errno = saved_errno;
     return;
