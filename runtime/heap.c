@@ -178,6 +178,13 @@ void llama_heaps_init(void) {
 
 llama_heap_t *llama_heaps_first(void) { return heaps_all; }
 
+/* *x -= min(*x, v); returns what it subtracted. */
+static uint64_t sub_saturated(uint64_t *x, uint64_t v) {
+  uint64_t d = v < *x ? v : *x;
+  *x -= d;
+  return d;
+}
+
 void llama_heaps_account(llama_stats_t *out) {
   size_t size = (sizeof(llama_heap_t) + 4095) & ~(size_t)4095;
   out->span_trims = atomic_load_explicit(&span_trims, memory_order_relaxed);
@@ -189,15 +196,13 @@ void llama_heaps_account(llama_stats_t *out) {
      * them as used). Owner-written counts, read racily: a snapshot. */
     for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
       for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
-        unsigned n = h->deferred_n[b][sc];
+        unsigned n = __atomic_load_n(&h->deferred_n[b][sc], __ATOMIC_RELAXED);
         if (!n) continue;
         uint64_t bytes = (uint64_t)n * llama_class_size(sc);
-        llama_memory_t *m = &out->memory_bins[b];
-        uint64_t moved = bytes < m->live ? bytes : m->live;
-        m->live -= moved;
-        m->free_blocks += moved;
-        out->bins[b].live_bytes -= bytes < out->bins[b].live_bytes ? bytes : out->bins[b].live_bytes;
-        out->bins[b].live_objects -= n < out->bins[b].live_objects ? n : out->bins[b].live_objects;
+        uint64_t moved = sub_saturated(&out->memory_bins[b].live, bytes);
+        out->memory_bins[b].free_blocks += moved;
+        sub_saturated(&out->bins[b].live_bytes, bytes);
+        sub_saturated(&out->bins[b].live_objects, n);
       }
   }
   pthread_mutex_unlock(&heaps_lock);
@@ -253,10 +258,13 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
  * size entries; larson) otherwise moved a span from the full list to the
  * avail list on every free and back on the next allocation: two list moves
  * and a span switch per free and malloc. The blocks stay counted in their
- * spans (a span with a deferred block is not empty) until the list is given
- * back: when it holds DEFER_MAX blocks, at every full sweep (every 256 slow
- * paths, llama_collect, thread exit). The statistics count them as free
- * blocks (llama_heaps_account). */
+ * spans until the list is given back: when it holds DEFER_MAX blocks, and at
+ * every full sweep (every 256 slow paths, llama_collect, thread exit). Only
+ * spans of more than DEFER_MAX blocks defer (classes up to 1 KiB in one
+ * unit): every later free into a span on the full list is deferred too, so
+ * a span whose every block is free has been given them back by a flush, and
+ * deferred blocks never keep an empty span from its page. The statistics
+ * count them as free blocks (llama_heaps_account). */
 #define DEFER_MAX 16
 
 static void span_unfull(llama_heap_t *heap, llama_span_t *span) {
@@ -284,14 +292,10 @@ static void deferred_flush(llama_heap_t *heap, unsigned bin, unsigned sc) {
 /* Collects remote frees in every span of one size class. */
 static void sweep_class(llama_heap_t *heap, unsigned bin, unsigned sc, bool release_current) {
   llama_span_t *span, *next;
-  if (heap->deferred[bin][sc]) deferred_flush(heap, bin, sc);
+  deferred_flush(heap, bin, sc);
   for (span = heap->full[bin][sc]; span; span = next) {
     next = span->next;
-    if (!span_collect(span)) continue;
-    list_remove(&heap->full[bin][sc], span);
-    llama_span_set_flags(span, llama_span_flags(span) & (uint8_t)~SPAN_IN_FULL);
-    if (span->used == 0) llama_span_release(span);
-    else list_push(&heap->avail[bin][sc], span);
+    if (span_collect(span)) span_unfull(heap, span); /* released below if empty */
   }
   for (span = heap->avail[bin][sc]; span; span = next) {
     next = span->next;
@@ -631,16 +635,18 @@ static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
 void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   llama_span_t *span = heap->current[bin][sc];
   void *block;
-  /* 1. Never-used blocks of the current span, then deferred frees. */
+  /* 1. Never-used blocks of the current span, then deferred frees (unless
+   * a full sweep is due: it gives them back to their spans). */
   if ((block = span_pop(span))) return block;
+  bool sweep_due = ++heap->slow_count % SWEEP_PERIOD == 0;
   llama_block_t *deferred = heap->deferred[bin][sc];
-  if (deferred) {
+  if (deferred && !sweep_due) {
     heap->deferred[bin][sc] = deferred->next;
     heap->deferred_n[bin][sc]--;
     return deferred;
   }
   /* 2. Remote frees: this class when flagged; everything periodically. */
-  if (++heap->slow_count % SWEEP_PERIOD == 0) {
+  if (sweep_due) {
     heap_sweep(heap, false);
     llama_span_collect_abandoned();
   } else if (atomic_load_explicit(&heap->remote_pending[bin][sc], memory_order_relaxed)) {
@@ -725,7 +731,9 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     else owner = atomic_load_explicit(&span->heap, memory_order_acquire);
   }
   if (owner == heap) { /* never the empty heap: it owns no span */
-    if (llama_span_flags(span) & SPAN_IN_FULL) {
+    if ((llama_span_flags(span) & SPAN_IN_FULL) &&
+        span->end - (uint32_t)(llama_span_start(span) - (uint8_t *)llama_huge_page_of(span)) >
+            DEFER_MAX * span->block_size) {
       unsigned bin = span->bin, sc = span->size_class;
       if (heap->deferred_n[bin][sc] == DEFER_MAX) deferred_flush(heap, bin, sc);
       if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
@@ -738,6 +746,7 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     }
     block->next = span->free;
     span->free = block;
+    if (llama_span_flags(span) & SPAN_IN_FULL) span_unfull(heap, span);
     if (--span->used == 0) span_emptied(heap, span);
     errno = saved_errno;
     return;

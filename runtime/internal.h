@@ -189,11 +189,6 @@ typedef struct llama_heap_s {
   llama_span_t *avail[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* owned, has free */
   llama_span_t *full[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];  /* owned, looked full */
   _Atomic uint8_t remote_pending[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
-  uint8_t pick_skip[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* heap.c avail_pick's backoff */
-  /* Blocks the owner freed into its full spans, not yet given back to them
-   * (heap.c, "deferred frees"): the next allocations of the class take them. */
-  llama_block_t *deferred[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
-  uint8_t deferred_n[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
   uint32_t slow_count;          /* slow-path entries, drives full sweeps */
   uint32_t trim_tick;           /* alloc_slow_in entries, paces the span trim */
   uint64_t trimmed_ns;          /* when this heap last trimmed its current spans */
@@ -208,6 +203,13 @@ typedef struct llama_heap_s {
   bool alive;                   /* owned by a live thread */
   bool orphaned;                /* its thread vanished in fork(): never reused */
   struct llama_heap_s *next_all; /* every heap ever made (never freed) */
+  /* Slow-path state, after the counters the fast path writes. */
+  uint8_t pick_skip[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* heap.c avail_pick's backoff */
+  /* Blocks the owner freed into its full spans, not yet given back to them
+   * (heap.c, "deferred frees"): the next allocations of the class take them.
+   * deferred_n is read racily by the statistics. */
+  llama_block_t *deferred[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
+  uint8_t deferred_n[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
 } llama_heap_t;
 
 /* ---- options.c ----------------------------------------------------------- */

@@ -148,6 +148,7 @@ typedef struct llama_stats_s {
   uint64_t span_trimmed_bytes;    /* bytes those trims decommitted */
   uint64_t huge_page_cache_limit; /* empty pages the warm cache may hold now (its
                                      learned size, at most LLAMA_HUGE_PAGE_CACHE) */
+  /* Added in ABI 1, issue 11 (zero in older runtimes). */
   uint64_t span_switches;         /* times a thread's size class ran out of its current span
                                      and went on with another (each one slow-path work) */
 } llama_stats_t;

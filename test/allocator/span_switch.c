@@ -22,7 +22,7 @@
 //
 // RUN: %cc %s %link_llamalloc -o %t
 // (Exact bins, LLAMA_SMALL_BINS=0: every object in class 3's bin.)
-// RUN: env LLAMA_SMALL_BINS=0 %t | FileCheck %s
+// RUN: env LLAMA_SMALL_BINS=0 LLAMA_BACKGROUND=0 LLAMA_PURGE_DELAY_MS=3600000 %t | FileCheck %s
 // CHECK: inherited: switches per allocation below 0.1: yes
 // CHECK: inherited: spans grew by at most 10%: yes
 // CHECK: inherited: all freed: spans 0 B
