@@ -45,6 +45,11 @@ static _Atomic size_t abandoned_count; /* lets callers skip the lock */
 /* Span trimming (see span_trim): how often, and how many bytes. */
 static _Atomic uint64_t span_trims, span_trimmed_bytes;
 
+/* Bytes of a block span's block area, [start, end): its blocks x their size. */
+static uint32_t span_block_bytes(const llama_span_t *span) {
+  return span->end - (uint32_t)(llama_span_start(span) - (uint8_t *)llama_huge_page_of(span));
+}
+
 /* ---- span lists ------------------------------------------------------------ */
 
 static void list_push(llama_span_t **head, llama_span_t *span) {
@@ -619,7 +624,7 @@ static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
   uint32_t best_free = 0;
   unsigned n = 0;
   for (llama_span_t *span = head; span && n < AVAIL_SCAN; span = span->next, n++) {
-    uint32_t bytes = span->end - (uint32_t)(llama_span_start(span) - (uint8_t *)llama_huge_page_of(span));
+    uint32_t bytes = span_block_bytes(span);
     uint32_t free = bytes - span->used * span->block_size;
     if (free >= bytes / 4 && free >= 2 * span->block_size) return span;
     if (free > best_free) {
@@ -732,8 +737,7 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   }
   if (owner == heap) { /* never the empty heap: it owns no span */
     if ((llama_span_flags(span) & SPAN_IN_FULL) &&
-        span->end - (uint32_t)(llama_span_start(span) - (uint8_t *)llama_huge_page_of(span)) >
-            DEFER_MAX * span->block_size) {
+        span_block_bytes(span) > DEFER_MAX * span->block_size) {
       unsigned bin = span->bin, sc = span->size_class;
       if (heap->deferred_n[bin][sc] == DEFER_MAX) deferred_flush(heap, bin, sc);
       if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
