@@ -262,14 +262,21 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
  * replacement in a class whose spans are all nearly full (a cache of fixed-
  * size entries; larson) otherwise moved a span from the full list to the
  * avail list on every free and back on the next allocation: two list moves
- * and a span switch per free and malloc. The blocks stay counted in their
- * spans until the list is given back: when it holds DEFER_MAX blocks, and at
- * every full sweep (every 256 slow paths, llama_collect, thread exit). Only
- * spans of more than DEFER_MAX blocks defer (classes up to 1 KiB in one
- * unit): every later free into a span on the full list is deferred too, so
- * a span whose every block is free has been given them back by a flush, and
- * deferred blocks never keep an empty span from its page. The statistics
- * count them as free blocks (llama_heaps_account). */
+ * and a span switch per free and malloc. Frees defer only while the class
+ * is tight (avail_pick's last scan found no span with room, pick_skip): in
+ * a class with room, a span off the full list serves the next allocations
+ * on the fast path, where deferred blocks take one slow path each, and each
+ * free into a full span would be a slow one (bench_fastpath's 512 mixed
+ * slots: 5.3 -> 5.8 ns a pair when every class deferred). The blocks stay
+ * counted in their spans until the list is given back: when it holds
+ * DEFER_MAX blocks, when a free un-fulls a span of the class (it has room
+ * again), and at every full sweep (every 256 slow paths, llama_collect,
+ * thread exit). So a span holding a deferred block is on the full list and
+ * every free into it is deferred or gives the list back first; with more
+ * than DEFER_MAX blocks (only those spans defer: classes up to 1 KiB) its
+ * blocks are never all deferred, and deferred blocks never keep an empty
+ * span from its page. The statistics count them as free blocks
+ * (llama_heaps_account). */
 #define DEFER_MAX 16
 
 static void span_unfull(llama_heap_t *heap, llama_span_t *span) {
@@ -632,7 +639,7 @@ static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
       best = span;
     }
   }
-  if (n == AVAIL_SCAN) heap->pick_skip[bin][sc] = PICK_BACKOFF;
+  heap->pick_skip[bin][sc] = PICK_BACKOFF; /* no span with room: the class is tight */
   return best;
 }
 
@@ -736,16 +743,19 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     else owner = atomic_load_explicit(&span->heap, memory_order_acquire);
   }
   if (owner == heap) { /* never the empty heap: it owns no span */
-    if ((llama_span_flags(span) & SPAN_IN_FULL) &&
-        span_block_bytes(span) > DEFER_MAX * span->block_size) {
+    if (llama_span_flags(span) & SPAN_IN_FULL) {
       unsigned bin = span->bin, sc = span->size_class;
-      if (heap->deferred_n[bin][sc] == DEFER_MAX) deferred_flush(heap, bin, sc);
-      if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
-        block->next = heap->deferred[bin][sc];
-        heap->deferred[bin][sc] = block;
-        heap->deferred_n[bin][sc]++;
-        errno = saved_errno;
-        return;
+      if (heap->pick_skip[bin][sc] && span_block_bytes(span) > DEFER_MAX * span->block_size) {
+        if (heap->deferred_n[bin][sc] == DEFER_MAX) deferred_flush(heap, bin, sc);
+        if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
+          block->next = heap->deferred[bin][sc];
+          heap->deferred[bin][sc] = block;
+          heap->deferred_n[bin][sc]++;
+          errno = saved_errno;
+          return;
+        }
+      } else if (heap->deferred[bin][sc]) {
+        deferred_flush(heap, bin, sc); /* the class has room again */
       }
     }
     block->next = span->free;
