@@ -285,6 +285,15 @@ static void span_unfull(llama_heap_t *heap, llama_span_t *span) {
   list_push(&heap->avail[span->bin][span->size_class], span);
 }
 
+/* The owner gives a block back to its span: onto its free list, the span
+ * off the full list, and back to its page when it empties. */
+static void span_put_block(llama_heap_t *heap, llama_span_t *span, llama_block_t *block) {
+  block->next = span->free;
+  span->free = block;
+  if (llama_span_flags(span) & SPAN_IN_FULL) span_unfull(heap, span);
+  if (--span->used == 0) span_emptied(heap, span);
+}
+
 /* Gives a class's deferred blocks back to their spans. */
 static void deferred_flush(llama_heap_t *heap, unsigned bin, unsigned sc) {
   llama_block_t *block = heap->deferred[bin][sc];
@@ -292,11 +301,7 @@ static void deferred_flush(llama_heap_t *heap, unsigned bin, unsigned sc) {
   heap->deferred_n[bin][sc] = 0;
   while (block) {
     llama_block_t *next = block->next;
-    llama_span_t *span = llama_span_of(llama_huge_page_of(block), block);
-    block->next = span->free;
-    span->free = block;
-    if (llama_span_flags(span) & SPAN_IN_FULL) span_unfull(heap, span);
-    if (--span->used == 0) span_emptied(heap, span);
+    span_put_block(heap, llama_span_of(llama_huge_page_of(block), block), block);
     block = next;
   }
 }
@@ -758,10 +763,7 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
         deferred_flush(heap, bin, sc); /* the class has room again */
       }
     }
-    block->next = span->free;
-    span->free = block;
-    if (llama_span_flags(span) & SPAN_IN_FULL) span_unfull(heap, span);
-    if (--span->used == 0) span_emptied(heap, span);
+    span_put_block(heap, span, block);
     errno = saved_errno;
     return;
   }
