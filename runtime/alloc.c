@@ -571,7 +571,8 @@ LLAMA_EXPORT void llama_collect(int force) {
   if (llama_heap_is_real(heap)) {
     llama_heap_collect(heap, force != 0);
   } else {
-    llama_span_collect_abandoned();
-    llama_memory_maintain(llama_now_ns(), force != 0);
+    uint64_t now = llama_now_ns();
+    llama_heaps_maintain(now, force != 0);
+    llama_memory_maintain(now, force != 0);
   }
 }

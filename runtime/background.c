@@ -6,7 +6,8 @@
  * TCMalloc's background release, one thread runs hugepage.c's maintenance
  * (llama_hugepages_maintain: warm pages past LLAMA_PURGE_DELAY_MS go back,
  * idle free units are decommitted, dense pages are collapsed into huge pages
- * off the allocation path) and the collection of abandoned spans.
+ * off the allocation path), the giving up of exited threads' heaps that no
+ * new thread took, and the collection of abandoned spans.
  *
  * It costs nothing when there is nothing to do: after a pass that leaves no
  * pending work it blocks on a condition variable until hugepage.c reports
@@ -63,7 +64,7 @@ static void *background_main(void *arg) {
   for (;;) {
     uint64_t now = llama_now_ns();
     bool later = llama_memory_maintain(now, false);
-    llama_span_collect_abandoned();
+    later |= llama_heaps_maintain(now, false);
     if (interval_ns && now >= next_line) {
       llama_stats_line(llama_stats_fd(), (now - start) / 1000000ull);
       while (next_line <= now) next_line += interval_ns;

@@ -24,8 +24,9 @@
  * Dependencies point one way:
  *   alloc -> predict -> symtab
  *   alloc -> heap | extent | large -> hugepage -> os
- *   background -> extent, large, hugepage (the maintenance, from its own thread);
- *   hugepage and extent only wake it (llama_background_wake/start), and
+ *   background -> heap, extent, large, hugepage (the maintenance, from its
+ *   own thread); heap, hugepage and extent only wake it
+ *   (llama_background_wake/start), and
  *   without the thread the slow path runs llama_memory_maintain itself
  *   stats -> heap, hugepage, large (reads only)
  *   init -> everything: start-up, exit, fork. The only call back up is
@@ -200,8 +201,10 @@ typedef struct llama_heap_s {
    * thread, and nanoseconds spent in misses. Owner-written, like above. */
   uint64_t predict_hits, predict_misses, predict_ns;
   uint64_t span_switches;       /* slow paths that moved a class to another span */
-  bool alive;                   /* owned by a live thread */
+  bool alive;                   /* owned by a live thread (or being given up, heap.c) */
+  bool vacant;                  /* its thread exited; it keeps its spans for the next one */
   bool orphaned;                /* its thread vanished in fork(): never reused */
+  uint64_t vacant_ns;           /* when it became vacant */
   struct llama_heap_s *next_all; /* every heap ever made (never freed) */
   /* Slow-path state, after the counters the fast path writes. */
   uint8_t pick_skip[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* heap.c avail_pick's backoff */
@@ -335,7 +338,10 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc);
 void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p);
 void llama_heap_collect(llama_heap_t *heap, bool force);
 void llama_heap_trim_paced(llama_heap_t *heap);
-void llama_span_collect_abandoned(void);
+/* Gives up vacant heaps that no new thread took within the purge delay
+ * (all of them if force) and releases abandoned spans that emptied. True
+ * while vacant heaps remain (the maintenance should look again). */
+bool llama_heaps_maintain(uint64_t now, bool force);
 void *llama_run_alloc(unsigned bin, size_t n);
 size_t llama_block_usable(llama_span_t *span, const void *p);
 void *llama_block_start(llama_span_t *span, const void *p);

@@ -151,6 +151,10 @@ typedef struct llama_stats_s {
   /* Added in ABI 1, issue 11 (zero in older runtimes). */
   uint64_t span_switches;         /* times a thread's size class ran out of its current span
                                      and went on with another (each one slow-path work) */
+  uint64_t heap_handovers;        /* threads that started on an exited thread's heap, its
+                                     spans included */
+  uint64_t heaps_given_up;        /* exited threads' heaps no thread took within the purge
+                                     delay: their spans went to the abandoned list */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

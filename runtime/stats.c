@@ -138,6 +138,10 @@ static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
   llama_buf_bytes(b, s->span_trimmed_bytes, 0);
   llama_buf_str(b, "); span switches ");
   llama_buf_u64(b, s->span_switches, 0);
+  llama_buf_str(b, "; heap handovers ");
+  llama_buf_u64(b, s->heap_handovers, 0);
+  llama_buf_str(b, ", given up ");
+  llama_buf_u64(b, s->heaps_given_up, 0);
   llama_buf_str(b, "\n");
   flush(fd, b);
 }
