@@ -63,6 +63,16 @@ LLAMA_INLINE void *llama_alloc_in(size_t n, unsigned bin, unsigned source, bool 
       heap->allocations[bin][source]++;
       return block;
     }
+    /* A tight class's deferred frees (heap.c), unless a full sweep is due:
+     * the slow path's work, inline. */
+    llama_deferred_t *d = &heap->deferred[home][llama_size_class(n)];
+    if ((block = d->head) && (heap->slow_count + 1) % LLAMA_SWEEP_PERIOD != 0) {
+      heap->slow_count++;
+      d->head = block->next;
+      d->n--;
+      heap->allocations[bin][source]++;
+      return block;
+    }
   }
   return blocks_only ? alloc_slow_blocks(n, bin, source) : alloc_slow(n, bin, source);
 }
@@ -103,13 +113,23 @@ LLAMA_INLINE void llama_free(void *p) {
   }
   llama_span_t *span = llama_span_of(page, p);
   llama_heap_t *heap = llama_tls_heap;
-  if (LLAMA_LIKELY(atomic_load_explicit(&span->heap, memory_order_relaxed) == heap &&
-                   llama_span_flags(span) == 0)) {
+  if (LLAMA_LIKELY(atomic_load_explicit(&span->heap, memory_order_relaxed) == heap)) {
+    uint8_t flags = llama_span_flags(span);
     llama_block_t *block = p;
-    block->next = span->free;
-    span->free = block;
-    if (LLAMA_UNLIKELY(--span->used == 0)) llama_span_emptied(heap, span);
-    return;
+    if (LLAMA_LIKELY(flags == 0)) {
+      block->next = span->free;
+      span->free = block;
+      if (LLAMA_UNLIKELY(--span->used == 0)) llama_span_emptied(heap, span);
+      return;
+    }
+    /* Into a full span of a tight class: deferred (heap.c), inline. */
+    llama_deferred_t *d = &heap->deferred[span->bin][span->size_class];
+    if (flags == SPAN_IN_FULL && d->pick_skip && d->n < d->limit) {
+      block->next = d->head;
+      d->head = block;
+      d->n++;
+      return;
+    }
   }
   free_slow(heap, page, span, p);
 }

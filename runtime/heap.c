@@ -42,7 +42,7 @@ static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_span_t *abandoned; /* spans of exited threads */
 static _Atomic size_t abandoned_count; /* lets callers skip the lock */
 
-#define SWEEP_PERIOD 256 /* slow paths between full sweeps */
+#define SWEEP_PERIOD LLAMA_SWEEP_PERIOD
 #define ADOPT_SCAN_MAX 32
 
 /* Span trimming (see span_trim): how often, and how many bytes. */
@@ -136,15 +136,20 @@ static void *span_pop(llama_span_t *span) {
 
 static void heap_vacate(void *arg);
 
+/* LLAMA_DEFER_MAX if every span of class sc holds more blocks than that (a
+ * span at a huge page's start loses its header's room), else 0. */
+static uint8_t defer_limit(unsigned sc) {
+  size_t bytes = llama_class_units(sc) * UNIT_SIZE - HUGE_PAGE_HEADER_SIZE;
+  return bytes / llama_class_size(sc) > LLAMA_DEFER_MAX ? LLAMA_DEFER_MAX : 0;
+}
+
 static void heap_reset(llama_heap_t *heap) {
   for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
     for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
       heap->current[b][sc] = &llama_empty_span;
       heap->avail[b][sc] = heap->full[b][sc] = NULL;
       atomic_store_explicit(&heap->remote_pending[b][sc], 0, memory_order_relaxed);
-      heap->pick_skip[b][sc] = 0;
-      heap->deferred[b][sc] = NULL;
-      heap->deferred_n[b][sc] = 0;
+      heap->deferred[b][sc] = (llama_deferred_t){.limit = defer_limit(sc)};
     }
   heap->retained_count = 0;
   heap->alive = true;
@@ -238,7 +243,7 @@ void llama_heaps_account(llama_stats_t *out) {
      * them as used). Owner-written counts, read racily: a snapshot. */
     for (unsigned b = 0; b < LLAMA_NUM_BINS; b++)
       for (unsigned sc = 0; sc < SIZE_CLASS_COUNT; sc++) {
-        unsigned n = __atomic_load_n(&h->deferred_n[b][sc], __ATOMIC_RELAXED);
+        unsigned n = __atomic_load_n(&h->deferred[b][sc].n, __ATOMIC_RELAXED);
         if (!n) continue;
         uint64_t bytes = (uint64_t)n * llama_class_size(sc);
         uint64_t moved = sub_saturated(&out->memory_bins[b].live, bytes);
@@ -295,7 +300,9 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
  *
  * A free by the owner into one of its full spans does not put the span back
  * on the avail list: the block goes on a short per-class list of the heap,
- * and the class's next slow-path allocation takes it from there. Random
+ * and the class's next allocation takes it from there (both inline in
+ * alloc.c's fast paths, where the current span has no free block and the
+ * span is IN_FULL). Random
  * replacement in a class whose spans are all nearly full (a cache of fixed-
  * size entries; larson) otherwise moved a span from the full list to the
  * avail list on every free and back on the next allocation: two list moves
@@ -310,11 +317,11 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
  * again), and at every full sweep (every 256 slow paths, llama_collect,
  * thread exit). So a span holding a deferred block is on the full list and
  * every free into it is deferred or gives the list back first; with more
- * than DEFER_MAX blocks (only those spans defer: classes up to 1 KiB) its
+ * than DEFER_MAX blocks (only those classes defer, `limit`) its
  * blocks are never all deferred, and deferred blocks never keep an empty
  * span from its page. The statistics count them as free blocks
  * (llama_heaps_account). */
-#define DEFER_MAX 16
+#define DEFER_MAX LLAMA_DEFER_MAX
 
 static void span_unfull(llama_heap_t *heap, llama_span_t *span) {
   list_remove(&heap->full[span->bin][span->size_class], span);
@@ -333,9 +340,10 @@ static void span_put_block(llama_heap_t *heap, llama_span_t *span, llama_block_t
 
 /* Gives a class's deferred blocks back to their spans. */
 static void deferred_flush(llama_heap_t *heap, unsigned bin, unsigned sc) {
-  llama_block_t *block = heap->deferred[bin][sc];
-  heap->deferred[bin][sc] = NULL;
-  heap->deferred_n[bin][sc] = 0;
+  llama_deferred_t *d = &heap->deferred[bin][sc];
+  llama_block_t *block = d->head;
+  d->head = NULL;
+  d->n = 0;
   while (block) {
     llama_block_t *next = block->next;
     span_put_block(heap, llama_span_of(llama_huge_page_of(block), block), block);
@@ -708,8 +716,9 @@ static void make_current(llama_heap_t *heap, unsigned bin, unsigned sc, llama_sp
 
 static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
   llama_span_t *head = heap->avail[bin][sc], *best = head;
-  if (heap->pick_skip[bin][sc]) {
-    heap->pick_skip[bin][sc]--;
+  llama_deferred_t *d = &heap->deferred[bin][sc];
+  if (d->pick_skip) {
+    d->pick_skip--;
     return head;
   }
   uint32_t best_free = 0;
@@ -723,7 +732,7 @@ static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
       best = span;
     }
   }
-  heap->pick_skip[bin][sc] = PICK_BACKOFF; /* no span with room: the class is tight */
+  d->pick_skip = PICK_BACKOFF; /* no span with room: the class is tight */
   return best;
 }
 
@@ -735,11 +744,12 @@ void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
    * a full sweep is due: it gives them back to their spans). */
   if ((block = span_pop(span))) return block;
   bool sweep_due = ++heap->slow_count % SWEEP_PERIOD == 0;
-  llama_block_t *deferred = heap->deferred[bin][sc];
-  if (deferred && !sweep_due) {
-    heap->deferred[bin][sc] = deferred->next;
-    heap->deferred_n[bin][sc]--;
-    return deferred;
+  llama_deferred_t *d = &heap->deferred[bin][sc];
+  if (d->head && !sweep_due) {
+    block = d->head;
+    d->head = d->head->next;
+    d->n--;
+    return block;
   }
   /* 2. Remote frees: this class when flagged; everything periodically. */
   if (sweep_due) {
@@ -829,16 +839,17 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
   if (owner == heap) { /* never the empty heap: it owns no span */
     if (llama_span_flags(span) & SPAN_IN_FULL) {
       unsigned bin = span->bin, sc = span->size_class;
-      if (heap->pick_skip[bin][sc] && span_block_bytes(span) > DEFER_MAX * span->block_size) {
-        if (heap->deferred_n[bin][sc] == DEFER_MAX) deferred_flush(heap, bin, sc);
+      llama_deferred_t *d = &heap->deferred[bin][sc];
+      if (d->pick_skip && d->limit) {
+        if (d->n == d->limit) deferred_flush(heap, bin, sc);
         if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
-          block->next = heap->deferred[bin][sc];
-          heap->deferred[bin][sc] = block;
-          heap->deferred_n[bin][sc]++;
+          block->next = d->head;
+          d->head = block;
+          d->n++;
           errno = saved_errno;
           return;
         }
-      } else if (heap->deferred[bin][sc]) {
+      } else if (d->head) {
         deferred_flush(heap, bin, sc); /* the class has room again */
       }
     }

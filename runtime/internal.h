@@ -185,6 +185,21 @@ typedef struct llama_retained_s {
   uint32_t since; /* heap slow_count when it emptied */
 } llama_retained_t;
 
+/* A heap's deferred frees of one (bin, size class) (heap.c, "Deferred
+ * frees"): blocks the owner freed into its full spans while the class was
+ * tight, not yet given back to their spans; the class's next allocations
+ * take them. Together, so that the fast paths that push and pop them touch
+ * one cache line. */
+typedef struct llama_deferred_s {
+  llama_block_t *head;
+  uint8_t n;         /* blocks on the list (read racily by the statistics) */
+  uint8_t limit;     /* LLAMA_DEFER_MAX where every span of the class holds more
+                        blocks than that, else 0: the class never defers */
+  uint8_t pick_skip; /* avail_pick's backoff; nonzero: the class is tight */
+} llama_deferred_t;
+#define LLAMA_DEFER_MAX 16
+#define LLAMA_SWEEP_PERIOD 256 /* slow paths (and deferred pops) between full sweeps */
+
 typedef struct llama_heap_s {
   llama_span_t *current[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
   llama_span_t *avail[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* owned, has free */
@@ -206,13 +221,7 @@ typedef struct llama_heap_s {
   bool orphaned;                /* its thread vanished in fork(): never reused */
   uint64_t vacant_ns;           /* when it became vacant */
   struct llama_heap_s *next_all; /* every heap ever made (never freed) */
-  /* Slow-path state, after the counters the fast path writes. */
-  uint8_t pick_skip[LLAMA_NUM_BINS][SIZE_CLASS_COUNT]; /* heap.c avail_pick's backoff */
-  /* Blocks the owner freed into its full spans, not yet given back to them
-   * (heap.c, "deferred frees"): the next allocations of the class take them.
-   * deferred_n is read racily by the statistics. */
-  llama_block_t *deferred[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
-  uint8_t deferred_n[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
+  llama_deferred_t deferred[LLAMA_NUM_BINS][SIZE_CLASS_COUNT];
 } llama_heap_t;
 
 /* ---- options.c ----------------------------------------------------------- */
