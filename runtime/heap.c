@@ -25,7 +25,7 @@
 #include <sys/mman.h>
 
 llama_span_t llama_empty_span; /* never has blocks: makes the fast path fail */
-/* The heap of a thread that has none yet (or whose heap was abandoned): every
+/* The heap of a thread that has none yet (or whose heap it left at exit): every
  * current span is the empty one and no span is ever owned by it, so both fast
  * paths fail into their slow paths without testing the pointer for NULL. */
 llama_heap_t llama_heap_empty = {
@@ -42,7 +42,6 @@ static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 static llama_span_t *abandoned; /* spans of exited threads */
 static _Atomic size_t abandoned_count; /* lets callers skip the lock */
 
-#define SWEEP_PERIOD LLAMA_SWEEP_PERIOD
 #define ADOPT_SCAN_MAX 32
 
 /* Span trimming (see span_trim): how often, and how many bytes. */
@@ -177,6 +176,10 @@ static void heap_reset(llama_heap_t *heap) {
  * abandoned list, as they went at exit before, so that any heap can adopt
  * them and the empty ones go back to their pages. */
 static _Atomic unsigned vacant_count; /* lets the maintenance skip the lock */
+/* Set by heap_vacate: the thread is exiting. A later allocation of it
+ * (another key's destructor) gets a fresh heap, not a vacant one, which it
+ * could keep alive past its last destructor round. */
+static __thread bool thread_exiting __attribute__((tls_model("initial-exec")));
 static uint64_t handovers, given_up;   /* statistics, under heaps_lock */
 
 /* Creates the calling thread's heap: a vacant heap (see above), else a
@@ -190,7 +193,7 @@ llama_heap_t *llama_heap_init_thread(void) {
   for (llama_heap_t *h = heaps_all; h; h = h->next_all) {
     if (h->alive || h->orphaned) continue;
     if (!h->vacant) heap = heap ? heap : h;
-    else if (!vacant || h->vacant_ns > vacant->vacant_ns) vacant = h;
+    else if (!thread_exiting && (!vacant || h->vacant_ns > vacant->vacant_ns)) vacant = h;
   }
   if (vacant) {
     heap = vacant;
@@ -313,15 +316,14 @@ static void span_emptied(llama_heap_t *heap, llama_span_t *span) {
  * free into a full span would be a slow one (bench_fastpath's 512 mixed
  * slots: 5.3 -> 5.8 ns a pair when every class deferred). The blocks stay
  * counted in their spans until the list is given back: when it holds
- * DEFER_MAX blocks, when a free un-fulls a span of the class (it has room
+ * LLAMA_DEFER_MAX blocks, when a free un-fulls a span of the class (it has room
  * again), and at every full sweep (every 256 slow paths, llama_collect,
  * thread exit). So a span holding a deferred block is on the full list and
  * every free into it is deferred or gives the list back first; with more
- * than DEFER_MAX blocks (only those classes defer, `limit`) its
+ * than LLAMA_DEFER_MAX blocks (only those classes defer, `limit`) its
  * blocks are never all deferred, and deferred blocks never keep an empty
  * span from its page. The statistics count them as free blocks
  * (llama_heaps_account). */
-#define DEFER_MAX LLAMA_DEFER_MAX
 
 static void span_unfull(llama_heap_t *heap, llama_span_t *span) {
   list_remove(&heap->full[span->bin][span->size_class], span);
@@ -629,6 +631,7 @@ static void heap_give_up(llama_heap_t *heap) {
  * (heap_sweep), for the next thread or the maintenance to take. */
 static void heap_vacate(void *arg) {
   llama_heap_t *heap = arg;
+  thread_exiting = true;
   heap_sweep(heap, true);
   llama_tls_heap = &llama_heap_empty;
   pthread_mutex_lock(&heaps_lock);
@@ -649,7 +652,9 @@ bool llama_heaps_maintain(uint64_t now, bool force) {
     pthread_mutex_lock(&heaps_lock);
     for (llama_heap_t *h = heaps_all; h && !heap; h = h->next_all) {
       if (!h->vacant) continue;
-      if (force || now - h->vacant_ns >= delay) heap = h;
+      /* Not now - vacant_ns: a heap vacated after the caller read the
+       * clock would wrap around and look long due. */
+      if (force || h->vacant_ns + delay <= now) heap = h;
       else later = true;
     }
     if (heap) { /* ours while we give it up: no thread takes it meanwhile */
@@ -740,21 +745,17 @@ static llama_span_t *avail_pick(llama_heap_t *heap, unsigned bin, unsigned sc) {
 void *llama_heap_alloc_slow(llama_heap_t *heap, unsigned bin, unsigned sc) {
   llama_span_t *span = heap->current[bin][sc];
   void *block;
-  /* 1. Never-used blocks of the current span, then deferred frees (unless
-   * a full sweep is due: it gives them back to their spans). */
+  /* 1. Never-used blocks of the current span. (The class's deferred frees
+   * were taken inline, alloc.c, unless a full sweep is due: it gives them
+   * back to their spans.) */
   if ((block = span_pop(span))) return block;
-  bool sweep_due = ++heap->slow_count % SWEEP_PERIOD == 0;
-  llama_deferred_t *d = &heap->deferred[bin][sc];
-  if (d->head && !sweep_due) {
-    block = d->head;
-    d->head = d->head->next;
-    d->n--;
-    return block;
-  }
+  bool sweep_due = ++heap->slow_count % LLAMA_SWEEP_PERIOD == 0;
   /* 2. Remote frees: this class when flagged; everything periodically. */
   if (sweep_due) {
     heap_sweep(heap, false);
-    llama_heaps_maintain(llama_now_ns(), false);
+    /* Giving up vacant heaps is the background thread's work when it runs. */
+    if (llama_background_running()) span_collect_abandoned();
+    else llama_heaps_maintain(llama_now_ns(), false);
   } else if (atomic_load_explicit(&heap->remote_pending[bin][sc], memory_order_relaxed)) {
     atomic_store_explicit(&heap->remote_pending[bin][sc], 0, memory_order_relaxed);
     sweep_class(heap, bin, sc, false);
@@ -863,7 +864,7 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
     block->next = head;
   } while (!atomic_compare_exchange_weak_explicit(&span->thread_free, &head, block,
                                                   memory_order_release, memory_order_relaxed));
-  /* Flag the owner; abandoned spans are swept every SWEEP_PERIOD slow paths. */
+  /* Flag the owner; abandoned spans are swept every LLAMA_SWEEP_PERIOD slow paths. */
   if (owner && !atomic_load_explicit(&owner->remote_pending[span->bin][span->size_class],
                                      memory_order_relaxed))
     atomic_store_explicit(&owner->remote_pending[span->bin][span->size_class], 1, memory_order_relaxed);

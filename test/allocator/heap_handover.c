@@ -15,6 +15,12 @@
 //    spans go to the abandoned list, and once their objects are freed,
 //    back to their pages.
 //
+// 3. A thread that allocates after its own exit ran (in another key's
+//    destructor, which runs after libllamalloc's) gets a fresh heap, not
+//    its vacant one back: that would count a handover that is none, and a
+//    heap taken in the last destructor round would stay alive for good.
+//    One new thread after it: exactly one handover.
+//
 // The counts are exact (the threads run one after the other, on a fixed
 // random sequence, with the background thread off): no timing.
 //
@@ -25,6 +31,7 @@
 // CHECK: generations: spans grew by at most 10%: yes
 // CHECK: vacant heap given up: 1
 // CHECK: all freed: spans 0 B, live 0
+// CHECK: destructor allocation: handovers 1
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +70,25 @@ static void *generation(void *arg) {
   return arg;
 }
 
+static pthread_key_t late_key;
+
+static void late_destructor(void *arg) {
+  void *volatile p = malloc(48); /* after libllamalloc's destructor (an earlier key) */
+  free(p);
+  (void)arg;
+}
+
+static void *late_alloc(void *arg) {
+  pthread_setspecific(late_key, (void *)1);
+  free(llama_malloc_class(96, 3));
+  return arg;
+}
+
+static void *one_alloc(void *arg) {
+  free(llama_malloc_class(96, 3));
+  return arg;
+}
+
 static void run(void *(*fn)(void *)) {
   pthread_t t;
   pthread_create(&t, NULL, fn, NULL);
@@ -92,5 +118,12 @@ int main(void) {
   llama_stats_get(&s);
   printf("all freed: spans %llu B, live %llu\n", (unsigned long long)s.bins[3].span_bytes,
          (unsigned long long)s.bins[3].live_objects);
+  pthread_key_create(&late_key, late_destructor);
+  llama_stats_get(&s);
+  handovers = s.heap_handovers;
+  run(late_alloc);
+  run(one_alloc);
+  llama_stats_get(&s);
+  printf("destructor allocation: handovers %llu\n", (unsigned long long)(s.heap_handovers - handovers));
   return 0;
 }
