@@ -182,6 +182,15 @@ static _Atomic unsigned vacant_count; /* lets the maintenance skip the lock */
 static __thread bool thread_exiting __attribute__((tls_model("initial-exec")));
 static uint64_t handovers, given_up;   /* statistics, under heaps_lock */
 
+/* Takes a vacant heap for the caller (heaps_lock held): a new thread, or
+ * the maintenance while it gives the heap up; either way no other thread
+ * can take it meanwhile. */
+static void vacant_claim(llama_heap_t *heap) {
+  heap->vacant = false;
+  heap->alive = true;
+  atomic_fetch_sub_explicit(&vacant_count, 1, memory_order_relaxed);
+}
+
 /* Creates the calling thread's heap: a vacant heap (see above), else a
  * given-up heap reset, else a new one (heaps are never unmapped, so a stale
  * pointer to one is always safe to read). NULL if the OS has no memory. */
@@ -197,9 +206,7 @@ llama_heap_t *llama_heap_init_thread(void) {
   }
   if (vacant) {
     heap = vacant;
-    heap->vacant = false;
-    heap->alive = true;
-    atomic_fetch_sub_explicit(&vacant_count, 1, memory_order_relaxed);
+    vacant_claim(heap);
     handovers++;
   } else if (heap) {
     heap_reset(heap);
@@ -657,10 +664,8 @@ bool llama_heaps_maintain(uint64_t now, bool force) {
       if (force || h->vacant_ns + delay <= now) heap = h;
       else later = true;
     }
-    if (heap) { /* ours while we give it up: no thread takes it meanwhile */
-      heap->vacant = false;
-      heap->alive = true;
-      atomic_fetch_sub_explicit(&vacant_count, 1, memory_order_relaxed);
+    if (heap) {
+      vacant_claim(heap);
       given_up++;
     }
     pthread_mutex_unlock(&heaps_lock);
