@@ -125,9 +125,7 @@ LLAMA_INLINE void llama_free(void *p) {
     /* Into a full span of a tight class: deferred (heap.c), inline. */
     llama_deferred_t *d = &heap->deferred[span->bin][span->size_class];
     if (flags == SPAN_IN_FULL && d->pick_skip && d->n < d->limit) {
-      block->next = d->head;
-      d->head = block;
-      d->n++;
+      llama_deferred_push(d, block);
       return;
     }
   }

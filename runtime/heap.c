@@ -849,9 +849,7 @@ void llama_free_generic(llama_heap_t *heap, llama_span_t *span, void *p) {
       if (d->pick_skip && d->limit) {
         if (d->n == d->limit) deferred_flush(heap, bin, sc);
         if (llama_span_flags(span) & SPAN_IN_FULL) { /* still full after a flush */
-          block->next = d->head;
-          d->head = block;
-          d->n++;
+          llama_deferred_push(d, block);
           errno = saved_errno;
           return;
         }

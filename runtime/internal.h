@@ -198,6 +198,14 @@ typedef struct llama_deferred_s {
   uint8_t pick_skip; /* avail_pick's backoff; nonzero: the class is tight */
 } llama_deferred_t;
 #define LLAMA_DEFER_MAX 16
+
+/* Puts a block on a class's deferred list (the free fast path, alloc.c,
+ * and its slow twin, heap.c: one push for both). */
+LLAMA_INLINE void llama_deferred_push(llama_deferred_t *d, llama_block_t *block) {
+  block->next = d->head;
+  d->head = block;
+  d->n++;
+}
 #define LLAMA_SWEEP_PERIOD 256 /* slow paths (and deferred pops) between full sweeps */
 
 typedef struct llama_heap_s {

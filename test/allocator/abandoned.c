@@ -2,7 +2,7 @@
 // at the next collection; with live objects, a new thread adopts them
 // instead of taking new huge pages.
 //
-// RUN: %cc %s %link_llamalloc -o %t
+// RUN: %cc %s -I %S %link_llamalloc -o %t
 // (Exact bins, LLAMA_SMALL_BINS=0: small objects of one class in its own bin.)
 // RUN: env LLAMA_SMALL_BINS=0 LLAMA_HUGE_PAGE_CACHE=0 %t | FileCheck %s
 #include <pthread.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define N 100000 /* ~ 6 MiB of 64-byte objects */
 static void *objs[N];
@@ -27,15 +28,9 @@ static void *refill_half(void *arg) {
   return NULL;
 }
 
-static void run(void *(*fn)(void *)) {
-  pthread_t t;
-  pthread_create(&t, NULL, fn, NULL);
-  pthread_join(t, NULL);
-}
-
 int main(void) {
   llama_stats_t s;
-  run(fill);
+  run_thread(fill);
   llama_stats_get(&s);
   unsigned long long held = s.bins[2].huge_pages_held;
   printf("held after fill: %s\n", held >= 3 ? "ok" : "too few");
@@ -43,7 +38,7 @@ int main(void) {
   // allocate the same amount again: it must adopt the abandoned spans.
   for (int i = 0; i < N; i += 2) free(objs[i]);
   unsigned long long acquired = s.bins[2].huge_pages_acquired;
-  run(refill_half);
+  run_thread(refill_half);
   llama_stats_get(&s);
   printf("new pages for refill: %llu\n", (unsigned long long)(s.bins[2].huge_pages_acquired - acquired));
   for (int i = 0; i < N; i++) free(objs[i]);

@@ -24,7 +24,7 @@
 // The counts are exact (the threads run one after the other, on a fixed
 // random sequence, with the background thread off): no timing.
 //
-// RUN: %cc %s %link_llamalloc -o %t
+// RUN: %cc %s -I %S %link_llamalloc -o %t
 // (Exact bins, LLAMA_SMALL_BINS=0: every object in class 3's bin.)
 // RUN: env LLAMA_SMALL_BINS=0 LLAMA_BACKGROUND=0 LLAMA_PURGE_DELAY_MS=3600000 %t | FileCheck %s
 // CHECK: generations: handovers 40
@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define LIVE 4000         /* ~2 MiB of 64 B - 1 KiB objects */
 #define REPLACE 4000      /* random replacements per generation */
@@ -89,21 +90,15 @@ static void *one_alloc(void *arg) {
   return arg;
 }
 
-static void run(void *(*fn)(void *)) {
-  pthread_t t;
-  pthread_create(&t, NULL, fn, NULL);
-  pthread_join(t, NULL);
-}
-
 int main(void) {
   llama_stats_t s;
-  run(first);
+  run_thread(first);
   llama_stats_get(&s);
   uint64_t handovers = s.heap_handovers;
-  run(generation);
+  run_thread(generation);
   llama_stats_get(&s);
   uint64_t spans_first = s.bins[3].span_bytes;
-  for (int g = 1; g < GENERATIONS; g++) run(generation);
+  for (int g = 1; g < GENERATIONS; g++) run_thread(generation);
   llama_stats_get(&s);
   printf("generations: handovers %llu\n", (unsigned long long)(s.heap_handovers - handovers));
   printf("generations: spans grew by at most 10%%: %s (%llu -> %llu KiB)\n",
@@ -121,8 +116,8 @@ int main(void) {
   pthread_key_create(&late_key, late_destructor);
   llama_stats_get(&s);
   handovers = s.heap_handovers;
-  run(late_alloc);
-  run(one_alloc);
+  run_thread(late_alloc);
+  run_thread(one_alloc);
   llama_stats_get(&s);
   printf("destructor allocation: handovers %llu\n", (unsigned long long)(s.heap_handovers - handovers));
   return 0;

@@ -33,9 +33,7 @@ static void *fill(void *arg) {
 
 int main(int argc, char **argv) {
   int background = argc > 1 && strcmp(argv[1], "bg") == 0;
-  pthread_t t;
-  pthread_create(&t, NULL, fill, NULL);
-  pthread_join(t, NULL);
+  run_thread(fill);
   llama_stats_t s;
   llama_stats_get(&s);
   uint64_t given_up = s.heaps_given_up;

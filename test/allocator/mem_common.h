@@ -1,6 +1,8 @@
 // Shared by the memory tests: process memory from /proc/self/smaps_rollup
 // read with open/read (no malloc, so reading it never drives the allocator).
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +58,14 @@ static inline unsigned range_resident_kib(const void *p, size_t bytes) {
 static inline unsigned unit_resident_kib(const void *p) {
   enum { UNIT_BYTES = 32 * 1024 };
   return range_resident_kib((const void *)((uintptr_t)p & ~(uintptr_t)(UNIT_BYTES - 1)), UNIT_BYTES);
+}
+
+/* Runs fn in a new thread and waits for it: the tests' threads run one
+ * after the other, so what they count is exact. */
+static inline void run_thread(void *(*fn)(void *)) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, fn, NULL) != 0 || pthread_join(t, NULL) != 0) {
+    fputs("run_thread: cannot start a thread\n", stderr);
+    exit(1);
+  }
 }

@@ -8,7 +8,7 @@
 // Before, B found none of A's spans (the slow path's adoption stopped at
 // C's) and carved 3 MiB of new spans while A's stayed half empty.
 //
-// RUN: %cc %s %link_llamalloc -o %t
+// RUN: %cc %s -I %S %link_llamalloc -o %t
 // (Exact bins, LLAMA_SMALL_BINS=0: small objects of one class in its own bin.)
 // RUN: env LLAMA_SMALL_BINS=0 %t | FileCheck %s
 // CHECK: spans grew by less than 256 KiB while B refilled 3 MiB: yes
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define N 100000 /* 6.1 MiB of 64-byte objects */
 #define M 40000  /* 128-byte objects: ~150 spans of 32 KiB */
@@ -47,16 +48,10 @@ static void *thread_b(void *arg) {
   return arg;
 }
 
-static void run(void *(*fn)(void *)) {
-  pthread_t t;
-  pthread_create(&t, NULL, fn, NULL);
-  pthread_join(t, NULL);
-}
-
 int main(void) {
-  run(thread_a);
-  run(thread_c);
-  run(thread_b);
+  run_thread(thread_a);
+  run_thread(thread_c);
+  run_thread(thread_b);
   printf("spans grew by less than 256 KiB while B refilled 3 MiB: %s (%llu KiB)\n",
          grew < 256 * 1024 ? "yes" : "no", grew / 1024);
   for (int i = 0; i < N; i++) free(a[i]);

@@ -20,7 +20,7 @@
 // The counts are exact (the threads run one after the other, on a fixed
 // random sequence): no timing.
 //
-// RUN: %cc %s %link_llamalloc -o %t
+// RUN: %cc %s -I %S %link_llamalloc -o %t
 // (Exact bins, LLAMA_SMALL_BINS=0: every object in class 3's bin.)
 // RUN: env LLAMA_SMALL_BINS=0 LLAMA_BACKGROUND=0 LLAMA_PURGE_DELAY_MS=3600000 %t | FileCheck %s
 // CHECK: inherited: switches per allocation below 0.1: yes
@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "llamalloc.h"
+#include "mem_common.h"
 
 #define LIVE 4000      /* 2.2 MiB of 128 B - 1 KiB objects: about 80 spans */
 #define ROUNDS 20000   /* random replacements: 5 per object */
@@ -115,9 +116,8 @@ static void tight_class(void) {
 }
 
 int main(void) {
-  pthread_t t;
-  if (pthread_create(&t, NULL, fill, NULL) || pthread_join(t, NULL)) return 1;
-  if (pthread_create(&t, NULL, churn, NULL) || pthread_join(t, NULL)) return 1;
+  run_thread(fill);
+  run_thread(churn);
   double per_alloc = (double)(switches() - before) / ROUNDS;
   uint64_t spans = span_bytes(3);
   printf("inherited: switches per allocation %.3f; spans %llu KiB before, %llu KiB after\n",
