@@ -145,6 +145,9 @@ typedef struct llama_huge_page_s {
   uint8_t want_huge;        /* dense: to be collapsed by maintenance (bin lock) */
   uint8_t collapse_retries; /* collapses that failed with EAGAIN since it became dense */
   uint8_t sparse;           /* holds sparse spans: stays on 4 KiB pages (bin lock) */
+  uint8_t probe;            /* the bin's newest page: does it fill within the purge
+                               delay? (hugepage.c, eager huge pages; bin lock) */
+  uint64_t taken_ns;        /* when the probe page went to its bin (bin lock) */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -247,6 +250,8 @@ typedef struct llama_options_s {
                                made huge (0: advise every page at mapping) */
   int purge_units;         /* LLAMA_PURGE_UNITS: decommit idle free units of held pages */
   unsigned purge_min_free_units; /* LLAMA_PURGE_MIN_FREE: free units that make a huge page sparse */
+  unsigned eager_huge_pages; /* LLAMA_EAGER_HUGE_PAGES: pages a growing bin holds before its
+                                new pages are faulted in huge (0: never) */
   int recycle;             /* LLAMA_RECYCLE: shorter classes fill longer classes' holes */
   int small_bins;          /* LLAMA_SMALL_BINS: small objects binned coarser (alloc.c) */
   unsigned extent_min;     /* LLAMA_EXTENT_MIN: larger requests (to 1 MiB) take best-fit
@@ -274,6 +279,9 @@ void llama_os_hugepage_advise(void *p, size_t size);
 /* Advises one huge page and asks the kernel to back it with a huge page now
  * (MADV_COLLAPSE, Linux 6.1+; without it khugepaged does so later). */
 int llama_os_hugepage_collapse(void *p); /* 1 huge (now or soon), 0 no, -1 try again */
+/* Advises one untouched 2 MiB page so that its first touch faults in a huge
+ * page (no collapse, no copy). Whether it was advised. */
+bool llama_os_hugepage_fault_huge(void *p);
 bool llama_os_thp_disabled(void);         /* prctl(PR_SET_THP_DISABLE) in force */
 void llama_os_hugepage_forbid(void *p, size_t size); /* MADV_NOHUGEPAGE */
 bool llama_os_residency(const void *p, size_t size, unsigned char *vec); /* mincore */

@@ -155,6 +155,8 @@ typedef struct llama_stats_s {
                                      spans included */
   uint64_t heaps_given_up;        /* exited threads' heaps no thread took within the purge
                                      delay: their spans went to the abandoned list */
+  uint64_t huge_pages_eager;      /* pages faulted in huge at first touch (their bin filled
+                                     its previous page within the purge delay): no collapse */
 } llama_stats_t;
 
 /* Fills the first `size` bytes of *out (at most sizeof(llama_stats_t)) with

@@ -22,6 +22,7 @@ llama_options_t llama_options = {
     .huge_page_units = 56,
     .purge_units = 1,
     .purge_min_free_units = 16,
+    .eager_huge_pages = 16,
     .recycle = 1,
     .small_bins = 1,
     .extent_min = 1024,
@@ -81,6 +82,7 @@ void llama_options_init(void) {
   option_unsigned("LLAMA_EXTENT_MIN", RUN_MAX, &llama_options.extent_min);
   option_int("LLAMA_BACKGROUND", &llama_options.background);
   option_unsigned("LLAMA_PURGE_MIN_FREE", UNITS_PER_HUGE_PAGE, &llama_options.purge_min_free_units);
+  option_unsigned("LLAMA_EAGER_HUGE_PAGES", 1u << 20, &llama_options.eager_huge_pages);
   option_unsigned("LLAMA_HUGE_PAGE_CACHE", 4096, &llama_options.huge_page_cache);
   option_unsigned("LLAMA_HUGE_PAGE_UNITS", UNITS_PER_HUGE_PAGE, &llama_options.huge_page_units);
   option_unsigned("LLAMA_DEADLINE_SLACK", 1000, &llama_options.deadline_slack);

@@ -185,6 +185,26 @@ int llama_os_hugepage_collapse(void *p) {
   return huge;
 }
 
+/* Not after a collapse failed for good (THP off or nothing to be had, within
+ * the second that pauses collapses) nor with THP off for the process: there
+ * the page would be believed huge and keep its free units. THP "never" is
+ * not read here; the first collapse would find it, and no page is advised
+ * before one of its bin's pages became dense. */
+bool llama_os_hugepage_fault_huge(void *p) {
+#ifdef MADV_HUGEPAGE
+  if (!llama_options.huge_pages) return false;
+  if (llama_coarse_ns() < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return false;
+  if (llama_os_thp_disabled()) return false;
+  int saved = errno;
+  bool ok = madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) == 0;
+  errno = saved;
+  return ok;
+#else
+  (void)p;
+  return false;
+#endif
+}
+
 uint64_t llama_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

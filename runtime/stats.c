@@ -129,6 +129,8 @@ static void print_memory(int fd, llama_buf_t *b, const llama_stats_t *s) {
   llama_buf_u64(b, s->huge_page_collapses, 0);
   llama_buf_str(b, ", splits ");
   llama_buf_u64(b, s->huge_page_breaks, 0);
+  llama_buf_str(b, ", faulted in huge ");
+  llama_buf_u64(b, s->huge_pages_eager, 0);
   if (llama_os_thp_disabled()) llama_buf_str(b, " (THP disabled for this process: no huge pages)");
   llama_buf_str(b, "; spans recycled into longer classes' pages ");
   llama_buf_u64(b, s->recycled_spans, 0);
