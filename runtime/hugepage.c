@@ -33,9 +33,13 @@ typedef struct llama_bin_s {
   /* Published copies of "partial != NULL" and "holds any page", so that
    * other threads may skip a bin without taking its lock. */
   _Atomic uint8_t has_partial, has_pages;
-  /* Its newest page filled within the purge delay: the next page it takes
-   * from the OS is faulted in huge (eager huge pages, carve_fresh). */
-  _Atomic uint8_t eager;
+  /* Eager huge pages (carve_fresh): the bin's newest page (the probe) and
+   * when the bin took it; when the probe became dense within the purge
+   * delay, a page the bin takes from the OS before eager_until (0: none)
+   * is faulted in huge. probe and probe_ns: bin lock. */
+  llama_huge_page_t *probe;
+  uint64_t probe_ns;
+  _Atomic uint64_t eager_until;
 } llama_bin_t;
 
 static llama_bin_t bins[LLAMA_NUM_BINS] = {
@@ -226,8 +230,7 @@ static llama_huge_page_t *pool_take(bool eager) {
   if (fresh) {
     bool huge;
     if (llama_lazy_huge()) {
-      huge = eager && atomic_load_explicit(&pool.collapses, memory_order_relaxed) != 0 &&
-             llama_os_hugepage_fault_huge(page);
+      huge = eager && llama_os_hugepage_fault_huge(page);
       if (huge) atomic_fetch_add_explicit(&pool.eager, 1, memory_order_relaxed);
     } else {
       huge = llama_options.huge_pages && !llama_os_thp_disabled(); /* advised at mapping */
@@ -356,6 +359,7 @@ static void bin_link(llama_bin_t *bin, llama_huge_page_t *page) {
 static void bin_unlink(llama_bin_t *bin, llama_huge_page_t *page) {
   list_del(page_list(bin, page), page);
   if (bin->open == page) bin->open = NULL;
+  if (bin->probe == page) bin->probe = NULL;
   bin_publish(bin);
 }
 
@@ -452,18 +456,12 @@ static uint64_t bin_pages(const llama_bin_t *bin) {
   return bin->acquired - bin->released + bin->promotions_in - bin->promotions_out;
 }
 
-/* Eager huge pages. A lazy page costs, once dense, a collapse: the kernel
- * copies its 4 KiB pages into a new huge page (about 3 ms here), after the
- * faults that brought each 4 KiB page in. speedtest1 made 108 collapses,
- * 0.6 s of the background thread's time and 7% of the process's CPU. So
- * when a bin's newest page filled within the purge delay, the bin is
- * growing: its next page from the OS is advised before its first touch and
- * faulted in huge (no copy, one fault). Only for a bin of at least
- * LLAMA_EAGER_HUGE_PAGES pages (16): the open page's unused part is
- * resident from the start, up to 2 MiB at a peak, a small share of 32 MiB
- * but 7% of the SQLite shell's 21 MiB (its peak rose 1.5 MiB with no
- * minimum). A page that does not fill is split and subreleased like any
- * sparse huge page. */
+/* Eager huge pages (design.md §2.5). A lazy page costs a collapse once
+ * dense: a 2 MiB copy, after a fault per 4 KiB page. A bin whose newest
+ * page became dense within the purge delay is growing: if it holds at
+ * least LLAMA_EAGER_HUGE_PAGES pages (so that the open page's unused part,
+ * resident from the start, is a small share of it), its next page from
+ * the OS within one more delay is faulted in huge. */
 
 /* Marks units [unit, unit+units) of page used by a span of bin `span_bin`
  * (bin lock of the page's owner held) and returns the descriptor. Sets
@@ -476,14 +474,12 @@ static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
   *collapse = false;
   if (llama_lazy_huge() && page_used_units(page) >= llama_options.huge_page_units) {
-    if (page->probe) { /* the bin's newest page became dense: how fast? */
-      page->probe = 0;
-      uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+    if (owner->probe == page) { /* the bin's newest page became dense: how fast? */
+      owner->probe = NULL;
+      uint64_t now = llama_coarse_ns(), delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
       unsigned min_pages = llama_options.eager_huge_pages;
-      atomic_store_explicit(&owner->eager,
-                            min_pages && bin_pages(owner) >= min_pages &&
-                                llama_coarse_ns() - page->taken_ns <= delay,
-                            memory_order_relaxed);
+      if (min_pages && bin_pages(owner) >= min_pages && now - owner->probe_ns <= delay)
+        atomic_store_explicit(&owner->eager_until, now + delay, memory_order_relaxed);
     }
     if (!page->huge && !page->want_huge && !page->sparse) {
       page->want_huge = 1;
@@ -588,7 +584,11 @@ static uint64_t acquire_prologue(void) {
  * still huge cannot be one. */
 static llama_span_t *carve_fresh(unsigned bin_index, unsigned units, bool sparse, bool *collapse) {
   llama_bin_t *bin = &bins[bin_index];
-  bool eager = !sparse && atomic_exchange_explicit(&bin->eager, 0, memory_order_relaxed);
+  bool eager = false;
+  if (!sparse && atomic_load_explicit(&bin->eager_until, memory_order_relaxed)) {
+    uint64_t until = atomic_exchange_explicit(&bin->eager_until, 0, memory_order_relaxed);
+    eager = llama_coarse_ns() <= until;
+  }
   llama_huge_page_t *page = pool_take(eager);
   if (!page) return NULL;
   page->region_kind = REGION_HUGE_PAGE;
@@ -600,8 +600,8 @@ static llama_span_t *carve_fresh(unsigned bin_index, unsigned units, bool sparse
   bin->acquired++;
   if (!page->sparse) {
     bin->open = page;
-    page->probe = 1;
-    page->taken_ns = llama_coarse_ns();
+    bin->probe = page;
+    bin->probe_ns = llama_coarse_ns();
   }
   llama_span_t *span = carve(bin, page, 0, units, bin_index, collapse);
   pthread_mutex_unlock(&bin->lock);

@@ -145,9 +145,6 @@ typedef struct llama_huge_page_s {
   uint8_t want_huge;        /* dense: to be collapsed by maintenance (bin lock) */
   uint8_t collapse_retries; /* collapses that failed with EAGAIN since it became dense */
   uint8_t sparse;           /* holds sparse spans: stays on 4 KiB pages (bin lock) */
-  uint8_t probe;            /* the bin's newest page: does it fill within the purge
-                               delay? (hugepage.c, eager huge pages; bin lock) */
-  uint64_t taken_ns;        /* when the probe page went to its bin (bin lock) */
   uint8_t unit_head[UNITS_PER_HUGE_PAGE]; /* unit -> first unit of its span */
   llama_span_t spans[UNITS_PER_HUGE_PAGE]; /* 64-byte aligned */
 } llama_huge_page_t;
@@ -279,8 +276,8 @@ void llama_os_hugepage_advise(void *p, size_t size);
 /* Advises one huge page and asks the kernel to back it with a huge page now
  * (MADV_COLLAPSE, Linux 6.1+; without it khugepaged does so later). */
 int llama_os_hugepage_collapse(void *p); /* 1 huge (now or soon), 0 no, -1 try again */
-/* Advises one untouched 2 MiB page so that its first touch faults in a huge
- * page (no collapse, no copy). Whether it was advised. */
+/* Faults an untouched 2 MiB page in huge (no 4 KiB faults, no copy).
+ * Whether it is huge now; if not, it is on 4 KiB pages, forbidden. */
 bool llama_os_hugepage_fault_huge(void *p);
 bool llama_os_thp_disabled(void);         /* prctl(PR_SET_THP_DISABLE) in force */
 void llama_os_hugepage_forbid(void *p, size_t size); /* MADV_NOHUGEPAGE */

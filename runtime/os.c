@@ -185,20 +185,28 @@ int llama_os_hugepage_collapse(void *p) {
   return huge;
 }
 
-/* Not after a collapse failed for good (THP off or nothing to be had, within
- * the second that pauses collapses) nor with THP off for the process: there
- * the page would be believed huge and keep its free units. THP "never" is
- * not read here; the first collapse would find it, and no page is advised
- * before one of its bin's pages became dense. */
+/* Advises the page, touches its first byte (zero, as in any new page) so
+ * that the kernel faults in a huge page, and then checks: MADV_COLLAPSE
+ * returns at once on a range already mapped huge, and otherwise makes it
+ * huge now, where the fault fell back to 4 KiB pages (no huge page free at
+ * that moment, or THP "never" in sysfs, which faults obey and MADV_COLLAPSE
+ * does not). A page believed huge but on 4 KiB pages would keep its free
+ * units resident: its spans are not trimmed and it is never collapsed. Not
+ * during the pause after a failed collapse, nor with THP off for the
+ * process. */
 bool llama_os_hugepage_fault_huge(void *p) {
 #ifdef MADV_HUGEPAGE
-  if (!llama_options.huge_pages) return false;
-  if (llama_coarse_ns() < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return false;
-  if (llama_os_thp_disabled()) return false;
+  if (!llama_options.huge_pages || llama_os_thp_disabled() ||
+      llama_coarse_ns() < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed))
+    return false;
   int saved = errno;
-  bool ok = madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) == 0;
+  bool advised = madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) == 0;
   errno = saved;
-  return ok;
+  if (!advised) return false;
+  *(volatile uint8_t *)p = 0;
+  if (llama_os_hugepage_collapse(p) > 0) return true;
+  llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE); /* also when the pause began meanwhile */
+  return false;
 #else
   (void)p;
   return false;

@@ -3,20 +3,22 @@
 // purge delay takes its next pages from the OS faulted in huge at their
 // first touch, instead of on 4 KiB pages collapsed (copied) once dense.
 //
-// 20 MiB of 256-byte objects in class 3 (10 pages: below the minimum) get
-// no eager page; then 48 MiB in class 6 (24 pages) do, from its 17th page
-// on, and they are huge (AnonHugePages covers every collapsed and eager
-// page). With LLAMA_EAGER_HUGE_PAGES=0 none is eager. Freed and collected,
-// the pages go back. No timing: the purge delay is an hour, so every page
-// fills "within the delay", and there is no background thread; where the
-// machine gives no huge pages (THP "never" or disabled, no collapse ever
-// succeeded) no page may be eager and the test says so.
+// 20 MiB of 256-byte objects in class 3 (12 pages: below the minimum) get
+// no eager page; then 48 MiB in class 6 do: its first span's sparse page
+// and 25 dense ones, of which every page taken once the bin held 16 (when
+// its 15th dense page became dense) is eager, exactly held - 16. They are
+// huge (AnonHugePages covers every collapsed and eager page). With
+// LLAMA_EAGER_HUGE_PAGES=0 none is eager. Freed and collected, the pages
+// go back. No timing: the purge delay is an hour, so every page fills
+// "within the delay", and there is no background thread. Where the process
+// gets no huge pages (no collapse succeeded: THP disabled for it or not
+// built in) no page may be eager.
 //
 // RUN: %cc %s -I %S -o %t %link_llamalloc
 // RUN: env LLAMA_BACKGROUND=0 LLAMA_PURGE_DELAY_MS=3600000 %t on 2>&1 | FileCheck %s
 // RUN: env LLAMA_BACKGROUND=0 LLAMA_PURGE_DELAY_MS=3600000 LLAMA_EAGER_HUGE_PAGES=0 %t off 2>&1 | FileCheck %s
-// CHECK: small bin (10 pages): no eager page: yes
-// CHECK: large bin (24 pages): eager pages as expected: yes
+// CHECK: small bin (below 16 pages): no eager page: yes
+// CHECK: large bin: eager pages as expected: yes
 // CHECK: every collapsed or eager page is huge: yes
 // CHECK: after free and collect: heap pages returned: yes
 #include <stdio.h>
@@ -45,8 +47,10 @@ int main(int argc, char **argv) {
     memset(objs[i], 1, OBJ);
   }
   llama_stats_t s = stats();
-  printf("small bin (10 pages): no eager page: %s (eager %llu, collapses %llu)\n",
-         s.huge_pages_eager == 0 ? "yes" : "no", (unsigned long long)s.huge_pages_eager,
+  printf("small bin (below 16 pages): no eager page: %s (eager %llu, class 3 holds %llu pages, "
+         "collapses %llu)\n",
+         s.huge_pages_eager == 0 && s.bins[3].huge_pages_held < 16 ? "yes" : "no",
+         (unsigned long long)s.huge_pages_eager, (unsigned long long)s.bins[3].huge_pages_held,
          (unsigned long long)s.huge_page_collapses);
   for (unsigned i = SMALL_N; i < SMALL_N + LARGE_N; i++) {
     objs[i] = llama_malloc_class(OBJ, 6);
@@ -55,15 +59,14 @@ int main(int argc, char **argv) {
   }
   s = stats();
   mem_t m = read_mem();
-  /* Where THP works (a collapse succeeded), class 6's pages from about the
-   * 16th on are eager (25 pages with their headers). Without THP, none. */
   int thp = s.huge_page_collapses > 0;
-  int expected = on && thp ? s.huge_pages_eager >= 6 && s.huge_pages_eager <= 11
-                           : s.huge_pages_eager == 0;
-  printf("large bin (24 pages): eager pages as expected: %s (eager %llu, collapses %llu, THP %s, %s)\n",
-         expected ? "yes" : "no", (unsigned long long)s.huge_pages_eager,
-         (unsigned long long)s.huge_page_collapses, thp ? "works" : "unavailable",
-         on ? "on" : "off");
+  uint64_t held = s.bins[6].huge_pages_held;
+  uint64_t want = on && thp && held > 16 ? held - 16 : 0;
+  printf("large bin: eager pages as expected: %s (eager %llu, want %llu: class 6 holds %llu "
+         "pages; collapses %llu, THP %s, %s)\n",
+         s.huge_pages_eager == want ? "yes" : "no", (unsigned long long)s.huge_pages_eager,
+         (unsigned long long)want, (unsigned long long)held,
+         (unsigned long long)s.huge_page_collapses, thp ? "works" : "unavailable", on ? "on" : "off");
   long want_kib = (long)(s.huge_page_collapses + s.huge_pages_eager) * 2048;
   printf("every collapsed or eager page is huge: %s (AnonHugePages %ld KiB, pages %ld KiB)\n",
          m.huge_kib >= want_kib ? "yes" : "no", m.huge_kib, want_kib);
