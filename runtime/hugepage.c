@@ -177,8 +177,8 @@ static void demand_miss(void) {
 }
 
 /* A page for a bin: a warm one, else a new one, faulted in huge at its
- * first touch (the header, below) when `eager` and the kernel agrees. */
-static llama_huge_page_t *pool_take(bool eager) {
+ * first touch when `eager` and the kernel agrees; *fresh says which. */
+static llama_huge_page_t *pool_take(bool eager, bool *fresh_out) {
   llama_huge_page_t *page = NULL;
   bool fresh = true;
   uint64_t now = llama_now_ns();
@@ -215,7 +215,7 @@ static llama_huge_page_t *pool_take(bool eager) {
     }
     if (pool.chunk_next == pool.chunk_end) { /* raced dry again */
       pthread_mutex_unlock(&pool.lock);
-      return pool_take(eager);
+      return pool_take(eager, fresh_out);
     }
     page = (llama_huge_page_t *)pool.chunk_next;
     pool.chunk_next += HUGE_PAGE_SIZE;
@@ -227,6 +227,7 @@ static llama_huge_page_t *pool_take(bool eager) {
   demand_report(now, false);
   if (fresh) demand_miss();
   pthread_mutex_unlock(&pool.lock);
+  *fresh_out = fresh;
   if (fresh) {
     bool huge;
     if (llama_lazy_huge()) {
@@ -235,7 +236,7 @@ static llama_huge_page_t *pool_take(bool eager) {
     } else {
       huge = llama_options.huge_pages && !llama_os_thp_disabled(); /* advised at mapping */
     }
-    page->huge = huge; /* the first touch */
+    page->huge = huge; /* the first touch, but for an eager page's */
   } else {
     /* Keep whether the cached page is huge: its memory is still backed so. */
     uint8_t huge = page->huge;
@@ -478,7 +479,7 @@ static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned
       owner->probe = NULL;
       uint64_t now = llama_coarse_ns(), delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
       unsigned min_pages = llama_options.eager_huge_pages;
-      if (min_pages && bin_pages(owner) >= min_pages && now - owner->probe_ns <= delay)
+      if (min_pages && delay && bin_pages(owner) >= min_pages && now - owner->probe_ns <= delay)
         atomic_store_explicit(&owner->eager_until, now + delay, memory_order_relaxed);
     }
     if (!page->huge && !page->want_huge && !page->sparse) {
@@ -584,13 +585,11 @@ static uint64_t acquire_prologue(void) {
  * still huge cannot be one. */
 static llama_span_t *carve_fresh(unsigned bin_index, unsigned units, bool sparse, bool *collapse) {
   llama_bin_t *bin = &bins[bin_index];
-  bool eager = false;
-  if (!sparse && atomic_load_explicit(&bin->eager_until, memory_order_relaxed)) {
-    uint64_t until = atomic_exchange_explicit(&bin->eager_until, 0, memory_order_relaxed);
-    eager = llama_coarse_ns() <= until;
-  }
-  llama_huge_page_t *page = pool_take(eager);
+  uint64_t until = sparse ? 0 : atomic_load_explicit(&bin->eager_until, memory_order_relaxed);
+  bool eager = until && llama_coarse_ns() <= until, fresh;
+  llama_huge_page_t *page = pool_take(eager, &fresh);
   if (!page) return NULL;
+  if (until && fresh) atomic_store_explicit(&bin->eager_until, 0, memory_order_relaxed); /* used */
   page->region_kind = REGION_HUGE_PAGE;
   page->free_units = ALL_UNITS_FREE;
   page->sparse = sparse && !page->huge;

@@ -277,7 +277,8 @@ void llama_os_hugepage_advise(void *p, size_t size);
  * (MADV_COLLAPSE, Linux 6.1+; without it khugepaged does so later). */
 int llama_os_hugepage_collapse(void *p); /* 1 huge (now or soon), 0 no, -1 try again */
 /* Faults an untouched 2 MiB page in huge (no 4 KiB faults, no copy).
- * Whether it is huge now; if not, it is on 4 KiB pages, forbidden. */
+ * Whether it is huge now (or, before Linux 6.1, advised); if not, it is
+ * on 4 KiB pages, forbidden. */
 bool llama_os_hugepage_fault_huge(void *p);
 bool llama_os_thp_disabled(void);         /* prctl(PR_SET_THP_DISABLE) in force */
 void llama_os_hugepage_forbid(void *p, size_t size); /* MADV_NOHUGEPAGE */

@@ -154,6 +154,24 @@ static bool thp_never(void) {
  * syscalls, two of them rewriting the mapping's flags) every time. */
 static _Atomic uint64_t collapse_retry_ns;
 
+/* MADV_HUGEPAGE (unless the caller advised p already) and MADV_COLLAPSE
+ * on the 2 MiB page at p, and what a failure means (below). errno kept. */
+static int collapse_at(void *p, uint64_t now, bool advised) {
+  int saved = errno;
+  int huge = 1;
+#ifdef MADV_HUGEPAGE
+  if (!advised && madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) != 0) huge = 0; /* THP not built in */
+#endif
+  if (huge && madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0) {
+    if (errno == EAGAIN) huge = -1;
+    else huge = errno == EINVAL && !llama_os_thp_disabled() && !thp_never();
+  }
+  if (huge <= 0) llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
+  if (huge == 0) atomic_store_explicit(&collapse_retry_ns, now + 1000000000ull, memory_order_relaxed);
+  errno = saved;
+  return huge;
+}
+
 /* Makes the 2 MiB page at p huge. 1: it is huge now, or will be when
  * khugepaged gets to it (kernels before 6.1 have no MADV_COLLAPSE: EINVAL
  * with THP on). 0: it stays on 4 KiB pages (THP off for the process or in
@@ -170,19 +188,7 @@ int llama_os_hugepage_collapse(void *p) {
   if (!llama_options.huge_pages) return 0;
   uint64_t now = llama_coarse_ns();
   if (now < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return 0;
-  int saved = errno;
-  int huge = 1;
-#ifdef MADV_HUGEPAGE
-  if (madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) != 0) huge = 0; /* THP not built in */
-#endif
-  if (huge && madvise(p, HUGE_PAGE_SIZE, MADV_COLLAPSE) != 0) {
-    if (errno == EAGAIN) huge = -1;
-    else huge = errno == EINVAL && !llama_os_thp_disabled() && !thp_never();
-  }
-  if (huge <= 0) llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE);
-  if (huge == 0) atomic_store_explicit(&collapse_retry_ns, now + 1000000000ull, memory_order_relaxed);
-  errno = saved;
-  return huge;
+  return collapse_at(p, now, false);
 }
 
 /* Advises the page, touches its first byte (zero, as in any new page) so
@@ -193,20 +199,19 @@ int llama_os_hugepage_collapse(void *p) {
  * does not). A page believed huge but on 4 KiB pages would keep its free
  * units resident: its spans are not trimmed and it is never collapsed. Not
  * during the pause after a failed collapse, nor with THP off for the
- * process. */
+ * process. On a kernel without MADV_COLLAPSE (before 6.1) the advised fault
+ * is trusted, as a collapse's EINVAL is above. */
 bool llama_os_hugepage_fault_huge(void *p) {
 #ifdef MADV_HUGEPAGE
-  if (!llama_options.huge_pages || llama_os_thp_disabled() ||
-      llama_coarse_ns() < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed))
-    return false;
+  if (!llama_options.huge_pages || llama_os_thp_disabled()) return false;
+  uint64_t now = llama_coarse_ns();
+  if (now < atomic_load_explicit(&collapse_retry_ns, memory_order_relaxed)) return false;
   int saved = errno;
   bool advised = madvise(p, HUGE_PAGE_SIZE, MADV_HUGEPAGE) == 0;
   errno = saved;
   if (!advised) return false;
   *(volatile uint8_t *)p = 0;
-  if (llama_os_hugepage_collapse(p) > 0) return true;
-  llama_os_hugepage_forbid(p, HUGE_PAGE_SIZE); /* also when the pause began meanwhile */
-  return false;
+  return collapse_at(p, now, true) > 0;
 #else
   (void)p;
   return false;

@@ -12,11 +12,13 @@ A SIDE is one of
   -                  nothing added
 
 Each run is measured by rss_sampler.py (--peak-exec with BUILD/bin/
-llama-peakexec when it exists) while holding BENCH_LOCK (default
-/tmp/llama-bench.lock, as bench/real/*.sh), so that the two sides see the
-same machine: a busy moment falls on both. --fresh DIR empties DIR before
-every run (a database directory). Prints one line per run, then each
-side's medians and B over A.
+llama-peakexec when it exists; without it peaks include the sampler's
+~10.5 MiB, and the output says so) while holding BENCH_LOCK (default
+/tmp/llama-bench.lock, as bench/real/*.sh; empty: no lock), so that the
+two sides see the same machine: a busy moment falls on both. --fresh DIR
+empties DIR before every run (a database directory). Prints one line per
+run, then each side's medians, B over A of the medians, and the pairs'
+own ratios (B's run over the A run just before it: min..max, median).
 
 This is how the design notes' side-by-side numbers are taken (docs/
 benchmarks.md): a change against the runtime before it, through the same
@@ -47,7 +49,7 @@ def parse_side(text):
     """-> (label, environment additions) or exits."""
     if text == "-":
         return "-", {}
-    if text.endswith(".so"):
+    if "=" not in text and text.endswith(".so"):
         if not os.path.isfile(text):
             die("%s: no such library" % text)
         return text, {"LD_PRELOAD": os.path.abspath(text)}
@@ -82,7 +84,12 @@ def parse_args(argv):
             i += 1
     if len(sides) != 2 or i >= len(argv) - 1:
         die("usage: ab.py [-n REPS] [--build DIR] [--stdin FILE] [--fresh DIR] "
-            "SIDE_A SIDE_B -- COMMAND [ARG...]")
+            "[--interval SEC] SIDE_A SIDE_B -- COMMAND [ARG...]")
+    try:
+        if float(opts["interval"]) <= 0:
+            raise ValueError
+    except ValueError:
+        die("--interval must be a positive number of seconds, not '%s'" % opts["interval"])
     try:
         opts["reps"] = int(opts["reps"])
     except ValueError:
@@ -104,14 +111,20 @@ def run_once(opts, env_add, command):
     peakexec = os.path.join(opts["build"], "bin", "llama-peakexec")
     if os.access(peakexec, os.X_OK):
         cmd.append("--peak-exec=" + peakexec)
+    elif not opts.get("warned"):
+        opts["warned"] = True
+        print("ab.py: no %s: peaks include the sampler's own ~10.5 MiB" % peakexec)
     if opts["stdin"]:
         cmd.append("--stdin=" + opts["stdin"])
     for name, value in env_add.items():
         cmd += ["--env", "%s=%s" % (name, value)]
     cmd += ["--"] + command
     lock_path = os.environ.get("BENCH_LOCK", "/tmp/llama-bench.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    if lock_path:
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            r = subprocess.run(cmd)
+    else:
         r = subprocess.run(cmd)
     try:
         with open(out) as f:
@@ -149,6 +162,12 @@ def main():
               for key, label in METRICS + (("wall_s", "wall"),)
               if key in med[0] and key in med[1] and med[0][key]]
     print("B/A: " + ", ".join(ratios))
+    pairs = []
+    for key, label in METRICS + (("wall_s", "wall"),):
+        r = sorted(b[key] / a[key] for a, b in zip(*runs) if a.get(key) and key in b)
+        if r:
+            pairs.append("%s %.3f..%.3f median %.3f" % (label, r[0], r[-1], statistics.median(r)))
+    print("pairs: " + ", ".join(pairs))
 
 
 if __name__ == "__main__":
