@@ -54,8 +54,8 @@ static LLAMA_NOINLINE void *alloc_slow_blocks(size_t n, unsigned bin, unsigned s
 LLAMA_INLINE void *llama_alloc_in(size_t n, unsigned bin, unsigned source, bool blocks_only) {
   llama_heap_t *heap = llama_tls_heap; /* &llama_heap_empty before the first slow path */
   if (LLAMA_LIKELY(n <= MEDIUM_SPAN_MAX)) {
-    unsigned home = n <= SMALL_SHARED_MAX ? llama_small_bin[bin] : bin;
-    llama_span_t *span = heap->current[home][llama_size_class(n)];
+    unsigned home = n <= SMALL_SHARED_MAX ? llama_small_bin[bin] : bin, sc = llama_size_class(n);
+    llama_span_t *span = heap->current[home][sc];
     llama_block_t *block = span->free;
     if (LLAMA_LIKELY(block != NULL)) {
       span->free = block->next;
@@ -65,7 +65,7 @@ LLAMA_INLINE void *llama_alloc_in(size_t n, unsigned bin, unsigned source, bool 
     }
     /* A tight class's deferred frees (heap.c), unless a full sweep is due:
      * the slow path's work, inline. */
-    llama_deferred_t *d = &heap->deferred[home][llama_size_class(n)];
+    llama_deferred_t *d = &heap->deferred[home][sc];
     if ((block = d->head) && (heap->slow_count + 1) % LLAMA_SWEEP_PERIOD != 0) {
       heap->slow_count++;
       d->head = block->next;

@@ -54,7 +54,7 @@ static void *background_main(void *arg) {
    * one prctl. */
   pthread_setname_np(pthread_self(), "llama-bg");
 #endif
-  uint64_t tick_ns = (uint64_t)llama_options.purge_delay_ms * 1000000ull / 4;
+  uint64_t tick_ns = llama_purge_delay_ns() / 4;
   if (tick_ns < 1000000ull) tick_ns = 1000000ull;
   /* LLAMA_STATS_INTERVAL_MS: a line of the accounting that often; the
    * thread then ticks at least that often and never blocks. */

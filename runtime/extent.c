@@ -457,7 +457,7 @@ typedef struct purge_batch_s {
  * Returns whether blocks are still waiting for their delay or the batch. */
 static bool purge_scan(ext_bin_t *eb, uint64_t now, bool force, sparse_t *sparse,
                        purge_batch_t *batch) {
-  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  uint64_t delay = llama_purge_delay_ns();
   bool waiting = false;
   for (unsigned i = list_index(EXT_PURGE_MIN); i < EXT_LISTS; i++) {
     ext_block_t *next;

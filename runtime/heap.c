@@ -507,7 +507,7 @@ static void heap_trim(llama_heap_t *heap, bool all, bool force) {
  * would; at most once per delay), all its spans once per 20 delays (1 s). */
 void llama_heap_trim_paced(llama_heap_t *heap) {
   if (++heap->trim_tick % 32 != 0) return;
-  uint64_t now = llama_now_ns(), delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  uint64_t now = llama_now_ns(), delay = llama_purge_delay_ns();
   if (now - heap->trimmed_ns < delay) return;
   heap->trimmed_ns = now;
   bool all = now - heap->trimmed_all_ns >= 20 * delay;
@@ -651,7 +651,7 @@ static void heap_vacate(void *arg) {
 }
 
 bool llama_heaps_maintain(uint64_t now, bool force) {
-  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  uint64_t delay = llama_purge_delay_ns();
   bool later = false;
   while (atomic_load_explicit(&vacant_count, memory_order_relaxed)) {
     llama_heap_t *heap = NULL;

@@ -124,7 +124,7 @@ static struct {
 static uint32_t pool_usage(void) { return (uint32_t)(pool.resident - pool.warm_count); }
 
 static void demand_advance(uint64_t now) {
-  uint64_t len = (uint64_t)llama_options.purge_delay_ms * 500000ull; /* window / 4 */
+  uint64_t len = llama_purge_delay_ns() / 2; /* window / 4 */
   unsigned steps = 0;
   if (now < demand.cur_start) return; /* read before another thread's report */
   if (demand.cur_start && len) {
@@ -252,7 +252,7 @@ static llama_huge_page_t *pool_take(bool eager, bool *fresh_out) {
  * returns them as a list to unmap outside the lock. */
 static llama_huge_page_t *pool_take_expired(uint64_t now, bool force) {
   llama_huge_page_t *out = NULL;
-  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  uint64_t delay = llama_purge_delay_ns();
   while (pool.warm_tail) {
     llama_huge_page_t *page = pool.warm_tail;
     bool expired = force || pool.warm_count > demand.limit || now - page->deadline_ns >= delay;
@@ -457,13 +457,6 @@ static uint64_t bin_pages(const llama_bin_t *bin) {
   return bin->acquired - bin->released + bin->promotions_in - bin->promotions_out;
 }
 
-/* Eager huge pages (design.md §2.5). A lazy page costs a collapse once
- * dense: a 2 MiB copy, after a fault per 4 KiB page. A bin whose newest
- * page became dense within the purge delay is growing: if it holds at
- * least LLAMA_EAGER_HUGE_PAGES pages (so that the open page's unused part,
- * resident from the start, is a small share of it), its next page from
- * the OS within one more delay is faulted in huge. */
-
 /* Marks units [unit, unit+units) of page used by a span of bin `span_bin`
  * (bin lock of the page's owner held) and returns the descriptor. Sets
  * *collapse when the page became dense enough to be made huge. */
@@ -475,9 +468,15 @@ static llama_span_t *carve(llama_bin_t *owner, llama_huge_page_t *page, unsigned
   for (unsigned u = 0; u < units; u++) page->unit_head[unit + u] = (uint8_t)unit;
   *collapse = false;
   if (llama_lazy_huge() && page_used_units(page) >= llama_options.huge_page_units) {
-    if (owner->probe == page) { /* the bin's newest page became dense: how fast? */
+    /* Eager huge pages (design.md §2.5). A lazy page costs a collapse once
+     * dense: a 2 MiB copy, after a fault per 4 KiB page. A bin whose newest
+     * page became dense within the purge delay is growing: if it holds at
+     * least LLAMA_EAGER_HUGE_PAGES pages (so that the open page's unused
+     * part, resident from the start, is a small share of it), its next page
+     * from the OS within one more delay is faulted in huge (carve_fresh). */
+    if (owner->probe == page) {
       owner->probe = NULL;
-      uint64_t now = llama_coarse_ns(), delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+      uint64_t now = llama_coarse_ns(), delay = llama_purge_delay_ns();
       unsigned min_pages = llama_options.eager_huge_pages;
       if (min_pages && delay && bin_pages(owner) >= min_pages && now - owner->probe_ns <= delay)
         atomic_store_explicit(&owner->eager_until, now + delay, memory_order_relaxed);
@@ -824,7 +823,7 @@ static bool maintain_page(llama_huge_page_t *page, uint64_t now, bool force) {
   if (page->huge && !force &&
       __builtin_popcountll(resident) < (int)llama_options.purge_min_free_units)
     return false;
-  uint64_t delay = (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+  uint64_t delay = llama_purge_delay_ns();
   if (!force && (!page->idle_since_ns || now - page->idle_since_ns < delay)) {
     if (!page->idle_since_ns) {
       page->idle_units = resident;

@@ -266,6 +266,10 @@ void llama_options_init(void);
 LLAMA_INLINE bool llama_lazy_huge(void) {
   return llama_options.huge_pages && llama_options.huge_page_units != 0;
 }
+/* LLAMA_PURGE_DELAY_MS in nanoseconds. */
+LLAMA_INLINE uint64_t llama_purge_delay_ns(void) {
+  return (uint64_t)llama_options.purge_delay_ms * 1000000ull;
+}
 
 /* ---- os.c ---------------------------------------------------------------- */
 void *llama_os_map(size_t size);               /* NULL on failure */
